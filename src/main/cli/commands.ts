@@ -1,0 +1,185 @@
+// The `vgglab` subcommands. Each prints for people, or one JSON object as the last line with --json.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import type { RunDetail, RunProgress } from '../../shared/domain';
+import { createApp, type App } from '../services/app';
+import { listModels } from '../services/models';
+import { checkModelShape } from '../vgg/configs';
+import { resolveDataDir } from '../paths';
+import { startServer } from '../transports/http';
+import { human, num, pct, table } from './format';
+import { UsageError, toTrainParams } from './options';
+
+export interface Globals {
+  dataDir?: string;
+}
+
+const printJson = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
+
+function openApp(g: Globals, transport = 'cli'): App {
+  return createApp({ dataDir: resolveDataDir(g.dataDir), transport });
+}
+
+export function modelsCommand(opts: { inputSize: number; width: number; classes: number; json?: boolean }): number {
+  const err = checkModelShape({ config: 'A', inputSize: opts.inputSize, width: opts.width, classes: opts.classes });
+  if (err) throw new UsageError(err);
+  const models = listModels(opts);
+  if (opts.json) {
+    printJson({ inputSize: opts.inputSize, width: opts.width, classes: opts.classes, models: models.map(({ layers: _l, ...m }) => m) });
+  } else {
+    console.log(`VGG configurations at ${opts.inputSize}×${opts.inputSize}, width ×${opts.width}, ${opts.classes} classes (FLOPs = 2 × multiply-adds, forward, per image)`);
+    console.log(table(['config', 'weight layers', 'parameters', 'FLOPs'], models.map((m) => [m.config, m.weightLayers, m.params.toLocaleString('en-US'), human(m.flops)])));
+  }
+  return 0;
+}
+
+function summaryJson(run: RunDetail) {
+  const s = run.summary;
+  return {
+    runId: run.id,
+    status: run.status,
+    config: run.config,
+    dataset: run.dataset,
+    backend: run.backend,
+    device: run.device,
+    epochs: s?.epochs ?? run.epoch,
+    train: s?.train ?? { loss: null, top1: null },
+    val: s?.val ?? { loss: null, top1: null, top5: null },
+    lrDrops: s?.lrDrops ?? [],
+    imagesPerSec: s?.imagesPerSec ?? null,
+    data: s?.data ?? { train: 0, val: 0, classes: 0, skipped: 0 },
+    error: run.error,
+  };
+}
+
+function summaryLine(run: RunDetail): string {
+  const s = run.summary;
+  const parts = [`run ${run.id} ${run.status}`, `config ${run.config}`, `backend ${run.backend ?? '-'} (${run.device ?? '-'})`];
+  if (s) {
+    parts.push(`epochs ${s.epochs}`, `train loss ${num(s.train.loss)} top1 ${pct(s.train.top1)}`, `val loss ${num(s.val.loss)} top1 ${pct(s.val.top1)} top5 ${pct(s.val.top5)}`);
+    if (s.imagesPerSec) parts.push(`${s.imagesPerSec.toFixed(1)} images/s`);
+    if (s.lrDrops.length) parts.push(`lr drops at epochs ${s.lrDrops.map((d) => d.epoch).join(',')}`);
+  }
+  if (run.error) parts.push(`error: ${run.error}`);
+  return parts.join(' | ');
+}
+
+export async function trainCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
+  const params = toTrainParams(raw);
+  const app = openApp(g);
+  const json = Boolean(raw.json);
+  const tty = process.stderr.isTTY && !json;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | step {step} | {ips} img/s | lr {lr}', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  let started = false;
+  const off = app.bus.on('run.progress', (p: RunProgress) => {
+    if (!bar) return;
+    const total = p.epochs * p.stepsPerEpoch;
+    const payload = { epoch: Math.min(p.epoch + 1, p.epochs), epochs: p.epochs, step: p.step, ips: p.imagesPerSec.toFixed(1), lr: p.lr.toExponential(1) };
+    if (!started) {
+      bar.start(total, p.step, payload);
+      started = true;
+    } else bar.update(p.step, payload);
+  });
+  const offEvent = app.bus.on('run.event', ({ event }) => {
+    if (json) return;
+    const line = event.kind === 'lr_drop' ? `learning rate ${event.payload.from} → ${event.payload.to} after epoch ${event.epoch}` : event.kind === 'warning' ? `warning: ${event.payload.message}` : null;
+    if (line) process.stderr.write(`${tty ? '\n' : ''}${line}\n`);
+  });
+  const { id } = await app.runs.start(params);
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nstopping after the current step (Ctrl-C again to abort)…\n');
+    try {
+      app.runs.stop(id);
+    } catch {
+      /* already finished */
+    }
+  };
+  process.on('SIGINT', onSigint);
+  const status = await app.runs.waitFor(id);
+  process.off('SIGINT', onSigint);
+  bar?.stop();
+  off();
+  offEvent();
+  const run = app.runs.get(id);
+  await app.close();
+  if (json) printJson(summaryJson(run));
+  else console.log(summaryLine(run));
+  return status === 'completed' || status === 'stopped' ? 0 : 1;
+}
+
+export async function runsCommand(g: Globals, opts: { json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  const runs = app.runs.list();
+  await app.close();
+  if (opts.json) {
+    printJson({ runs });
+    return 0;
+  }
+  if (!runs.length) {
+    console.log('no runs yet: start one with `vgglab train --config A`');
+    return 0;
+  }
+  console.log(
+    table(
+      ['id', 'config', 'status', 'epoch', 'dataset', 'backend', 'val top1', 'created'],
+      runs.map((r) => [r.id, r.config, r.status, `${r.epoch}/${r.epochs}`, r.dataset, r.backend ?? '-', pct(r.summary?.val.top1), r.createdAt.replace('T', ' ').slice(0, 19)]),
+    ),
+  );
+  return 0;
+}
+
+export async function showCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  try {
+    const run = app.runs.get(id);
+    const events = app.runs.events(id);
+    if (opts.json) printJson({ ...summaryJson(run), params: run.params, createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, events });
+    else {
+      console.log(summaryLine(run));
+      console.log(`params: ${JSON.stringify(run.params)}`);
+      for (const e of events) console.log(`  step ${e.step} epoch ${e.epoch} ${e.kind} ${JSON.stringify(e.payload)}`);
+    }
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function rendererDir(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const dir = path.resolve(here, '../../../out/renderer');
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
+}
+
+export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string }): Promise<number> {
+  const app = openApp(g, 'http');
+  const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
+  if (!LOOPBACK.test(opts.host))
+    process.stderr.write(`warning: serving on ${opts.host}, beyond this machine's loopback; anyone who can reach it and has the token can control VGG Lab\n`);
+  const staticDir = rendererDir();
+  if (!staticDir) process.stderr.write('warning: the UI is not built (out/renderer missing): run `npm run build`; the API still works\n');
+  const server = await startServer(app, { host: opts.host, port: opts.port, token, staticDir });
+  console.log(`VGG Lab is serving at ${server.url}`);
+  console.log(`data folder: ${app.dataDir}`);
+  await new Promise<void>((resolve) => {
+    const shut = () => resolve();
+    process.once('SIGINT', shut);
+    process.once('SIGTERM', shut);
+  });
+  await server.close();
+  await app.close();
+  return 0;
+}

@@ -1,0 +1,99 @@
+// The `vgglab` command: argument parsing and exit codes (0 ok, 1 run failed/diverged, 2 bad usage).
+import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_CHOICES, CONFIG_NAMES } from '../../shared/domain';
+import { APP_VERSION } from '../version';
+import { modelsCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { UsageError, intArg, numArg } from './options';
+
+function buildProgram(setCode: (c: number) => void): Command {
+  const program = new Command('vgglab')
+    .description('VGG Lab: train, evaluate and compare VGG networks (Simonyan & Zisserman, 2014)')
+    .version(APP_VERSION)
+    .option('--data-dir <DIR>', 'folder holding the database and run files (default: $VGGLAB_HOME, else the OS user-data folder)')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = (): Globals => program.opts<Globals>();
+  const run = (fn: () => Promise<number> | number) => async () => setCode(await fn());
+
+  program
+    .command('models')
+    .description('weight layers, parameters and forward FLOPs per image for each configuration')
+    .option('--input-size <N>', 'input side in pixels (multiple of 32)', intArg('--input-size', 32), 224)
+    .option('--width <W>', 'width multiplier for every layer', numArg('--width', 0, 4, true), 1)
+    .option('--classes <K>', 'number of classes', intArg('--classes', 2), 1000)
+    .option('--json', 'print one JSON object')
+    .action((o) => run(() => modelsCommand(o))());
+
+  program
+    .command('train')
+    .description('train one VGG configuration and record the run')
+    .addOption(new Option('--config <C>', 'configuration').choices(CONFIG_NAMES).makeOptionMandatory())
+    .option('--dataset <SPEC>', 'synthetic[:basic|hard] (built in)', 'synthetic')
+    .option('--input-size <N>', 'input side (multiple of 32)', intArg('--input-size', 32))
+    .option('--width <W>', 'width multiplier', numArg('--width', 0, 4, true))
+    .option('--fc-width <N>', 'units in fc1 and fc2 (default 4096 × width)', intArg('--fc-width', 1))
+    .option('--classes <K>', 'classes of the synthetic dataset', intArg('--classes', 2, 1000))
+    .option('--train-samples <N>', 'synthetic training images', intArg('--train-samples', 1))
+    .option('--val-samples <N>', 'synthetic validation images', intArg('--val-samples', 1))
+    .option('--epochs <N>', 'epochs', intArg('--epochs', 1))
+    .option('--batch <N>', 'mini-batch size', intArg('--batch', 1, 4096))
+    .option('--lr <X>', 'learning rate', numArg('--lr', 0, 10, true))
+    .option('--momentum <X>', 'SGD momentum', numArg('--momentum', 0, 0.999))
+    .option('--weight-decay <X>', 'L2 weight decay', numArg('--weight-decay', 0, 1))
+    .option('--dropout <X>', 'dropout on fc1 and fc2', numArg('--dropout', 0, 0.95))
+    .option('--init <I>', 'glorot | paper (std 0.01) | paper-0.1 (std 0.1) | from:RUN')
+    .option('--schedule <S>', 'plateau | step:E1,E2,.. | none')
+    .option('--patience <N>', 'plateau patience in epochs', intArg('--patience', 1, 1000))
+    .option('--max-drops <N>', 'plateau: number of ×0.1 drops before stopping', intArg('--max-drops', 0, 20))
+    .option('--scale <S>', 'training scale S or SMIN:SMAX')
+    .option('--seed <N>', 'random seed', intArg('--seed', 0, 2 ** 31 - 1))
+    .addOption(new Option('--backend <B>', 'compute backend').choices(BACKEND_CHOICES))
+    .option('--experiment <NAME>', 'experiment to file the run under')
+    .option('--json', 'print one JSON object as the last line')
+    .action((o) => run(() => trainCommand(globals(), o))());
+
+  program
+    .command('runs')
+    .description('list recorded runs, newest first')
+    .option('--json', 'print one JSON object')
+    .action((o) => run(() => runsCommand(globals(), o))());
+
+  program
+    .command('show')
+    .description('one run: parameters, status, final metrics, events')
+    .argument('<RUN>', 'run id', intArg('RUN', 1))
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => showCommand(globals(), id, o))());
+
+  program
+    .command('serve')
+    .description('serve the UI and API over HTTP + WebSocket (token required)')
+    .option('--host <HOST>', 'address to bind', '127.0.0.1')
+    .option('--port <N>', 'port (0 picks a free one)', intArg('--port', 0, 65535), 8472)
+    .option('--token <T>', 'access token (default: random)')
+    .action((o) => run(() => serveCommand(globals(), o))());
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`vgglab: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`vgglab: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

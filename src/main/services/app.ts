@@ -1,0 +1,62 @@
+// Composition root: one database, one bus, one scheduler, the services, and the
+// handler table that both transports dispatch to.
+import type { MethodName, ParsedArgsOf, ResultOf } from '../../shared/contract';
+import { openDatabase, type Db } from '../store/db';
+import { markInterrupted } from '../store/runs';
+import { listBackends } from '../training/backend';
+import { APP_VERSION } from '../version';
+import { EventBus } from './bus';
+import { listModels } from './models';
+import { RunService } from './runs';
+import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
+
+export type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
+
+export interface AppOptions {
+  dataDir: string;
+  workerFactory?: WorkerFactory;
+  concurrency?: number;
+  transport?: string;
+}
+
+export interface App {
+  db: Db;
+  bus: EventBus;
+  runs: RunService;
+  handlers: Handlers;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export function createApp(opts: AppOptions): App {
+  const db = openDatabase(opts.dataDir);
+  // Whatever was running when the last process died did not finish.
+  markInterrupted(db);
+  const bus = new EventBus();
+  const scheduler = new Scheduler(opts.workerFactory ?? tsxWorkerFactory, opts.concurrency ?? 1);
+  let backendCache: ReturnType<typeof listBackends> | undefined;
+  const backends = () => (backendCache ??= listBackends());
+  const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends });
+  const handlers: Handlers = {
+    'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
+    'models.list': (a) => listModels(a),
+    'backends.list': () => backends(),
+    'runs.list': () => runs.list(),
+    'runs.get': (a) => runs.get(a.id),
+    'runs.metrics': (a) => runs.metrics(a.id, a.afterStep),
+    'runs.events': (a) => runs.events(a.id),
+    'runs.start': (a) => runs.start(a),
+    'runs.stop': (a) => runs.stop(a.id),
+  };
+  return {
+    db,
+    bus,
+    runs,
+    handlers,
+    dataDir: opts.dataDir,
+    async close() {
+      await scheduler.terminateAll();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Turns a worker's message stream into database rows (batched) and contract events.
+import type { Db } from '../store/db';
+import { insertEvent, insertMetrics } from '../store/metrics';
+import { getRun, markFinished, markStarted, updateProgress } from '../store/runs';
+import type { FromWorker } from '../training/messages';
+import type { MetricPoint } from '../../shared/domain';
+import type { EventBus } from './bus';
+
+const FLUSH_MS = 200;
+
+export class Recorder {
+  private buffer: MetricPoint[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    private readonly runId: number,
+  ) {}
+
+  handle(msg: FromWorker): void {
+    const { db, bus, runId } = this;
+    switch (msg.type) {
+      case 'started':
+        markStarted(db, runId, msg.backend, msg.device);
+        this.publishRun();
+        break;
+      case 'metrics':
+        this.buffer.push(...msg.points);
+        this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+        break;
+      case 'event': {
+        this.flush();
+        const event = insertEvent(db, runId, msg.event);
+        bus.emit('run.event', { runId, event });
+        break;
+      }
+      case 'progress': {
+        bus.emit('run.progress', { runId, epoch: msg.epoch, epochs: getRun(db, runId)?.epochs ?? 0, step: msg.step, stepInEpoch: msg.stepInEpoch, stepsPerEpoch: msg.stepsPerEpoch, imagesPerSec: msg.imagesPerSec, lr: msg.lr });
+        if (msg.stepInEpoch === msg.stepsPerEpoch) {
+          this.flush();
+          updateProgress(db, runId, msg.epoch, msg.step);
+          this.publishRun();
+        }
+        break;
+      }
+      case 'log':
+        if (msg.level === 'warn') {
+          const run = getRun(db, runId);
+          const event = insertEvent(db, runId, { step: run?.step ?? 0, epoch: run?.epoch ?? 0, kind: 'warning', payload: { message: msg.message } });
+          bus.emit('run.event', { runId, event });
+        }
+        break;
+      case 'done':
+        this.flush();
+        markFinished(db, runId, msg.status, msg.result, msg.error);
+        this.publishRun();
+        break;
+    }
+  }
+
+  /** Writes buffered points in one transaction and re-broadcasts them. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.buffer.length) return;
+    const points = this.buffer;
+    this.buffer = [];
+    insertMetrics(this.db, this.runId, points);
+    this.bus.emit('run.metrics', { runId: this.runId, points });
+  }
+
+  private publishRun(): void {
+    const run = getRun(this.db, this.runId);
+    if (run) {
+      const { params: _p, seed: _s, appVersion: _v, ...summary } = run;
+      this.bus.emit('run.updated', summary);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// Queries and mutations on runs and experiments.
+import type { Db } from './db';
+import type { ConfigName, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
+
+interface RunRow {
+  id: number;
+  config: string;
+  experiment: string | null;
+  dataset: string;
+  params_json: string;
+  status: string;
+  backend: string | null;
+  device: string | null;
+  seed: number;
+  epoch: number;
+  epochs: number;
+  step: number;
+  summary_json: string | null;
+  error: string | null;
+  app_version: string;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+}
+
+const SELECT = `SELECT r.*, e.name AS experiment FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id`;
+const now = () => new Date().toISOString();
+
+function toSummary(r: RunRow): RunSummary {
+  return {
+    id: r.id,
+    config: r.config as ConfigName,
+    experiment: r.experiment,
+    dataset: r.dataset,
+    status: r.status as RunStatus,
+    backend: r.backend,
+    device: r.device,
+    epoch: r.epoch,
+    epochs: r.epochs,
+    step: r.step,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    error: r.error,
+    summary: r.summary_json ? (JSON.parse(r.summary_json) as RunResult) : null,
+  };
+}
+
+export function listRuns(db: Db): RunSummary[] {
+  return (db.prepare(`${SELECT} ORDER BY r.id DESC`).all() as RunRow[]).map(toSummary);
+}
+
+export function getRun(db: Db, id: number): RunDetail | undefined {
+  const row = db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
+  if (!row) return undefined;
+  return { ...toSummary(row), params: JSON.parse(row.params_json) as TrainParams, seed: row.seed, appVersion: row.app_version };
+}
+
+function experimentId(db: Db, name: string | undefined): number | null {
+  if (!name) return null;
+  db.prepare('INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING').run(name, now());
+  return (db.prepare('SELECT id FROM experiments WHERE name = ?').get(name) as { id: number }).id;
+}
+
+export function insertRun(db: Db, params: TrainParams, appVersion: string): number {
+  return db.transaction(() => {
+    const exp = experimentId(db, params.experiment);
+    const res = db
+      .prepare(
+        `INSERT INTO runs (experiment_id, config, dataset, params_json, status, seed, epochs, app_version, created_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      )
+      .run(exp, params.config, params.dataset, JSON.stringify(params), params.seed, params.epochs, appVersion, now());
+    return Number(res.lastInsertRowid);
+  })();
+}
+
+export function markStarted(db: Db, id: number, backend: string, device: string): void {
+  db.prepare(`UPDATE runs SET status = 'running', backend = ?, device = ?, started_at = COALESCE(started_at, ?), error = NULL, ended_at = NULL WHERE id = ?`).run(
+    backend,
+    device,
+    now(),
+    id,
+  );
+}
+
+export function updateProgress(db: Db, id: number, epoch: number, step: number): void {
+  db.prepare('UPDATE runs SET epoch = ?, step = ? WHERE id = ?').run(epoch, step, id);
+}
+
+export function markFinished(db: Db, id: number, status: RunStatus, summary: RunResult | null, error: string | null): void {
+  db.prepare('UPDATE runs SET status = ?, summary_json = COALESCE(?, summary_json), error = ?, ended_at = ? WHERE id = ?').run(
+    status,
+    summary ? JSON.stringify(summary) : null,
+    error,
+    now(),
+    id,
+  );
+}
+
+/** Runs a crash or kill left 'running' or 'queued' become 'interrupted', to be resumed. */
+export function markInterrupted(db: Db): number {
+  return db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ? WHERE status IN ('running', 'queued')`).run(now()).changes;
+}

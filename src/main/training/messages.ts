@@ -1,0 +1,16 @@
+// Every message between the main thread and a training worker: a union on `type`.
+import type { LrDrop, MetricPoint, RunEvent, RunResult, RunStatus, TrainParams, BackendInfo } from '../../shared/domain';
+
+export type ToWorker =
+  | { type: 'start'; runId: number; params: TrainParams; backend: BackendInfo; runDir: string }
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'started'; backend: string; device: string; data: RunResult['data'] }
+  | { type: 'metrics'; points: MetricPoint[] }
+  | { type: 'event'; event: RunEvent }
+  | { type: 'progress'; epoch: number; step: number; stepInEpoch: number; stepsPerEpoch: number; imagesPerSec: number; lr: number }
+  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'done'; status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted'>; result: RunResult; error: string | null };
+
+export type { LrDrop };

@@ -1,0 +1,71 @@
+// Learning-rate schedules: the paper's reduce-on-plateau, fixed steps, or none.
+export interface ScheduleState {
+  lr: number;
+  best: number;
+  bad: number;
+  drops: number;
+}
+
+export interface ScheduleOptions {
+  spec: string;
+  lr: number;
+  patience: number;
+  maxDrops: number;
+  minDelta: number;
+  factor?: number;
+}
+
+export interface EpochDecision {
+  /** New learning rate, if it changed after this epoch. */
+  drop?: { from: number; to: number; reason: string };
+  /** The schedule ends training (plateau after its last drop). */
+  stop?: string;
+  improved: boolean;
+}
+
+export function initialSchedule(opts: ScheduleOptions): ScheduleState {
+  return { lr: opts.lr, best: Number.NEGATIVE_INFINITY, bad: 0, drops: 0 };
+}
+
+export function parseStepEpochs(spec: string): number[] {
+  return spec.startsWith('step:') ? spec.slice(5).split(',').map(Number) : [];
+}
+
+/** Called after each epoch (1-based) with that epoch's validation top-1 accuracy. Mutates `state`. */
+export function afterEpoch(state: ScheduleState, opts: ScheduleOptions, epoch: number, valTop1: number): EpochDecision {
+  const factor = opts.factor ?? 0.1;
+  const improved = valTop1 > state.best + opts.minDelta;
+  if (improved) {
+    state.best = valTop1;
+    state.bad = 0;
+  } else state.bad += 1;
+  const from = state.lr;
+  if (opts.spec === 'plateau') {
+    if (state.bad < opts.patience) return { improved };
+    if (state.drops >= opts.maxDrops)
+      return { improved, stop: `validation top-1 did not improve for ${opts.patience} epochs after the last of ${opts.maxDrops} drops` };
+    state.lr = from * factor;
+    state.drops += 1;
+    state.bad = 0;
+    return { improved, drop: { from, to: state.lr, reason: `plateau: validation top-1 did not improve for ${opts.patience} epochs` } };
+  }
+  if (parseStepEpochs(opts.spec).includes(epoch)) {
+    state.lr = from * factor;
+    state.drops += 1;
+    return { improved, drop: { from, to: state.lr, reason: `step schedule at epoch ${epoch}` } };
+  }
+  return { improved };
+}
+
+/** The learning rate per epoch as far as it is known before training (plateau: the first epoch's lr, then unknown drops). */
+export function previewSchedule(opts: ScheduleOptions, epochs: number): { epoch: number; lr: number }[] {
+  const steps = parseStepEpochs(opts.spec);
+  const factor = opts.factor ?? 0.1;
+  const out: { epoch: number; lr: number }[] = [];
+  let lr = opts.lr;
+  for (let e = 1; e <= epochs; e++) {
+    out.push({ epoch: e, lr });
+    if (steps.includes(e)) lr *= factor;
+  }
+  return out;
+}

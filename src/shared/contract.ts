@@ -1,0 +1,100 @@
+// The one contract between the UI and the application: every method with its
+// argument schema and result type, and every event. Both transports (Electron IPC
+// and HTTP+WebSocket) and the renderer's client are derived from this object.
+import { z } from 'zod';
+import {
+  TrainParams,
+  type BackendInfo,
+  type MetricPoint,
+  type ModelInfo,
+  type RunDetail,
+  type RunEvent,
+  type RunProgress,
+  type RunSummary,
+} from './domain';
+
+interface MethodDef<A extends z.ZodType, R> {
+  args: A;
+  /** Phantom: carries the result type only. */
+  result?: R;
+}
+const method = <R>() => <A extends z.ZodType>(args: A): MethodDef<A, R> => ({ args });
+
+const RunId = z.object({ id: z.number().int().positive() }).strict();
+const Empty = z.object({}).strict().default({});
+
+export const methods = {
+  'app.info': method<{ version: string; dataDir: string; transport: string }>()(Empty),
+  'models.list': method<ModelInfo[]>()(
+    z
+      .object({
+        inputSize: z.number().int().min(32).refine((n) => n % 32 === 0, 'must be a multiple of 32').default(224),
+        width: z.number().gt(0).max(4).default(1),
+        classes: z.number().int().min(2).max(100000).default(1000),
+      })
+      .strict()
+      .default({ inputSize: 224, width: 1, classes: 1000 }),
+  ),
+  'backends.list': method<BackendInfo[]>()(Empty),
+  'runs.list': method<RunSummary[]>()(Empty),
+  'runs.get': method<RunDetail>()(RunId),
+  'runs.metrics': method<MetricPoint[]>()(
+    z.object({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) }).strict(),
+  ),
+  'runs.events': method<RunEvent[]>()(RunId),
+  'runs.start': method<{ id: number }>()(TrainParams),
+  'runs.stop': method<{ id: number; status: string }>()(RunId),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type ArgsOf<M extends MethodName> = z.input<Methods[M]['args']>;
+export type ParsedArgsOf<M extends MethodName> = z.output<Methods[M]['args']>;
+export type ResultOf<M extends MethodName> = NonNullable<Methods[M]['result']>;
+
+export interface Events {
+  'run.updated': RunSummary;
+  'run.metrics': { runId: number; points: MetricPoint[] };
+  'run.event': { runId: number; event: RunEvent };
+  'run.progress': RunProgress;
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: EventName[] = ['run.updated', 'run.metrics', 'run.event', 'run.progress'];
+
+/** What window.api exposes in the renderer, whichever transport carries it. */
+export interface Api {
+  call<M extends MethodName>(method: M, args?: ArgsOf<M>): Promise<ResultOf<M>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}
+
+/** An error the caller caused (bad payload, unknown method, unknown run): reported, not logged as a crash. */
+export class ContractError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'bad_request' | 'not_found' | 'conflict' = 'bad_request',
+  ) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** Turns a zod failure into one sentence naming each bad field. */
+export function describeZodError(err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      const where = i.path.length ? i.path.join('.') : 'payload';
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+export function parseArgs<M extends MethodName>(name: M, args: unknown): ParsedArgsOf<M> {
+  const schema = methods[name].args;
+  const res = schema.safeParse(args === undefined || args === null ? undefined : args);
+  if (!res.success) throw new ContractError(`invalid arguments for ${name}: ${describeZodError(res.error)}`);
+  return res.data as ParsedArgsOf<M>;
+}

@@ -1,0 +1,132 @@
+// Domain vocabulary shared by the engine, the services and the UI.
+import { z } from 'zod';
+
+export const CONFIG_NAMES = ['A', 'A-LRN', 'B', 'C', 'D', 'E'] as const;
+export type ConfigName = (typeof CONFIG_NAMES)[number];
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'native', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'diverged', 'failed', 'stopped', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
+
+export const INIT_RE = /^(glorot|paper|paper-0\.1|from:\d+)$/;
+export const SCHEDULE_RE = /^(plateau|none|step:\d+(,\d+)*)$/;
+export const SCALE_RE = /^\d+(:\d+)?$/;
+
+/** Everything needed to reproduce a training run; stored as JSON in the run row. */
+export const TrainParams = z
+  .object({
+    config: z.enum(CONFIG_NAMES),
+    dataset: z.string().min(1).default('synthetic'),
+    inputSize: z.number().int().min(32).max(1024).refine((n) => n % 32 === 0, 'must be a multiple of 32 (32, 64, …, 224, …)').default(32),
+    width: z.number().gt(0).max(4).default(0.125),
+    fcWidth: z.number().int().min(1).max(65536).optional(),
+    epochs: z.number().int().min(1).max(100000).default(10),
+    batch: z.number().int().min(1).max(4096).default(32),
+    lr: z.number().gt(0).max(10).default(0.01),
+    momentum: z.number().min(0).max(0.999).default(0.9),
+    weightDecay: z.number().min(0).max(1).default(5e-4),
+    dropout: z.number().min(0).max(0.95).default(0.5),
+    init: z.string().regex(INIT_RE, 'accepted: glorot, paper, paper-0.1, from:RUN').default('glorot'),
+    schedule: z.string().regex(SCHEDULE_RE, 'accepted: plateau, none, step:E1,E2,…').default('plateau'),
+    patience: z.number().int().min(1).max(1000).default(2),
+    maxDrops: z.number().int().min(0).max(20).default(3),
+    minDelta: z.number().min(0).max(1).default(0),
+    scale: z.string().regex(SCALE_RE, 'accepted: S or SMIN:SMAX').optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    backend: z.enum(BACKEND_CHOICES).default('auto'),
+    experiment: z.string().min(1).max(200).optional(),
+    classes: z.number().int().min(2).max(1000).optional(),
+    trainSamples: z.number().int().min(1).max(10_000_000).optional(),
+    valSamples: z.number().int().min(1).max(10_000_000).optional(),
+  })
+  .strict();
+export type TrainParams = z.infer<typeof TrainParams>;
+export type TrainParamsInput = z.input<typeof TrainParams>;
+
+export interface ModelInfo {
+  config: ConfigName;
+  weightLayers: number;
+  params: number;
+  flops: number;
+  layers: string[];
+}
+
+export interface RunSummary {
+  id: number;
+  config: ConfigName;
+  experiment: string | null;
+  dataset: string;
+  status: RunStatus;
+  backend: string | null;
+  device: string | null;
+  epoch: number;
+  epochs: number;
+  step: number;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+  summary: RunResult | null;
+}
+
+export interface RunDetail extends RunSummary {
+  params: TrainParams;
+  seed: number;
+  appVersion: string;
+}
+
+export interface MetricPoint {
+  step: number;
+  epoch: number;
+  split: 'train' | 'val';
+  name: string;
+  value: number;
+}
+
+export interface RunEvent {
+  id?: number;
+  step: number;
+  epoch: number;
+  kind: string;
+  payload: Record<string, unknown>;
+  createdAt?: string;
+}
+
+export interface LrDrop {
+  epoch: number;
+  step: number;
+  from: number;
+  to: number;
+}
+
+export interface RunResult {
+  epochs: number;
+  train: { loss: number | null; top1: number | null };
+  val: { loss: number | null; top1: number | null; top5: number | null };
+  lrDrops: LrDrop[];
+  imagesPerSec: number | null;
+  data: { train: number; val: number; classes: number; skipped: number };
+}
+
+export interface RunProgress {
+  runId: number;
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  imagesPerSec: number;
+  lr: number;
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  available: boolean;
+  device: string | null;
+  reason: string | null;
+}
