@@ -32,7 +32,7 @@ let webgpuProbe: Promise<WebGpuProbe | string> | undefined;
 export function probeWebGpu(): Promise<WebGpuProbe | string> {
   webgpuProbe ??= (async () => {
     try {
-      const mod = (await import('webgpu')) as unknown as { create: (o: string[]) => unknown; globals: object };
+      const mod = (await importOptional('webgpu')) as unknown as { create: (o: string[]) => unknown; globals: object };
       Object.assign(globalThis, mod.globals);
       const gpu = mod.create([]) as { requestAdapter: (o?: object) => Promise<GPUAdapterLike | null> };
       const nav = (globalThis as { navigator?: object }).navigator;
@@ -51,9 +51,14 @@ export function probeWebGpu(): Promise<WebGpuProbe | string> {
   return webgpuProbe;
 }
 
+/** Optional packages are imported by a computed name so that bundlers leave them alone. */
+function importOptional(mod: string): Promise<unknown> {
+  return import(/* @vite-ignore */ mod);
+}
+
 async function canImport(mod: string): Promise<string | null> {
   try {
-    await import(/* @vite-ignore */ mod);
+    await importOptional(mod);
     return null;
   } catch (err) {
     return `${mod} is not installed or failed to load: ${(err as Error).message.split('\n')[0]}`;
@@ -105,10 +110,10 @@ export async function activateBackend(tf: Tf, info: BackendInfo): Promise<Active
   switch (info.name) {
     case 'tensorflow-gpu':
       process.env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
-      await import('@tensorflow/tfjs-node-gpu' as string);
+      await importOptional('@tensorflow/tfjs-node-gpu');
       break;
     case 'tensorflow':
-      await import('@tensorflow/tfjs-node' as string);
+      await importOptional('@tensorflow/tfjs-node');
       break;
     case 'webgpu': {
       const probe = await probeWebGpu();

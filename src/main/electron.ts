@@ -1,0 +1,66 @@
+// Electron entry: one window, sandboxed renderer, the contract over IPC, training in workers.
+import { app as electronApp, BrowserWindow, ipcMain, session, shell } from 'electron';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import workerPath from './training/worker?modulePath';
+import { createApp, type App } from './services/app';
+import { useNativeBinding } from './store/db';
+import { resolveDataDir } from './paths';
+import { registerIpc } from './transports/ipc';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// better-sqlite3 built for Electron's ABI lives beside the system Node build (scripts/postinstall.mjs).
+const electronSqlite = path.resolve(here, '../../.electron-native/better_sqlite3.node');
+if (fs.existsSync(electronSqlite)) useNativeBinding(electronSqlite);
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'";
+
+let win: BrowserWindow | null = null;
+let core: App | null = null;
+
+function createWindow(): void {
+  win = new BrowserWindow({
+    width: 1280,
+    height: 860,
+    title: 'VGG Lab',
+    show: false,
+    webPreferences: {
+      preload: path.join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  win.once('ready-to-show', () => win?.show());
+  // Navigation away from the app and new windows are refused; http(s) links open in the system browser.
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('will-navigate', (e, url) => {
+    if (url !== win?.webContents.getURL()) e.preventDefault();
+  });
+  if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else void win.loadFile(path.join(here, '../renderer/index.html'));
+}
+
+electronApp.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, cb) =>
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } }),
+  );
+  core = createApp({
+    dataDir: resolveDataDir(process.env.VGGLAB_DATA_DIR),
+    workerFactory: () => new Worker(workerPath),
+    transport: 'electron-ipc',
+  });
+  registerIpc(core, ipcMain, () => win?.webContents ?? null);
+  createWindow();
+});
+
+electronApp.on('window-all-closed', () => {
+  void core?.close().finally(() => electronApp.quit());
+});

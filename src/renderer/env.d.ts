@@ -1,0 +1,6 @@
+/// <reference types="svelte" />
+/// <reference types="vite/client" />
+declare module '*?modulePath' {
+  const path: string;
+  export default path;
+}

@@ -1,0 +1,18 @@
+// Hash routing: #/runs, #/new, #/run/ID.
+export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number };
+
+function parse(hash: string): Route {
+  const m = /^#\/run\/(\d+)$/.exec(hash);
+  if (m) return { page: 'run', id: Number(m[1]) };
+  if (hash === '#/new') return { page: 'new' };
+  return { page: 'runs' };
+}
+
+export const router = $state({ route: parse(location.hash) });
+window.addEventListener('hashchange', () => {
+  router.route = parse(location.hash);
+});
+
+export function go(hash: string): void {
+  location.hash = hash;
+}

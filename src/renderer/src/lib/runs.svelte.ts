@@ -1,0 +1,20 @@
+// The run list, kept live by run.updated events.
+import type { RunSummary } from '../../../shared/domain';
+import { api } from './api';
+
+export const runsState = $state({ runs: [] as RunSummary[], loaded: false, error: '' });
+
+export async function refreshRuns(): Promise<void> {
+  try {
+    runsState.runs = await api.call('runs.list');
+    runsState.loaded = true;
+  } catch (err) {
+    runsState.error = (err as Error).message;
+  }
+}
+
+api.on('run.updated', (run) => {
+  const i = runsState.runs.findIndex((r) => r.id === run.id);
+  if (i >= 0) runsState.runs[i] = run;
+  else runsState.runs = [run, ...runsState.runs];
+});

@@ -1,0 +1,49 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { migrate, MigrationMismatchError } from '../../src/main/store/migrate';
+import { MIGRATIONS } from '../../src/main/store/migrations';
+import { openDatabase } from '../../src/main/store/db';
+import { tempDir } from '../helpers';
+
+const tables = (db: Database.Database) =>
+  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+
+describe('migrations', () => {
+  it('apply to an empty database and lay down the whole schema', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(tables(db)).toEqual(['checkpoints', 'datasets', 'evaluations', 'events', 'experiments', 'metrics', 'runs', 'schema_migrations']);
+    expect(migrate(db)).toEqual([]);
+  });
+
+  it('are refused when the database has a migration the code does not know', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    db.prepare("INSERT INTO schema_migrations VALUES (999, 'from-the-future', '2030-01-01')").run();
+    expect(() => migrate(db)).toThrow(MigrationMismatchError);
+    expect(() => migrate(db)).toThrow(/newer version/);
+  });
+
+  it('are refused when an applied migration differs from the file', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    db.prepare("UPDATE schema_migrations SET name = 'renamed' WHERE version = 1").run();
+    expect(() => migrate(db)).toThrow(/expects 1 \(initial\)/);
+  });
+
+  it('roll back a failing migration as a whole', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    const broken = [...MIGRATIONS, { version: 2, name: 'broken', up: 'CREATE TABLE half (x INTEGER) STRICT; SELECT * FROM no_such_table;' }];
+    expect(() => migrate(db, broken)).toThrow(/no_such_table/);
+    expect(tables(db)).not.toContain('half');
+    expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+  });
+
+  it('open a file database in WAL mode with foreign keys on', () => {
+    const db = openDatabase(tempDir());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    db.close();
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { afterEpoch, initialSchedule, previewSchedule, type ScheduleOptions } from '../../src/main/training/schedule';
+
+const run = (opts: ScheduleOptions, accs: number[]) => {
+  const s = initialSchedule(opts);
+  return accs.map((a, i) => afterEpoch(s, opts, i + 1, a));
+};
+
+describe('learning-rate schedules', () => {
+  it('plateau divides by 10 after `patience` epochs without improvement, then stops after the last drop', () => {
+    const opts = { spec: 'plateau', lr: 0.01, patience: 2, maxDrops: 2, minDelta: 0 };
+    const d = run(opts, [0.1, 0.2, 0.2, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3]);
+    const drops = d.map((x, i) => (x.drop ? i + 1 : 0)).filter(Boolean);
+    expect(drops).toEqual([4, 7]);
+    expect(d[3]!.drop).toMatchObject({ from: 0.01 });
+    expect(d[3]!.drop!.to).toBeCloseTo(0.001, 12);
+    expect(d.findIndex((x) => x.stop) + 1).toBe(9);
+  });
+
+  it('step drops at the named epochs only', () => {
+    const opts = { spec: 'step:2,4', lr: 0.1, patience: 1, maxDrops: 3, minDelta: 0 };
+    const d = run(opts, [0.1, 0.1, 0.1, 0.1, 0.1]);
+    expect(d.map((x) => Boolean(x.drop))).toEqual([false, true, false, true, false]);
+    expect(d.some((x) => x.stop)).toBe(false);
+    const lrs = previewSchedule(opts, 5).map((p) => p.lr);
+    [0.1, 0.1, 0.01, 0.01, 0.001].forEach((want, i) => expect(lrs[i]).toBeCloseTo(want, 12));
+  });
+
+  it('none never changes the rate', () => {
+    const d = run({ spec: 'none', lr: 0.1, patience: 1, maxDrops: 3, minDelta: 0 }, [0.5, 0.4, 0.3]);
+    expect(d.every((x) => !x.drop && !x.stop)).toBe(true);
+  });
+});

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
+    // Training tests use both cores; running files side by side only slows each down.
+    fileParallelism: false,
+    pool: 'forks',
+    reporters: ['default'],
+  },
+});
