@@ -47,7 +47,7 @@ export function afterEpoch(state: ScheduleState, opts: ScheduleOptions, epoch: n
     state.lr = from * factor;
     state.drops += 1;
     state.bad = 0;
-    return { improved, drop: { from, to: state.lr, reason: `plateau: validation top-1 did not improve for ${opts.patience} epochs` } };
+    return { improved, drop: { from, to: state.lr, reason: `plateau: validation top-1 did not improve for ${opts.patience} epoch${opts.patience === 1 ? "" : "s"}` } };
   }
   if (parseStepEpochs(opts.spec).includes(epoch)) {
     state.lr = from * factor;

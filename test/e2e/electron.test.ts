@@ -1,0 +1,36 @@
+// The desktop window through Playwright's Electron driver, where Electron's binary exists.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { _electron } from 'playwright-core';
+import { outputDir, repoRoot, tempDir } from '../helpers';
+
+function electronBinary(): string | null {
+  try {
+    const dir = path.join(repoRoot, 'node_modules', 'electron');
+    const bin = path.join(dir, 'dist', fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
+    return fs.existsSync(bin) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+const bin = electronBinary();
+const canDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const reason = !bin
+  ? "skipped: Electron's binary is not installed (its download failed at npm install; offline machine)"
+  : !canDisplay
+    ? 'skipped: no display (set DISPLAY, e.g. run under xvfb-run)'
+    : '';
+
+describe('Electron window', () => {
+  it.skipIf(Boolean(reason))(`opens the app window with the run list ${reason ? `(${reason})` : ''}`, async () => {
+    const app = await _electron.launch({ executablePath: bin!, args: [repoRoot], env: { ...process.env, VGGLAB_DATA_DIR: tempDir() } as Record<string, string> });
+    const win = await app.firstWindow();
+    await win.getByTestId('no-runs').waitFor({ timeout: 60_000 });
+    // The renderer has the bridge and nothing of Node.
+    expect(await win.evaluate(() => typeof (window as unknown as { api?: unknown }).api)).toBe('object');
+    expect(await win.evaluate(() => typeof (globalThis as unknown as { require?: unknown }).require)).toBe('undefined');
+    await win.screenshot({ path: path.join(outputDir(), 'electron.png') });
+    await app.close();
+  });
+});

@@ -1,0 +1,86 @@
+// The UI in Chromium through `vgglab serve`: start a run from the form, watch it live,
+// see the LR-drop marker, stop nothing and lose nothing across a restart.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { outputDir, tempDir } from '../helpers';
+import { hasChromium, launchChromium, serve, type Served } from './serve';
+
+let browser: Browser;
+let served: Served;
+let page: Page;
+const dataDir = tempDir();
+
+describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
+  beforeAll(async () => {
+    served = await serve(dataDir);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+  });
+
+  it('refuses the page without the token', async () => {
+    const res = await page.goto(served.url.replace(/\?token=.*/, ''));
+    expect(res?.status()).toBe(401);
+  });
+
+  it('shows an empty run list, then trains VGG-A from the form and draws it live', async () => {
+    await page.goto(served.url);
+    await page.getByTestId('no-runs').waitFor();
+    await page.getByRole('link', { name: 'New run' }).first().click();
+    const offered = await page.locator('input[name="config"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    expect(offered).toEqual(['A', 'A-LRN', 'B', 'C', 'D', 'E']);
+    await page.getByLabel('Epochs', { exact: true }).fill('3');
+    await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await page.getByLabel('Training images', { exact: true }).fill('128');
+    await page.getByLabel('Validation images', { exact: true }).fill('64');
+    await page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('1');
+    await page.getByLabel('Plateau: minimum improvement of top-1', { exact: true }).fill('1');
+    await page.screenshot({ path: path.join(outputDir(), 'new-run.png') });
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/run\/1$/);
+    // Live: the loss chart gains points while the run goes on.
+    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 0, null, { timeout: 240_000 });
+    await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: 240_000 });
+    const acc = page.locator('canvas[aria-label="Top-1 accuracy"]');
+    // minDelta 1 means no epoch after the first improves: the rate drops after epochs 2 and 3.
+    await expect(acc.getAttribute('data-markers')).resolves.toBe('2');
+    await expect(acc.getAttribute('data-points')).resolves.toBe('6');
+    await expect(page.locator('canvas[aria-label="Training loss"]').getAttribute('data-markers')).resolves.toBe('2');
+    await expect(page.getByTestId('events').textContent()).resolves.toContain('lr_drop');
+    await expect(page.getByTestId('run-device').textContent()).resolves.toMatch(/backend (webgpu|cpu|native|tensorflow)/);
+    await page.screenshot({ path: path.join(outputDir(), 'run.png'), fullPage: true });
+  });
+
+  it('stops a run with the button; it ends as stopped with its data kept', async () => {
+    await page.goto(served.url + '#/new');
+    await page.getByLabel('Epochs', { exact: true }).fill('50');
+    await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await page.getByLabel('Training images', { exact: true }).fill('256');
+    await page.getByLabel('Validation images', { exact: true }).fill('32');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/run\/2$/);
+    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) >= 8, null, { timeout: 240_000 });
+    await page.getByTestId('stop-run').click();
+    await page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
+  });
+
+  it('keeps runs and their metrics across a restart', async () => {
+    await served.stop();
+    served = await serve(dataDir);
+    await page.goto(served.url);
+    const table = page.getByTestId('runs-table');
+    await table.waitFor();
+    await expect(table.locator('tbody tr').count()).resolves.toBe(2);
+    await page.getByRole('link', { name: '#1' }).click();
+    await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Top-1 accuracy"]')?.getAttribute('data-points')) === 6);
+    await page.screenshot({ path: path.join(outputDir(), 'runs-after-restart.png'), fullPage: true });
+    await page.goto(served.url + '#/runs');
+    await page.getByTestId('runs-table').waitFor();
+    await page.screenshot({ path: path.join(outputDir(), 'runs.png'), fullPage: true });
+  });
+});
