@@ -1,7 +1,7 @@
 // Starting, stopping and reading training runs.
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import { TrainParams, type BackendInfo, type RunDetail, type RunStatus } from '../../shared/domain';
+import { TrainParams, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { getRun, insertRun, listRuns, markFinished } from '../store/runs';
@@ -45,7 +45,7 @@ export class RunService {
   }
 
   /** Records the run, then queues it; a forced backend that is missing fails the run at once. */
-  async start(input: TrainParams): Promise<{ id: number }> {
+  async start(input: TrainParamsInput): Promise<{ id: number }> {
     const params = TrainParams.parse(input);
     const { db, bus, scheduler, dataDir } = this.deps;
     const id = insertRun(db, params, APP_VERSION);

@@ -1,0 +1,334 @@
+// VGG Lab's native kernels: the heavy parts of TF.js's CPU backend (convolutions, matrix
+// products, max-pooling) over an optimised BLAS. Every function reads and writes the
+// JavaScript typed arrays it is given (zero-copy); scratch space is reused between calls.
+#include <napi.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+extern "C" {
+// The CBLAS entry points shared by OpenBLAS, Accelerate and MKL; declared here so that the
+// build does not depend on where a distribution puts cblas.h.
+enum { VGG_ROW_MAJOR = 101, VGG_NO_TRANS = 111, VGG_TRANS = 112 };
+void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc);
+#ifdef VGG_OPENBLAS
+void openblas_set_num_threads(int n);
+int openblas_get_num_threads(void);
+char* openblas_get_config(void);
+#endif
+}
+
+namespace {
+
+struct ConvGeom {
+  int n, h, w, c;       // input NHWC
+  int kh, kw, co;       // filter HWIO
+  int oh, ow;           // output spatial
+  int sh, sw, pt, pl;   // strides, top/left padding
+  bool pointwise() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && oh == h && ow == w; }
+  long rows_per_image() const { return static_cast<long>(oh) * ow; }
+  long k() const { return static_cast<long>(kh) * kw * c; }
+};
+
+// Scratch buffers grow to the largest call and are reused; each worker thread has its own.
+thread_local std::vector<float> g_col;
+constexpr long kMaxColFloats = 16L * 1024 * 1024;  // 64 MiB per chunk of images
+
+float* scratch(long floats) {
+  if (static_cast<long>(g_col.size()) < floats) g_col.resize(floats);
+  return g_col.data();
+}
+
+float* f32(const Napi::Value& v) { return v.As<Napi::Float32Array>().Data(); }
+int num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
+
+ConvGeom geom(const Napi::Object& g) {
+  return ConvGeom{num(g, "n"),  num(g, "h"),  num(g, "w"),  num(g, "c"),  num(g, "kh"), num(g, "kw"), num(g, "co"),
+                  num(g, "oh"), num(g, "ow"), num(g, "sh"), num(g, "sw"), num(g, "pt"), num(g, "pl")};
+}
+
+// Images per GEMM so that the im2col buffer stays under kMaxColFloats.
+int chunk_images(const ConvGeom& g) {
+  long per = g.rows_per_image() * g.k();
+  return static_cast<int>(std::max(1L, std::min<long>(g.n, kMaxColFloats / std::max(per, 1L))));
+}
+
+void im2col(const ConvGeom& g, const float* x, int n0, int nb, float* col) {
+  const long K = g.k();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < nb; b++) {
+    for (int oy = 0; oy < g.oh; oy++) {
+      const float* img = x + static_cast<long>(n0 + b) * g.h * g.w * g.c;
+      for (int ox = 0; ox < g.ow; ox++) {
+        float* row = col + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * K;
+        for (int ky = 0; ky < g.kh; ky++) {
+          const int iy = oy * g.sh - g.pt + ky;
+          for (int kx = 0; kx < g.kw; kx++) {
+            const int ix = ox * g.sw - g.pl + kx;
+            float* dst = row + (static_cast<long>(ky) * g.kw + kx) * g.c;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::memset(dst, 0, sizeof(float) * g.c);
+            else std::memcpy(dst, img + (static_cast<long>(iy) * g.w + ix) * g.c, sizeof(float) * g.c);
+          }
+        }
+      }
+    }
+  }
+}
+
+void col2im(const ConvGeom& g, const float* col, int n0, int nb, float* dx) {
+  const long K = g.k();
+  // Parallel over images: each image's dx is written by one thread only.
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < nb; b++) {
+    float* img = dx + static_cast<long>(n0 + b) * g.h * g.w * g.c;
+    for (int oy = 0; oy < g.oh; oy++) {
+      for (int ox = 0; ox < g.ow; ox++) {
+        const float* row = col + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * K;
+        for (int ky = 0; ky < g.kh; ky++) {
+          const int iy = oy * g.sh - g.pt + ky;
+          if (iy < 0 || iy >= g.h) continue;
+          for (int kx = 0; kx < g.kw; kx++) {
+            const int ix = ox * g.sw - g.pl + kx;
+            if (ix < 0 || ix >= g.w) continue;
+            const float* src = row + (static_cast<long>(ky) * g.kw + kx) * g.c;
+            float* dst = img + (static_cast<long>(iy) * g.w + ix) * g.c;
+            for (int c = 0; c < g.c; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+void bias_act(float* out, long rows, int cols, const float* bias, bool relu) {
+#pragma omp parallel for schedule(static)
+  for (long r = 0; r < rows; r++) {
+    float* o = out + r * cols;
+    if (bias)
+      for (int j = 0; j < cols; j++) o[j] += bias[j];
+    if (relu)
+      for (int j = 0; j < cols; j++) o[j] = o[j] > 0.f ? o[j] : 0.f;
+  }
+}
+
+// conv2d(x, w, out, geom, bias|null, relu)
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const float* w = f32(info[1]);
+  float* out = f32(info[2]);
+  ConvGeom g = geom(info[3].As<Napi::Object>());
+  const float* bias = info[4].IsNull() || info[4].IsUndefined() ? nullptr : f32(info[4]);
+  const bool relu = info[5].As<Napi::Boolean>().Value();
+  const long M1 = g.rows_per_image(), K = g.k();
+  if (g.pointwise()) {
+    cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_NO_TRANS, static_cast<int>(g.n * M1), g.co, static_cast<int>(K), 1.f, x,
+                static_cast<int>(K), w, g.co, 0.f, out, g.co);
+  } else {
+    const int chunk = chunk_images(g);
+    float* col = scratch(chunk * M1 * K);
+    for (int n0 = 0; n0 < g.n; n0 += chunk) {
+      const int nb = std::min(chunk, g.n - n0);
+      im2col(g, x, n0, nb, col);
+      cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_NO_TRANS, static_cast<int>(nb * M1), g.co, static_cast<int>(K), 1.f, col,
+                  static_cast<int>(K), w, g.co, 0.f, out + n0 * M1 * g.co, g.co);
+    }
+  }
+  if (bias || relu) bias_act(out, g.n * M1, g.co, bias, relu);
+  return info.Env().Undefined();
+}
+
+// conv2dBackpropInput(dy, w, dx, geom)
+Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* w = f32(info[1]);
+  float* dx = f32(info[2]);
+  ConvGeom g = geom(info[3].As<Napi::Object>());
+  const long M1 = g.rows_per_image(), K = g.k();
+  if (g.pointwise()) {
+    cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_TRANS, static_cast<int>(g.n * M1), static_cast<int>(K), g.co, 1.f, dy, g.co, w,
+                g.co, 0.f, dx, static_cast<int>(K));
+    return info.Env().Undefined();
+  }
+  std::fill(dx, dx + static_cast<long>(g.n) * g.h * g.w * g.c, 0.f);
+  const int chunk = chunk_images(g);
+  float* col = scratch(chunk * M1 * K);
+  for (int n0 = 0; n0 < g.n; n0 += chunk) {
+    const int nb = std::min(chunk, g.n - n0);
+    cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_TRANS, static_cast<int>(nb * M1), static_cast<int>(K), g.co, 1.f,
+                dy + n0 * M1 * g.co, g.co, w, g.co, 0.f, col, static_cast<int>(K));
+    col2im(g, col, n0, nb, dx);
+  }
+  return info.Env().Undefined();
+}
+
+// conv2dBackpropFilter(x, dy, dw, geom)
+Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const float* dy = f32(info[1]);
+  float* dw = f32(info[2]);
+  ConvGeom g = geom(info[3].As<Napi::Object>());
+  const long M1 = g.rows_per_image(), K = g.k();
+  if (g.pointwise()) {
+    cblas_sgemm(VGG_ROW_MAJOR, VGG_TRANS, VGG_NO_TRANS, static_cast<int>(K), g.co, static_cast<int>(g.n * M1), 1.f, x,
+                static_cast<int>(K), dy, g.co, 0.f, dw, g.co);
+    return info.Env().Undefined();
+  }
+  const int chunk = chunk_images(g);
+  float* col = scratch(chunk * M1 * K);
+  for (int n0 = 0; n0 < g.n; n0 += chunk) {
+    const int nb = std::min(chunk, g.n - n0);
+    im2col(g, x, n0, nb, col);
+    cblas_sgemm(VGG_ROW_MAJOR, VGG_TRANS, VGG_NO_TRANS, static_cast<int>(K), g.co, static_cast<int>(nb * M1), 1.f, col,
+                static_cast<int>(K), dy + n0 * M1 * g.co, g.co, n0 == 0 ? 0.f : 1.f, dw, g.co);
+  }
+  return info.Env().Undefined();
+}
+
+// matmul(a, b, out, batchA, batchB, m, n, k, transA, transB, bias|null, relu): out[b] = op(a[b]) × op(b[b])
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  const float* a = f32(info[0]);
+  const float* b = f32(info[1]);
+  float* out = f32(info[2]);
+  const int batchA = info[3].As<Napi::Number>().Int32Value();
+  const int batchB = info[4].As<Napi::Number>().Int32Value();
+  const int m = info[5].As<Napi::Number>().Int32Value();
+  const int n = info[6].As<Napi::Number>().Int32Value();
+  const int k = info[7].As<Napi::Number>().Int32Value();
+  const bool ta = info[8].As<Napi::Boolean>().Value();
+  const bool tb = info[9].As<Napi::Boolean>().Value();
+  const float* bias = info[10].IsNull() || info[10].IsUndefined() ? nullptr : f32(info[10]);
+  const bool relu = info[11].As<Napi::Boolean>().Value();
+  const int batch = std::max(batchA, batchB);
+  for (int i = 0; i < batch; i++) {
+    const float* ai = a + static_cast<long>(batchA == 1 ? 0 : i) * m * k;
+    const float* bi = b + static_cast<long>(batchB == 1 ? 0 : i) * k * n;
+    cblas_sgemm(VGG_ROW_MAJOR, ta ? VGG_TRANS : VGG_NO_TRANS, tb ? VGG_TRANS : VGG_NO_TRANS, m, n, k, 1.f, ai, ta ? m : k, bi,
+                tb ? k : n, 0.f, out + static_cast<long>(i) * m * n, n);
+  }
+  if (bias || relu) bias_act(out, static_cast<long>(batch) * m, n, bias, relu);
+  return info.Env().Undefined();
+}
+
+struct PoolGeom {
+  int n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl;
+};
+PoolGeom pool_geom(const Napi::Object& g) {
+  return PoolGeom{num(g, "n"),  num(g, "h"),  num(g, "w"),  num(g, "c"),  num(g, "oh"), num(g, "ow"),
+                  num(g, "fh"), num(g, "fw"), num(g, "sh"), num(g, "sw"), num(g, "pt"), num(g, "pl")};
+}
+
+// maxPool(x, out, geom)
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  float* out = f32(info[1]);
+  PoolGeom g = pool_geom(info[2].As<Napi::Object>());
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < g.n; b++) {
+    for (int oy = 0; oy < g.oh; oy++) {
+      for (int ox = 0; ox < g.ow; ox++) {
+        float* o = out + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * g.c;
+        for (int c = 0; c < g.c; c++) o[c] = -std::numeric_limits<float>::infinity();
+        for (int ky = 0; ky < g.fh; ky++) {
+          const int iy = oy * g.sh - g.pt + ky;
+          if (iy < 0 || iy >= g.h) continue;
+          for (int kx = 0; kx < g.fw; kx++) {
+            const int ix = ox * g.sw - g.pl + kx;
+            if (ix < 0 || ix >= g.w) continue;
+            const float* src = x + ((static_cast<long>(b) * g.h + iy) * g.w + ix) * g.c;
+            for (int c = 0; c < g.c; c++) o[c] = src[c] > o[c] ? src[c] : o[c];
+          }
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// maxPoolGrad(dy, x, dx, geom): dy goes to the first maximum of each window.
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  float* dx = f32(info[2]);
+  PoolGeom g = pool_geom(info[3].As<Napi::Object>());
+  std::fill(dx, dx + static_cast<long>(g.n) * g.h * g.w * g.c, 0.f);
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < g.n; b++) {
+    for (int oy = 0; oy < g.oh; oy++) {
+      for (int ox = 0; ox < g.ow; ox++) {
+        const float* d = dy + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * g.c;
+        for (int c = 0; c < g.c; c++) {
+          float best = -std::numeric_limits<float>::infinity();
+          long at = -1;
+          for (int ky = 0; ky < g.fh; ky++) {
+            const int iy = oy * g.sh - g.pt + ky;
+            if (iy < 0 || iy >= g.h) continue;
+            for (int kx = 0; kx < g.fw; kx++) {
+              const int ix = ox * g.sw - g.pl + kx;
+              if (ix < 0 || ix >= g.w) continue;
+              const long idx = ((static_cast<long>(b) * g.h + iy) * g.w + ix) * g.c + c;
+              if (x[idx] > best || at < 0) {
+                best = x[idx];
+                at = idx;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += d[c];
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  const int n = info[0].As<Napi::Number>().Int32Value();
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+#ifdef VGG_OPENBLAS
+  openblas_set_num_threads(n);
+#endif
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+#ifdef VGG_OPENBLAS
+  o.Set("blas", std::string("OpenBLAS ") + openblas_get_config());
+  o.Set("threads", openblas_get_num_threads());
+#elif defined(__APPLE__)
+  o.Set("blas", "Accelerate");
+#else
+  o.Set("blas", "CBLAS");
+#endif
+#ifdef _OPENMP
+  o.Set("openmp", true);
+#else
+  o.Set("openmp", false);
+#endif
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("conv2d", Napi::Function::New(env, Conv2D));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
+  exports.Set("matmul", Napi::Function::New(env, MatMul));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(vgglab_native, Init)
