@@ -1,7 +1,9 @@
 // Finds, ranks and initialises TF.js backends. Runs inside the training worker,
 // where the chosen backend lives; the main thread only probes availability.
+import os from 'node:os';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { BackendChoice, BackendInfo, BackendName } from '../../shared/domain';
+import { loadNativeAddon } from './native/addon';
 
 type Tf = typeof TfCore;
 
@@ -65,6 +67,12 @@ async function canImport(mod: string): Promise<string | null> {
   }
 }
 
+function nativeDevice(addon: { info(): { blas: string; threads?: number } }): string {
+  const i = addon.info();
+  const blas = i.blas.replace(/\s+/g, ' ').trim();
+  return `CPU, ${i.threads ?? os.availableParallelism()} threads (${blas})`;
+}
+
 /** Which backends this machine has, without initialising TF.js. */
 export async function listBackends(): Promise<BackendInfo[]> {
   const out: BackendInfo[] = [];
@@ -74,7 +82,12 @@ export async function listBackends(): Promise<BackendInfo[]> {
   out.push({ name: 'tensorflow', available: !cpuErr, device: cpuErr ? null : 'CPU (libtensorflow)', reason: cpuErr ? `${cpuErr}; ${INSTALL_HINT.tensorflow}` : null });
   const wg = await probeWebGpu();
   out.push(typeof wg === 'string' ? { name: 'webgpu', available: false, device: null, reason: `${wg}; ${INSTALL_HINT.webgpu}` } : { name: 'webgpu', available: true, device: wg.device, reason: null });
-  out.push({ name: 'native', available: false, device: null, reason: `the native addon is not built; ${INSTALL_HINT.native}` });
+  const native = loadNativeAddon();
+  out.push(
+    'addon' in native
+      ? { name: 'native', available: true, device: nativeDevice(native.addon), reason: null }
+      : { name: 'native', available: false, device: null, reason: native.reason },
+  );
   out.push({ name: 'cpu', available: true, device: 'CPU (pure JavaScript)', reason: null });
   return out;
 }
@@ -122,13 +135,20 @@ export async function activateBackend(tf: Tf, info: BackendInfo): Promise<Active
       maxBufferBytes = Math.min(probe.adapter.limits.maxStorageBufferBindingSize, probe.adapter.limits.maxBufferSize);
       break;
     }
-    case 'native':
-      throw new Error(`backend 'native' is not available: ${INSTALL_HINT.native}`);
+    case 'native': {
+      const native = loadNativeAddon();
+      if (!('addon' in native)) throw new Error(`backend 'native' is not available: ${native.reason}`);
+      // The CPU backend's kernels are copied from its registry, so it must be imported first.
+      await import('@tensorflow/tfjs-backend-cpu');
+      const { registerNativeBackend } = await import('./native/kernels');
+      registerNativeBackend(tf, native.addon);
+      break;
+    }
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
       break;
   }
-  const backendId = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', webgpu: 'webgpu', native: 'cpu', cpu: 'cpu' }[info.name];
+  const backendId = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', webgpu: 'webgpu', native: 'native', cpu: 'cpu' }[info.name];
   if (!(await tf.setBackend(backendId))) throw new Error(`backend '${info.name}' failed to initialise`);
   await tf.ready();
   if (info.name === 'webgpu') checkErrors = watchWebGpuErrors(tf);

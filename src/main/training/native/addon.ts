@@ -1,0 +1,66 @@
+// Loads the native kernels addon (native/, built by `npm install`), or says why it cannot.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface ConvGeom {
+  n: number; h: number; w: number; c: number;
+  kh: number; kw: number; co: number;
+  oh: number; ow: number; sh: number; sw: number; pt: number; pl: number;
+}
+export interface PoolGeom {
+  n: number; h: number; w: number; c: number; oh: number; ow: number;
+  fh: number; fw: number; sh: number; sw: number; pt: number; pl: number;
+}
+
+export interface NativeAddon {
+  conv2d(x: Float32Array, w: Float32Array, out: Float32Array, g: ConvGeom, bias: Float32Array | null, relu: boolean): void;
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeom): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeom): void;
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Float32Array | null, relu: boolean): void;
+  maxPool(x: Float32Array, out: Float32Array, g: PoolGeom): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, g: PoolGeom): void;
+  setThreads(n: number): void;
+  info(): { blas: string; threads?: number; openmp: boolean };
+}
+
+const ADDON = path.join('native', 'build', 'Release', 'vgglab_native.node');
+
+/** The project root holding native/: found upward from this file (source tree or bundled app). */
+function findNativeDir(): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'native', 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return null;
+}
+
+let loaded: { addon: NativeAddon } | { reason: string } | undefined;
+
+export function loadNativeAddon(): { addon: NativeAddon } | { reason: string } {
+  if (loaded) return loaded;
+  const root = findNativeDir();
+  const file = root ? path.join(root, ADDON) : null;
+  if (!file || !fs.existsSync(file)) {
+    let why = 'the native addon is not built';
+    try {
+      const status = JSON.parse(fs.readFileSync(path.join(root ?? '.', 'native', 'build', 'status.json'), 'utf8')) as { reason?: string };
+      if (status.reason) why = status.reason;
+    } catch {
+      /* never attempted */
+    }
+    loaded = { reason: `${why}; install a C++ compiler and OpenBLAS (Debian: g++ libopenblas-dev libopenblas0-openmp), then run npm install again` };
+    return loaded;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    addon.setThreads(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+    loaded = { addon };
+  } catch (err) {
+    loaded = { reason: `the native addon failed to load: ${(err as Error).message}` };
+  }
+  return loaded;
+}

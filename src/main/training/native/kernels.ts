@@ -1,0 +1,147 @@
+// The `native` TF.js backend: the CPU backend's tensor storage and kernels, with the heavy
+// kernels (convolutions and their gradients, matrix products, max-pooling) replaced by BLAS
+// code in the addon. Anything a native kernel does not cover falls back to the CPU kernel.
+import type * as TfCore from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { ConvGeom, NativeAddon, PoolGeom } from './addon';
+
+type Tf = typeof TfCore;
+type Conv2DInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
+type Args = Parameters<KernelFunc>[0];
+
+export const NATIVE_BACKEND = 'native';
+
+function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+}
+
+const channelsLast = (fmt: unknown) => fmt === undefined || fmt === 'NHWC' || fmt === 'channelsLast';
+const unitDilation = (d: unknown) => d === undefined || d === 1 || (Array.isArray(d) && d.every((x) => x === 1));
+const allFloat = (...ts: (TensorInfo | undefined)[]) => ts.every((t) => !t || t.dtype === 'float32');
+
+function convGeom(info: Conv2DInfo): ConvGeom {
+  return {
+    n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels,
+    kh: info.filterHeight, kw: info.filterWidth, co: info.outChannels,
+    oh: info.outHeight, ow: info.outWidth, sh: info.strideHeight, sw: info.strideWidth,
+    pt: info.padInfo.top, pl: info.padInfo.left,
+  };
+}
+
+function poolGeom(info: Conv2DInfo): PoolGeom {
+  return {
+    n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels, oh: info.outHeight, ow: info.outWidth,
+    fh: info.filterHeight, fw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth, pt: info.padInfo.top, pl: info.padInfo.left,
+  };
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args: Args, fallback: KernelFunc) => TensorInfo | TensorInfo[]> {
+  const bu = tf.backend_util;
+
+  const conv = (args: Args, fallback: KernelFunc, fused: boolean) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const a = args.attrs as NamedAttrMap & { activation?: string };
+    const activation = a.activation ?? 'linear';
+    const okBias = !bias || (bias.shape.length === 1 && bias.shape[0] === filter!.shape[3]);
+    if (!allFloat(x, filter, bias) || !channelsLast(a.dataFormat) || !unitDilation(a.dilations) || preluActivationWeights || !okBias || (fused && activation !== 'linear' && activation !== 'relu'))
+      return fallback(args);
+    const backend = args.backend as MathBackendCPU;
+    const info = bu.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number], a.strides as [number, number], 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
+    const out = new Float32Array(size(info.outShape));
+    addon.conv2d(values(backend, x!), values(backend, filter!), out, convGeom(info), bias ? values(backend, bias) : null, fused && activation === 'relu');
+    return backend.makeTensorInfo(info.outShape, 'float32', out);
+  };
+
+  const matmul = (args: Args, fallback: KernelFunc, fused: boolean) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+    const at = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string };
+    const activation = at.activation ?? 'linear';
+    if (!allFloat(a, b, bias) || preluActivationWeights || (fused && activation !== 'linear' && activation !== 'relu')) return fallback(args);
+    const ra = a!.shape.length;
+    const rb = b!.shape.length;
+    const m = at.transposeA ? a!.shape[ra - 1]! : a!.shape[ra - 2]!;
+    const k = at.transposeA ? a!.shape[ra - 2]! : a!.shape[ra - 1]!;
+    const n = at.transposeB ? b!.shape[rb - 2]! : b!.shape[rb - 1]!;
+    const outerA = a!.shape.slice(0, -2);
+    const outerB = b!.shape.slice(0, -2);
+    const batchA = size(outerA);
+    const batchB = size(outerB);
+    const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+    if (!(sameOuter || batchA === 1 || batchB === 1)) return fallback(args);
+    if (bias && !(bias.shape.length === 1 && bias.shape[0] === n)) return fallback(args);
+    const outer = batchA >= batchB ? (outerA.length >= outerB.length ? outerA : outerB) : outerB;
+    const backend = args.backend as MathBackendCPU;
+    const outShape = [...outer, m, n];
+    const out = new Float32Array(Math.max(batchA, batchB) * m * n);
+    addon.matmul(values(backend, a!), values(backend, b!), out, batchA, batchB, m, n, k, at.transposeA, at.transposeB, bias ? values(backend, bias) : null, fused && activation === 'relu');
+    return backend.makeTensorInfo(outShape, 'float32', out);
+  };
+
+  return {
+    Conv2D: (args, fb) => conv(args, fb, false),
+    FusedConv2D: (args, fb) => conv(args, fb, true),
+    Conv2DBackpropInput: (args, fallback) => {
+      const { dy, filter } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as NamedAttrMap;
+      if (!allFloat(dy, filter) || !channelsLast(a.dataFormat)) return fallback(args);
+      const backend = args.backend as MathBackendCPU;
+      const inShape = a.inputShape as [number, number, number, number];
+      const info = bu.computeConv2DInfo(inShape, filter!.shape as [number, number, number, number], a.strides as [number, number], 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
+      const dx = new Float32Array(size(inShape));
+      addon.conv2dBackpropInput(values(backend, dy!), values(backend, filter!), dx, convGeom(info));
+      return backend.makeTensorInfo(inShape, 'float32', dx);
+    },
+    Conv2DBackpropFilter: (args, fallback) => {
+      const { x, dy } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as NamedAttrMap;
+      if (!allFloat(x, dy) || !channelsLast(a.dataFormat)) return fallback(args);
+      const backend = args.backend as MathBackendCPU;
+      const filterShape = a.filterShape as [number, number, number, number];
+      const info = bu.computeConv2DInfo(x!.shape as [number, number, number, number], filterShape, a.strides as [number, number], 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
+      const dw = new Float32Array(size(filterShape));
+      addon.conv2dBackpropFilter(values(backend, x!), values(backend, dy!), dw, convGeom(info));
+      return backend.makeTensorInfo(filterShape, 'float32', dw);
+    },
+    BatchMatMul: (args, fb) => matmul(args, fb, false),
+    _FusedMatMul: (args, fb) => matmul(args, fb, true),
+    MaxPool: (args, fallback) => {
+      const { x } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as NamedAttrMap;
+      if (!allFloat(x) || x!.shape.length !== 4) return fallback(args);
+      const backend = args.backend as MathBackendCPU;
+      const info = bu.computePool2DInfo(x!.shape as [number, number, number, number], a.filterSize as number, a.strides as number, 1, a.pad as 'same', a.dimRoundingMode as 'floor');
+      const out = new Float32Array(size(info.outShape));
+      addon.maxPool(values(backend, x!), out, poolGeom(info));
+      return backend.makeTensorInfo(info.outShape, 'float32', out);
+    },
+    MaxPoolGrad: (args, fallback) => {
+      const { dy, input } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as NamedAttrMap;
+      if (!allFloat(dy, input) || input!.shape.length !== 4) return fallback(args);
+      const backend = args.backend as MathBackendCPU;
+      const info = bu.computePool2DInfo(input!.shape as [number, number, number, number], a.filterSize as number, a.strides as number, 1, a.pad as 'same', a.dimRoundingMode as 'floor');
+      const dx = new Float32Array(size(input!.shape));
+      addon.maxPoolGrad(values(backend, dy!), values(backend, input!), dx, poolGeom(info));
+      return backend.makeTensorInfo(input!.shape, 'float32', dx);
+    },
+  };
+}
+
+let registered = false;
+
+/** Registers backend 'native': every CPU kernel, with the heavy ones replaced. */
+export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
+  if (registered) return;
+  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0);
+  const overrides = nativeKernels(tf, addon);
+  for (const config of tf.getKernelsForBackend('cpu') as KernelConfig[]) {
+    const native = overrides[config.kernelName];
+    const kernelFunc: KernelFunc = native ? (args) => native(args, config.kernelFunc) : config.kernelFunc;
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
+  }
+  registered = true;
+}

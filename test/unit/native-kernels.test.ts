@@ -1,0 +1,129 @@
+// Every native kernel against TF.js's pure-JS CPU backend: forward outputs and gradients.
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { loadNativeAddon } from '../../src/main/training/native/addon';
+import { registerNativeBackend } from '../../src/main/training/native/kernels';
+import { mulberry32, gaussian } from '../../src/main/data/rng';
+
+const native = loadNativeAddon();
+const reason = 'addon' in native ? '' : native.reason;
+// Count calls into the addon, so the test proves the native code ran rather than a fallback.
+const calls: Record<string, number> = {};
+if ('addon' in native) {
+  const counted = Object.fromEntries(
+    Object.entries(native.addon).map(([name, fn]) => [name, (...args: unknown[]) => ((calls[name] = (calls[name] ?? 0) + 1), (fn as (...a: unknown[]) => unknown)(...args))]),
+  ) as unknown as typeof native.addon;
+  registerNativeBackend(tf, counted);
+}
+
+const rng = mulberry32(42);
+const rand = (shape: number[]) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => gaussian(rng));
+
+/** Runs fn on both backends with the same inputs; returns [cpu, native] results as arrays. */
+async function both(inputs: { shape: number[]; data: number[] }[], fn: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]) {
+  const out: Float32Array[][] = [];
+  for (const backend of ['cpu', 'native']) {
+    await tf.setBackend(backend);
+    const xs = inputs.map((i) => tf.tensor(i.data, i.shape));
+    const r = fn(...xs);
+    const rs = Array.isArray(r) ? r : [r];
+    out.push(await Promise.all(rs.map(async (t) => (await t.data()) as Float32Array)));
+    tf.dispose([...xs, ...rs]);
+  }
+  return out as [Float32Array[], Float32Array[]];
+}
+
+function expectClose(got: Float32Array[], want: Float32Array[]) {
+  expect(got.length).toBe(want.length);
+  want.forEach((w, i) => {
+    const g = got[i]!;
+    expect(g.length).toBe(w.length);
+    let scale = 1;
+    let worst = 0;
+    for (let j = 0; j < w.length; j++) {
+      scale = Math.max(scale, Math.abs(w[j]!));
+      worst = Math.max(worst, Math.abs(g[j]! - w[j]!));
+    }
+    expect(worst / scale).toBeLessThan(1e-4);
+  });
+}
+
+const convCases: [string, number[], number[], number, 'same' | 'valid'][] = [
+  ['3×3 same, batch 1', [1, 7, 5, 3], [3, 3, 3, 4], 1, 'same'],
+  ['3×3 same, odd sizes', [3, 9, 11, 5], [3, 3, 5, 7], 1, 'same'],
+  ['1×1 pointwise', [2, 6, 6, 8], [1, 1, 8, 5], 1, 'same'],
+  ['3×3 valid, stride 2', [2, 10, 9, 4], [3, 3, 4, 6], 2, 'valid'],
+  ['5×5 same, stride 2', [1, 13, 8, 2], [5, 5, 2, 3], 2, 'same'],
+];
+
+describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${reason ? `(skipped: ${reason})` : ''}`, () => {
+  it.each(convCases)('conv2d forward and gradients: %s', async (_name, xs, ws, stride, pad) => {
+    const ys = [xs[0]!, 1, 1, ws[3]!];
+    const [cpu, nat] = await both([{ shape: xs, data: rand(xs) }, { shape: ws, data: rand(ws) }], (x, w) => {
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad);
+      const r = tf.randomNormal(y.shape, 0, 1, 'float32', 7);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), r)));
+      return [y, ...g([x!, w!])];
+    });
+    void ys;
+    expectClose(nat, cpu);
+  });
+
+  it('fused conv2d with bias and relu, and its gradients', async () => {
+    const xs = [2, 8, 8, 3];
+    const ws = [3, 3, 3, 6];
+    const [cpu, nat] = await both([{ shape: xs, data: rand(xs) }, { shape: ws, data: rand(ws) }, { shape: [6], data: rand([6]) }], (x, w, b) => {
+      const f = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: c as tf.Tensor4D, bias: d, strides: 1, pad: 'same', activation: 'relu' });
+      const y = f(x!, w!, b!);
+      return [y, ...tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.square(f(a, c, d))))([x!, w!, b!])];
+    });
+    expectClose(nat, cpu);
+  });
+
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('matMul transposeA=%s transposeB=%s with gradients', async (ta, tb) => {
+    const as = ta ? [7, 5] : [5, 7];
+    const bs = tb ? [3, 7] : [7, 3];
+    const [cpu, nat] = await both([{ shape: as, data: rand(as) }, { shape: bs, data: rand(bs) }], (a, b) => {
+      const y = tf.matMul(a!, b!, ta, tb);
+      return [y, ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([a!, b!])];
+    });
+    expectClose(nat, cpu);
+  });
+
+  it('batched matMul, with a broadcast batch', async () => {
+    const [cpu, nat] = await both([{ shape: [4, 3, 5], data: rand([4, 3, 5]) }, { shape: [1, 5, 2], data: rand([1, 5, 2]) }, { shape: [4, 5, 2], data: rand([4, 5, 2]) }], (a, b, c) => [tf.matMul(a!, b!), tf.matMul(a!, c!)]);
+    expectClose(nat, cpu);
+  });
+
+  it('fused matMul with bias and relu (a dense layer), with gradients', async () => {
+    const [cpu, nat] = await both([{ shape: [1, 9], data: rand([1, 9]) }, { shape: [9, 4], data: rand([9, 4]) }, { shape: [4], data: rand([4]) }], (a, b, c) => {
+      const f = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, bias: r, activation: 'relu' });
+      return [f(a!, b!, c!), ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.sum(tf.square(f(p, q, r))))([a!, b!, c!])];
+    });
+    expectClose(nat, cpu);
+  });
+
+  it.each([
+    ['2×2 stride 2', [2, 8, 6, 3], 2, 2, 'valid'],
+    ['odd input, 2×2 stride 2', [1, 7, 5, 4], 2, 2, 'valid'],
+    ['3×3 stride 2 same', [2, 9, 9, 2], 3, 2, 'same'],
+  ] as const)('maxPool forward and gradient: %s', async (_n, xs, f, s, pad) => {
+    const [cpu, nat] = await both([{ shape: [...xs], data: rand([...xs]) }], (x) => {
+      const y = tf.maxPool(x as tf.Tensor4D, f, s, pad);
+      const r = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
+      return [y, tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, f, s, pad), r)))(x!)];
+    });
+    expectClose(nat, cpu);
+  });
+
+  it('ran every native kernel (no silent fallback)', () => {
+    for (const k of ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'matmul', 'maxPool', 'maxPoolGrad']) expect(calls[k], k).toBeGreaterThan(0);
+  });
+});
