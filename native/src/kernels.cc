@@ -288,6 +288,108 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+
+// ---- Element-wise kernels: the ops a training step spends most of its time in once the
+// convolutions are BLAS (bias add, ReLU and its gradient, bias gradients, SGD updates).
+
+constexpr long kParallelMin = 1L << 15;
+
+// binary(op, a, b, out): op 0 add, 1 sub, 2 mul, 3 div. The smaller operand repeats over the larger
+// (a scalar, or a bias along the last dimensions); the caller has checked the shapes.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  auto av = info[1].As<Napi::Float32Array>();
+  auto bv = info[2].As<Napi::Float32Array>();
+  float* out = f32(info[3]);
+  const float* a = av.Data();
+  const float* b = bv.Data();
+  const long na = static_cast<long>(av.ElementLength()), nb = static_cast<long>(bv.ElementLength());
+  const long n = std::max(na, nb);
+#define VGG_BINARY_LOOP(EXPR)                                                 \
+  if (na == nb) {                                                            \
+    _Pragma("omp parallel for schedule(static) if (n > kParallelMin)")       \
+    for (long i = 0; i < n; i++) { const float x = a[i], y = b[i]; out[i] = (EXPR); } \
+  } else if (nb == 1) {                                                      \
+    const float y = b[0];                                                    \
+    _Pragma("omp parallel for schedule(static) if (n > kParallelMin)")       \
+    for (long i = 0; i < n; i++) { const float x = a[i]; out[i] = (EXPR); }  \
+  } else if (na == 1) {                                                      \
+    const float x = a[0];                                                    \
+    _Pragma("omp parallel for schedule(static) if (n > kParallelMin)")       \
+    for (long i = 0; i < n; i++) { const float y = b[i]; out[i] = (EXPR); }  \
+  } else if (na > nb) {                                                      \
+    const long rows = na / nb;                                               \
+    _Pragma("omp parallel for schedule(static) if (n > kParallelMin)")       \
+    for (long r = 0; r < rows; r++)                                          \
+      for (long j = 0; j < nb; j++) { const float x = a[r * nb + j], y = b[j]; out[r * nb + j] = (EXPR); } \
+  } else {                                                                   \
+    const long rows = nb / na;                                               \
+    _Pragma("omp parallel for schedule(static) if (n > kParallelMin)")       \
+    for (long r = 0; r < rows; r++)                                          \
+      for (long j = 0; j < na; j++) { const float x = a[j], y = b[r * na + j]; out[r * na + j] = (EXPR); } \
+  }
+  switch (op) {
+    case 0: { VGG_BINARY_LOOP(x + y) break; }
+    case 1: { VGG_BINARY_LOOP(x - y) break; }
+    case 2: { VGG_BINARY_LOOP(x * y) break; }
+    default: { VGG_BINARY_LOOP(x / y) break; }
+  }
+#undef VGG_BINARY_LOOP
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out, alpha): op 0 relu, 1 step (x > 0 ? 1 : alpha; NaN stays NaN)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  auto xv = info[1].As<Napi::Float32Array>();
+  float* out = f32(info[2]);
+  const float alpha = static_cast<float>(info[3].As<Napi::Number>().DoubleValue());
+  const float* x = xv.Data();
+  const long n = static_cast<long>(xv.ElementLength());
+  if (op == 0) {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+    for (long i = 0; i < n; i++) out[i] = x[i] > 0.f ? x[i] : (x[i] != x[i] ? x[i] : 0.f);
+  } else {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+    for (long i = 0; i < n; i++) out[i] = x[i] != x[i] ? x[i] : (x[i] > 0.f ? 1.f : alpha);
+  }
+  return info.Env().Undefined();
+}
+
+// sum(x, out, outer, inner, leading): leading → out[j] = Σ_i x[i·inner + j] (reduce leading axes);
+// else out[i] = Σ_j x[i·inner + j] (reduce trailing axes). Accumulates in double.
+Napi::Value Sum(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  float* out = f32(info[1]);
+  const long outer = static_cast<long>(info[2].As<Napi::Number>().Int64Value());
+  const long inner = static_cast<long>(info[3].As<Napi::Number>().Int64Value());
+  const bool leading = info[4].As<Napi::Boolean>().Value();
+  if (!leading) {
+#pragma omp parallel for schedule(static) if (outer * inner > kParallelMin)
+    for (long i = 0; i < outer; i++) {
+      double acc = 0;
+      const float* row = x + i * inner;
+      for (long j = 0; j < inner; j++) acc += row[j];
+      out[i] = static_cast<float>(acc);
+    }
+    return info.Env().Undefined();
+  }
+  std::vector<double> total(inner, 0.0);
+#pragma omp parallel if (outer * inner > kParallelMin)
+  {
+    std::vector<double> part(inner, 0.0);
+#pragma omp for schedule(static) nowait
+    for (long i = 0; i < outer; i++) {
+      const float* row = x + i * inner;
+      for (long j = 0; j < inner; j++) part[j] += row[j];
+    }
+#pragma omp critical
+    for (long j = 0; j < inner; j++) total[j] += part[j];
+  }
+  for (long j = 0; j < inner; j++) out[j] = static_cast<float>(total[j]);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
 #ifdef _OPENMP
@@ -324,6 +426,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, MatMul));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("sum", Napi::Function::New(env, Sum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

@@ -127,3 +127,46 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
     for (const k of ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'matmul', 'maxPool', 'maxPoolGrad']) expect(calls[k], k).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(Boolean(reason))('native element-wise kernels agree with the CPU backend', () => {
+  it.each([
+    ['same shape', [3, 4, 5], [3, 4, 5]],
+    ['bias over the last axis', [2, 3, 4, 6], [6]],
+    ['bias as [1,1,1,C]', [2, 3, 4, 6], [1, 1, 1, 6]],
+    ['scalar', [5, 7], []],
+    ['scalar first', [], [5, 7]],
+    ['general broadcast (falls back)', [3, 1], [1, 4]],
+  ])('add, sub, mul, div: %s', async (_n, as, bs) => {
+    const [cpu, nat] = await both([{ shape: as, data: rand(as) }, { shape: bs, data: rand(bs).map((v) => v + 3) }], (a, b) => [tf.add(a!, b!), tf.sub(a!, b!), tf.mul(a!, b!), tf.div(a!, b!)]);
+    expectClose(nat, cpu);
+  });
+
+  it('relu and step, with NaN kept', async () => {
+    const data = rand([4, 5]);
+    data[3] = Number.NaN;
+    const [cpu, nat] = await both([{ shape: [4, 5], data }], (x) => [tf.relu(x!), tf.step(x!, 0.25)]);
+    expect(Number.isNaN(nat[0]![3]!)).toBe(Number.isNaN(cpu[0]![3]!));
+    nat.forEach((a) => (a[3] = 0));
+    cpu.forEach((a) => (a[3] = 0));
+    expectClose(nat, cpu);
+  });
+
+  it.each([
+    ['leading axes (bias gradient)', [4, 5, 6, 3], [0, 1, 2], false],
+    ['trailing axis', [4, 7], [1], false],
+    ['all axes', [3, 4, 5], [0, 1, 2], false],
+    ['keepDims', [3, 4, 5], [0], true],
+    ['middle axis (falls back)', [3, 4, 5], [1], false],
+  ] as const)('sum over %s', async (_n, xs, axes, keep) => {
+    const [cpu, nat] = await both([{ shape: [...xs], data: rand([...xs]) }], (x) => {
+      const y = tf.sum(x!, [...axes], keep);
+      expect(y.shape).toEqual(tf.tidy(() => tf.sum(tf.zeros([...xs]), [...axes], keep).shape));
+      return y;
+    });
+    expectClose(nat, cpu);
+  });
+
+  it('ran the element-wise kernels natively', () => {
+    for (const k of ['binary', 'unary', 'sum']) expect(calls[k], k).toBeGreaterThan(0);
+  });
+});

@@ -22,6 +22,11 @@ export interface NativeAddon {
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Float32Array | null, relu: boolean): void;
   maxPool(x: Float32Array, out: Float32Array, g: PoolGeom): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, g: PoolGeom): void;
+  /** op: 0 add, 1 sub, 2 mul, 3 div; the smaller operand repeats over the larger. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** op: 0 relu, 1 step(alpha). */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  sum(x: Float32Array, out: Float32Array, outer: number, inner: number, leading: boolean): void;
   setThreads(n: number): void;
   info(): { blas: string; threads?: number; openmp: boolean };
 }

@@ -39,6 +39,14 @@ function poolGeom(info: Conv2DInfo): PoolGeom {
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** True when `small` repeats exactly over `big`: a scalar, or `big`'s trailing dimensions. */
+function repeatsOver(small: readonly number[], big: readonly number[]): boolean {
+  if (small.length > big.length) return false;
+  const first = small.findIndex((d) => d !== 1);
+  const core = first < 0 ? [] : small.slice(first);
+  return core.every((d, j) => d === big[big.length - core.length + j]);
+}
+
 export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args: Args, fallback: KernelFunc) => TensorInfo | TensorInfo[]> {
   const bu = tf.backend_util;
 
@@ -81,7 +89,53 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
 
+  const binary = (op: number) => (args: Args, fallback: KernelFunc) => {
+    const { a, b } = args.inputs as Record<string, TensorInfo>;
+    if (!allFloat(a, b) || a!.dtype !== 'float32' || b!.dtype !== 'float32') return fallback(args);
+    const [big, small] = size(a!.shape) >= size(b!.shape) ? [a!, b!] : [b!, a!];
+    if (!repeatsOver(small.shape, big.shape)) return fallback(args);
+    const backend = args.backend as MathBackendCPU;
+    const out = new Float32Array(size(big.shape));
+    addon.binary(op, values(backend, a!), values(backend, b!), out);
+    return backend.makeTensorInfo(big.shape, 'float32', out);
+  };
+
+  const unary = (op: number) => (args: Args, fallback: KernelFunc) => {
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    if (x!.dtype !== 'float32') return fallback(args);
+    const backend = args.backend as MathBackendCPU;
+    const out = new Float32Array(size(x!.shape));
+    addon.unary(op, values(backend, x!), out, Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? 0));
+    return backend.makeTensorInfo(x!.shape, 'float32', out);
+  };
+
   return {
+    Add: binary(0),
+    Sub: binary(1),
+    Multiply: binary(2),
+    RealDiv: binary(3),
+    Relu: unary(0),
+    Step: unary(1),
+    Sum: (args, fallback) => {
+      const { x } = args.inputs as Record<string, TensorInfo>;
+      const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+      if (x!.dtype !== 'float32') return fallback(args);
+      const rank = x!.shape.length;
+      const axes = tf.util.parseAxisParam(axis, x!.shape).sort((p, q) => p - q);
+      const leading = axes.every((ax, i) => ax === i);
+      const trailing = axes.every((ax, i) => ax === rank - axes.length + i);
+      if (!leading && !trailing) return fallback(args);
+      const [outShape] = bu.computeOutAndReduceShapes(x!.shape, axes);
+      const reduced = size(axes.map((ax) => x!.shape[ax]!));
+      const kept = size(x!.shape) / Math.max(reduced, 1);
+      const backend = args.backend as MathBackendCPU;
+      const out = new Float32Array(Math.max(size(outShape), 1));
+      // leading: sum over the first axes (outer = reduced); trailing: row sums (inner = reduced).
+      if (leading && !(trailing && axes.length === rank)) addon.sum(values(backend, x!), out, reduced, kept, true);
+      else addon.sum(values(backend, x!), out, kept, reduced, false);
+      const shape = keepDims ? bu.expandShapeToKeepDim(outShape, axes) : outShape;
+      return backend.makeTensorInfo(shape, 'float32', out);
+    },
     Conv2D: (args, fb) => conv(args, fb, false),
     FusedConv2D: (args, fb) => conv(args, fb, true),
     Conv2DBackpropInput: (args, fallback) => {
