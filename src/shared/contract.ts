@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   TrainParams,
   type BackendInfo,
+  type CheckpointInfo,
   type MetricPoint,
   type ModelInfo,
   type RunDetail,
@@ -44,6 +45,8 @@ export const methods = {
   'runs.events': method<RunEvent[]>()(RunId),
   'runs.start': method<{ id: number }>()(TrainParams),
   'runs.stop': method<{ id: number; status: string }>()(RunId),
+  'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(RunId),
+  'runs.checkpoints': method<CheckpointInfo[]>()(RunId),
 } as const;
 
 export type Methods = typeof methods;

@@ -130,3 +130,15 @@ export interface BackendInfo {
   device: string | null;
   reason: string | null;
 }
+
+export interface CheckpointInfo {
+  id: number;
+  runId: number;
+  epoch: number;
+  step: number;
+  kind: 'last' | 'best' | 'stop';
+  path: string;
+  sha256: string;
+  valTop1: number | null;
+  createdAt: string;
+}

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
+import { ContractError } from '../../shared/contract';
 import type { RunDetail, RunProgress } from '../../shared/domain';
 import { createApp, type App } from '../services/app';
 import { listModels } from '../services/models';
@@ -70,7 +71,34 @@ function summaryLine(run: RunDetail): string {
 export async function trainCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
   const params = toTrainParams(raw);
   const app = openApp(g);
-  const json = Boolean(raw.json);
+  try {
+    const { id } = await app.runs.start(params);
+    return await followRun(app, id, Boolean(raw.json));
+  } catch (err) {
+    await app.close();
+    if (err instanceof ContractError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  try {
+    const from = await app.runs.resume(id);
+    if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
+    return await followRun(app, id, Boolean(opts.json));
+  } catch (err) {
+    await app.close();
+    if (err instanceof ContractError) {
+      process.stderr.write(`vgglab: ${err.message}\n`);
+      return err.code === 'not_found' ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+/** Shows progress until the run ends, prints its summary, closes the app; exit 0 unless it failed or diverged. */
+async function followRun(app: App, id: number, json: boolean): Promise<number> {
   const tty = process.stderr.isTTY && !json;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -80,20 +108,25 @@ export async function trainCommand(g: Globals, raw: Record<string, unknown>): Pr
     : null;
   let started = false;
   const off = app.bus.on('run.progress', (p: RunProgress) => {
-    if (!bar) return;
-    const total = p.epochs * p.stepsPerEpoch;
+    if (!bar || p.runId !== id) return;
     const payload = { epoch: Math.min(p.epoch + 1, p.epochs), epochs: p.epochs, step: p.step, ips: p.imagesPerSec.toFixed(1), lr: p.lr.toExponential(1) };
     if (!started) {
-      bar.start(total, p.step, payload);
+      bar.start(p.epochs * p.stepsPerEpoch, p.step, payload);
       started = true;
     } else bar.update(p.step, payload);
   });
-  const offEvent = app.bus.on('run.event', ({ event }) => {
-    if (json) return;
-    const line = event.kind === 'lr_drop' ? `learning rate ${event.payload.from} → ${event.payload.to} after epoch ${event.epoch}` : event.kind === 'warning' ? `warning: ${event.payload.message}` : null;
-    if (line) process.stderr.write(`${tty ? '\n' : ''}${line}\n`);
+  const offEvent = app.bus.on('run.event', ({ runId, event }) => {
+    if (json || runId !== id) return;
+    const line =
+      event.kind === 'lr_drop'
+        ? `learning rate ${event.payload.from} → ${event.payload.to} after epoch ${event.epoch}`
+        : event.kind === 'warning' || event.kind === 'diverged'
+          ? `${event.kind}: ${event.payload.message}`
+          : event.kind === 'warm_start'
+            ? `warm start from run ${event.payload.fromRun}: ${(event.payload.layers as string[]).length} weight tensors copied`
+            : null;
+    if (line) process.stderr.write(`${tty && started ? '\n' : ''}${line}\n`);
   });
-  const { id } = await app.runs.start(params);
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;

@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_CHOICES, CONFIG_NAMES } from '../../shared/domain';
 import { APP_VERSION } from '../version';
-import { modelsCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
 import { UsageError, intArg, numArg } from './options';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -45,12 +45,20 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--schedule <S>', 'plateau | step:E1,E2,.. | none')
     .option('--patience <N>', 'plateau patience in epochs', intArg('--patience', 1, 1000))
     .option('--max-drops <N>', 'plateau: number of ×0.1 drops before stopping', intArg('--max-drops', 0, 20))
+    .option('--min-delta <X>', 'plateau: smallest rise of validation top-1 that counts as improvement', numArg('--min-delta', 0, 1))
     .option('--scale <S>', 'training scale S or SMIN:SMAX')
     .option('--seed <N>', 'random seed', intArg('--seed', 0, 2 ** 31 - 1))
     .addOption(new Option('--backend <B>', 'compute backend').choices(BACKEND_CHOICES))
     .option('--experiment <NAME>', 'experiment to file the run under')
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => trainCommand(globals(), o))());
+
+  program
+    .command('resume')
+    .description('continue a stopped, failed or interrupted run from its newest checkpoint')
+    .argument('<RUN>', 'run id', intArg('RUN', 1))
+    .option('--json', 'print one JSON object as the last line')
+    .action((id: number, o) => run(() => resumeCommand(globals(), id, o))());
 
   program
     .command('runs')

@@ -3,6 +3,7 @@
 import type { MethodName, ParsedArgsOf, ResultOf } from '../../shared/contract';
 import { openDatabase, type Db } from '../store/db';
 import { markInterrupted } from '../store/runs';
+import { listCheckpoints } from '../store/checkpoints';
 import { listBackends } from '../training/backend';
 import { APP_VERSION } from '../version';
 import { EventBus } from './bus';
@@ -47,6 +48,8 @@ export function createApp(opts: AppOptions): App {
     'runs.events': (a) => runs.events(a.id),
     'runs.start': (a) => runs.start(a),
     'runs.stop': (a) => runs.stop(a.id),
+    'runs.resume': (a) => runs.resume(a.id),
+    'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
   };
   return {
     db,

@@ -1,5 +1,7 @@
 // Turns a worker's message stream into database rows (batched) and contract events.
+import fs from 'node:fs';
 import type { Db } from '../store/db';
+import { insertCheckpoint, pruneCheckpoints } from '../store/checkpoints';
 import { insertEvent, insertMetrics } from '../store/metrics';
 import { getRun, markFinished, markStarted, updateProgress } from '../store/runs';
 import type { FromWorker } from '../training/messages';
@@ -7,6 +9,8 @@ import type { MetricPoint } from '../../shared/domain';
 import type { EventBus } from './bus';
 
 const FLUSH_MS = 200;
+/** Newest checkpoints kept per run, besides the best one. */
+export const KEEP_CHECKPOINTS = 3;
 
 export class Recorder {
   private buffer: MetricPoint[] = [];
@@ -50,6 +54,14 @@ export class Recorder {
           bus.emit('run.event', { runId, event });
         }
         break;
+      case 'checkpoint': {
+        this.flush();
+        insertCheckpoint(db, { runId, epoch: msg.epoch, step: msg.step, kind: msg.kind, path: msg.file, sha256: msg.sha256, valTop1: msg.valTop1 });
+        for (const old of pruneCheckpoints(db, runId, KEEP_CHECKPOINTS)) fs.rmSync(old.path, { force: true });
+        const event = insertEvent(db, runId, { step: msg.step, epoch: msg.epoch, kind: 'checkpoint', payload: { kind: msg.kind, file: msg.file } });
+        bus.emit('run.event', { runId, event });
+        break;
+      }
       case 'done':
         this.flush();
         markFinished(db, runId, msg.status, msg.result, msg.error);

@@ -5,12 +5,17 @@ import { TrainParams, type BackendInfo, type RunDetail, type RunStatus, type Tra
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { getRun, insertRun, listRuns, markFinished } from '../store/runs';
+import { latestCheckpoint, rewindTo } from '../store/checkpoints';
+import type { ToWorker } from '../training/messages';
+import { resolveWarmStart } from './warmstart';
 import { chooseBackend } from '../training/backend';
 import { runDir } from '../paths';
 import { APP_VERSION } from '../version';
 import type { EventBus } from './bus';
 import { Recorder } from './recorder';
 import type { Scheduler } from './scheduler';
+
+const RESUMABLE: RunStatus[] = ['stopped', 'failed', 'interrupted'];
 
 export interface RunServiceDeps {
   db: Db;
@@ -47,8 +52,28 @@ export class RunService {
   /** Records the run, then queues it; a forced backend that is missing fails the run at once. */
   async start(input: TrainParamsInput): Promise<{ id: number }> {
     const params = TrainParams.parse(input);
+    // Refused before anything is recorded: a warm start that cannot apply.
+    const warmStart = resolveWarmStart(this.deps.db, params);
+    const id = insertRun(this.deps.db, params, APP_VERSION);
+    await this.queue(id, params, { warmStart });
+    return { id };
+  }
+
+  /** Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and step axis. */
+  async resume(id: number): Promise<{ id: number; fromEpoch: number; fromStep: number }> {
+    const run = this.get(id);
+    if (!RESUMABLE.includes(run.status)) throw new ContractError(`run ${id} is ${run.status}; only ${RESUMABLE.join(', ')} runs can be resumed`, 'conflict');
+    const ck = latestCheckpoint(this.deps.db, id);
+    if (!ck) throw new ContractError(`run ${id} has no checkpoint to resume from (it stopped before its first epoch ended); start a new run instead`, 'conflict');
+    rewindTo(this.deps.db, id, ck.step, ck.epoch);
+    const event = insertEvent(this.deps.db, id, { step: ck.step, epoch: ck.epoch, kind: 'resume', payload: { fromStep: ck.step, fromEpoch: ck.epoch, previousStatus: run.status } });
+    this.deps.bus.emit('run.event', { runId: id, event });
+    await this.queue(id, run.params, { resume: { file: ck.path, sha256: ck.sha256 } });
+    return { id, fromEpoch: ck.epoch, fromStep: ck.step };
+  }
+
+  private async queue(id: number, params: TrainParams, extra: Pick<Extract<ToWorker, { type: 'start' }>, 'resume' | 'warmStart'>): Promise<void> {
     const { db, bus, scheduler, dataDir } = this.deps;
-    const id = insertRun(db, params, APP_VERSION);
     let backend: BackendInfo;
     try {
       backend = chooseBackend(params.backend, await this.deps.backends());
@@ -56,7 +81,7 @@ export class RunService {
       markFinished(db, id, 'failed', null, (err as Error).message);
       this.publish(id);
       this.settle(id, 'failed');
-      return { id };
+      return;
     }
     const dir = runDir(dataDir, id);
     fs.mkdirSync(dir, { recursive: true });
@@ -64,7 +89,7 @@ export class RunService {
     this.publish(id);
     scheduler.submit({
       runId: id,
-      start: { type: 'start', runId: id, params, backend, runDir: dir },
+      start: { type: 'start', runId: id, params, backend, runDir: dir, ...extra },
       onMessage: (msg) => recorder.handle(msg),
       onExit: (crash) => {
         recorder.flush();
@@ -75,7 +100,6 @@ export class RunService {
         this.settle(id, this.get(id).status);
       },
     });
-    return { id };
   }
 
   stop(id: number): { id: number; status: string } {

@@ -67,10 +67,13 @@ async function canImport(mod: string): Promise<string | null> {
   }
 }
 
-function nativeDevice(addon: { info(): { blas: string; threads?: number } }): string {
+function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp: boolean } }): string {
   const i = addon.info();
-  const blas = i.blas.replace(/\s+/g, ' ').trim();
-  return `CPU, ${i.threads ?? os.availableParallelism()} threads (${blas})`;
+  // OpenBLAS reports e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH USE_OPENMP Cooperlake MAX_THREADS=64".
+  const version = /OpenBLAS\s+([\d.]+)/.exec(i.blas)?.[1];
+  const core = /\b(Haswell|SkylakeX|Cooperlake|Sapphirerapids|Zen|Prescott|Nehalem|Sandybridge|Neoverse\w*|ARMV8)\b/i.exec(i.blas)?.[1];
+  const blas = version ? `OpenBLAS ${version}${core ? ` ${core}` : ''}` : i.blas;
+  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${blas}${i.openmp ? ', OpenMP' : ''}`;
 }
 
 /** Which backends this machine has, without initialising TF.js. */

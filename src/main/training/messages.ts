@@ -2,7 +2,15 @@
 import type { LrDrop, MetricPoint, RunEvent, RunResult, RunStatus, TrainParams, BackendInfo } from '../../shared/domain';
 
 export type ToWorker =
-  | { type: 'start'; runId: number; params: TrainParams; backend: BackendInfo; runDir: string }
+  | {
+      type: 'start';
+      runId: number;
+      params: TrainParams;
+      backend: BackendInfo;
+      runDir: string;
+      resume?: CheckpointRef;
+      warmStart?: CheckpointRef & { runId: number };
+    }
   | { type: 'stop' };
 
 export type FromWorker =
@@ -11,6 +19,12 @@ export type FromWorker =
   | { type: 'event'; event: RunEvent }
   | { type: 'progress'; epoch: number; step: number; stepInEpoch: number; stepsPerEpoch: number; imagesPerSec: number; lr: number }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
+  | { type: 'checkpoint'; kind: 'last' | 'best' | 'stop'; epoch: number; step: number; file: string; sha256: string; valTop1: number | null }
   | { type: 'done'; status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted'>; result: RunResult; error: string | null };
+
+export interface CheckpointRef {
+  file: string;
+  sha256: string;
+}
 
 export type { LrDrop };

@@ -1,15 +1,19 @@
-// The training loop: SGD with momentum and L2 weight decay (as in the paper, Caffe-style:
-// v ← μv − lr(g + λw), w ← w + v), per-epoch validation, the LR schedule, divergence checks.
-// Pure with respect to its environment: data, tf and the message sink are passed in.
+// The training loop: epochs of SGD steps, per-epoch validation, the LR schedule, divergence
+// checks, checkpoints and resume. Pure with respect to its environment: data, tf, the message
+// sink and checkpoint storage are passed in.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type { LrDrop, MetricPoint, RunResult, TrainParams } from '../../shared/domain';
+import type { MetricPoint, RunResult, TrainParams } from '../../shared/domain';
 import type { LoadedDataset, Split } from '../data/types';
 import { mulberry32, shuffleInPlace } from '../data/rng';
-import { buildVgg, type InitName } from '../vgg/model';
+import { buildVgg, setDropoutStep, type InitName } from '../vgg/model';
+import type { Checkpoint, TensorRecord, TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
-import { afterEpoch, initialSchedule, type ScheduleOptions } from './schedule';
+import { afterEpoch, type ScheduleOptions } from './schedule';
+import { createSgd, evaluateSplit, importWeights } from './sgd';
 
 type Tf = typeof TfCore;
+type Done = Extract<FromWorker, { type: 'done' }>;
+export type CheckpointKind = 'last' | 'best' | 'stop';
 
 export interface TrainContext {
   tf: Tf;
@@ -18,16 +22,24 @@ export interface TrainContext {
   post: (msg: FromWorker) => void;
   stopRequested: () => boolean;
   checkDevice?: () => Promise<void>;
+  /** Largest single buffer the device takes, in bytes. */
+  maxBufferBytes?: number;
+  /** Persists a checkpoint (the worker writes the file and reports it). */
+  saveCheckpoint?: (kind: CheckpointKind, ck: Checkpoint) => void;
+  resumeFrom?: Checkpoint;
+  /** The paper's warm start: weights of a trained configuration-A run. */
+  warmStart?: { runId: number; weights: TensorRecord[] };
   /** Steps between loss read-backs; each read-back is a device sync. */
   flushEvery?: number;
 }
 
-type Done = Extract<FromWorker, { type: 'done' }>;
+/** The paper initialised the first four conv layers and the three FC layers of deeper nets from net A. */
+export const WARM_START_LAYERS = ['block1_conv1', 'block2_conv1', 'block3_conv1', 'block3_conv2', 'fc1', 'fc2', 'predictions'];
 
 const PROGRESS_MS = 250;
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 
-function batchTensors(tf: Tf, split: Split, idx: Int32Array | number[], from: number, to: number, size: number) {
+function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number) {
   const px = size * size * 3;
   const n = to - from;
   const x = new Float32Array(n * px);
@@ -38,6 +50,11 @@ function batchTensors(tf: Tf, split: Split, idx: Int32Array | number[], from: nu
     y[i] = split.labels[j]!;
   }
   return { x: tf.tensor4d(x, [n, size, size, 3]), y: tf.tensor1d(y, 'int32') };
+}
+
+function* evalBatches(tf: Tf, split: Split, size: number, batchSize: number) {
+  const idx = Int32Array.from({ length: split.count }, (_, i) => i);
+  for (let from = 0; from < split.count; from += batchSize) yield batch(tf, split, idx, from, Math.min(split.count, from + batchSize), size);
 }
 
 export async function train(ctx: TrainContext): Promise<Done> {
@@ -53,111 +70,97 @@ export async function train(ctx: TrainContext): Promise<Done> {
     init: (params.init.startsWith('from:') ? 'glorot' : params.init) as InitName,
     seed: params.seed,
   });
-  const weights = model.trainableWeights.map((w) => ({ v: w.read() as TfCore.Variable, decay: w.name.endsWith('kernel') }));
-  const vars = weights.map((w) => w.v);
-  const slots = weights.map((w) => tf.variable(tf.zerosLike(w.v), false));
+  const largest = Math.max(...model.trainableWeights.map((w) => w.shape.reduce<number>((a, b) => a * (b ?? 1), 1) * 4));
+  if (ctx.maxBufferBytes !== undefined && largest > ctx.maxBufferBytes) {
+    model.dispose();
+    throw new Error(
+      `the largest weight of this model (${(largest / 2 ** 20).toFixed(0)} MiB) exceeds the device's buffer limit (${(ctx.maxBufferBytes / 2 ** 20).toFixed(0)} MiB); reduce --width or --input-size, or use another backend`,
+    );
+  }
+  const sgd = createSgd(tf, model, data.classes, params);
   const schedOpts: ScheduleOptions = { spec: params.schedule, lr: params.lr, patience: params.patience, maxDrops: params.maxDrops, minDelta: params.minDelta };
-  const sched = initialSchedule(schedOpts);
-  const classes = data.classes;
-  const k5 = Math.min(5, classes);
   const stepsPerEpoch = Math.ceil(data.train.count / params.batch);
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
-  const order = Int32Array.from({ length: data.train.count }, (_, i) => i);
-
-  const lrDrops: LrDrop[] = [];
+  let order: Int32Array = Int32Array.from({ length: data.train.count }, (_, i) => i);
+  const st: TrainerState = {
+    epoch: 1,
+    stepInEpoch: 0,
+    step: 0,
+    rngState: rng.state(),
+    schedule: { lr: params.lr, best: Number.NEGATIVE_INFINITY, bad: 0, drops: 0 },
+    epochLoss: 0,
+    epochCorrect: 0,
+    seen: 0,
+    imagesTimed: 0,
+    secondsTimed: 0,
+    lrDrops: [],
+    bestValTop1: null,
+    last: { train: { loss: null, top1: null }, val: { loss: null, top1: null, top5: null } },
+  };
   const result: RunResult = {
     epochs: 0,
     train: { loss: null, top1: null },
     val: { loss: null, top1: null, top5: null },
-    lrDrops,
+    lrDrops: st.lrDrops,
     imagesPerSec: null,
-    data: { train: data.train.count, val: data.val.count, classes, skipped: data.skipped },
+    data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped },
   };
-  let step = 0;
-  let lastProgress = 0;
-  let imagesTimed = 0;
-  let secondsTimed = 0;
-  const finish = (status: Done['status'], error: string | null): Done => {
+
+  if (ctx.resumeFrom) {
+    const ck = ctx.resumeFrom;
+    importWeights(tf, model, ck.weights);
+    sgd.importSlots(ck.slots);
+    Object.assign(st, ck.state);
+    result.lrDrops = st.lrDrops;
+    rng.restore(st.rngState);
+    order = ck.order;
+    result.epochs = st.epoch - 1;
+    result.train = st.last.train;
+    result.val = st.last.val;
+  } else {
+    if (ctx.warmStart) {
+      const copied = importWeights(tf, model, ctx.warmStart.weights, (name) => WARM_START_LAYERS.includes(name.split('/')[0]!));
+      post({ type: 'event', event: { step: 0, epoch: 0, kind: 'warm_start', payload: { fromRun: ctx.warmStart.runId, layers: copied } } });
+    }
+    shuffleInPlace(order, rng);
+  }
+
+  const checkpoint = async (kind: CheckpointKind) => {
+    if (!ctx.saveCheckpoint) return;
+    st.rngState = rng.state();
+    ctx.saveCheckpoint(kind, { runId: 0, config: params.config, state: structuredClone(st), weights: await sgd.exportWeights(), slots: await sgd.exportSlots(), order });
+  };
+  const finish = async (status: Done['status'], error: string | null, save?: CheckpointKind): Promise<Done> => {
+    if (save) await checkpoint(save);
+    sgd.dispose();
     model.dispose();
-    slots.forEach((s) => s.dispose());
-    result.imagesPerSec = secondsTimed > 0 ? imagesTimed / secondsTimed : null;
+    result.imagesPerSec = st.secondsTimed > 0 ? st.imagesTimed / st.secondsTimed : null;
     return { type: 'done', status, result, error };
   };
 
-  const sgdStep = (x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number) => {
-    let logits: TfCore.Tensor | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      logits = tf.keep(model.apply(x, { training: true }) as TfCore.Tensor);
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as TfCore.Scalar;
-    }, vars);
-    const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), y), 'float32')));
-    tf.tidy(() => {
-      const mu = tf.scalar(params.momentum);
-      const lrT = tf.scalar(lr);
-      const wd = tf.scalar(params.weightDecay);
-      weights.forEach((w, i) => {
-        let g = grads[w.v.name]!;
-        if (w.decay && params.weightDecay > 0) g = tf.add(g, tf.mul(w.v, wd));
-        const v = tf.sub(tf.mul(slots[i]!, mu), tf.mul(g, lrT));
-        slots[i]!.assign(v);
-        w.v.assign(tf.add(w.v, v));
-      });
-    });
-    Object.values(grads).forEach((g) => g.dispose());
-    logits!.dispose();
-    return { loss: value, correct };
-  };
-
-  const evaluate = async (split: Split) => {
-    const evalBatch = Math.max(params.batch, 64);
-    const idx = Array.from({ length: split.count }, (_, i) => i);
-    let loss = 0;
-    let top1 = 0;
-    let top5 = 0;
-    for (let from = 0; from < split.count; from += evalBatch) {
-      const to = Math.min(split.count, from + evalBatch);
-      const { x, y } = batchTensors(tf, split, idx, from, to, data.size);
-      const sums = tf.tidy(() => {
-        const logits = model.apply(x, { training: false }) as TfCore.Tensor2D;
-        const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits, undefined, undefined, tf.Reduction.SUM);
-        const c1 = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-        const topk = tf.topk(logits, k5).indices;
-        const c5 = tf.sum(tf.cast(tf.any(tf.equal(topk, tf.expandDims(y, 1)), 1), 'float32'));
-        return tf.stack([l, c1, c5]);
-      });
-      const [l, c1, c5] = await sums.data();
-      tf.dispose([x, y, sums]);
-      loss += l!;
-      top1 += c1!;
-      top5 += c5!;
-    }
-    return { loss: loss / split.count, top1: top1 / split.count, top5: top5 / split.count };
-  };
-
-  for (let epoch = 1; epoch <= params.epochs; epoch++) {
-    shuffleInPlace(order, rng);
-    let epochLoss = 0;
-    let epochCorrect = 0;
-    let seen = 0;
-    const pending: { step: number; loss: TfCore.Scalar; correct: TfCore.Tensor; n: number }[] = [];
+  let lastProgress = 0;
+  while (st.epoch <= params.epochs) {
+    const epoch = st.epoch;
+    const pending: { step: number; loss: TfCore.Scalar; correct: TfCore.Scalar; n: number }[] = [];
     let t0 = performance.now();
-    let flushedImages = 0;
+    let timedImages = 0;
     const flush = async (): Promise<string | null> => {
       if (!pending.length) return null;
-      const values = await tf.stack(pending.flatMap((p) => [p.loss, p.correct])).data();
+      const stacked = tf.stack(pending.flatMap((p) => [p.loss, p.correct]));
+      const values = await stacked.data();
+      stacked.dispose();
       const points: MetricPoint[] = [];
       let diverged: string | null = null;
       pending.forEach((p, i) => {
         const loss = values[2 * i]!;
-        const correct = values[2 * i + 1]!;
-        if (!Number.isFinite(loss) && !diverged) diverged = `loss became ${loss} at step ${p.step} (epoch ${epoch}, learning rate ${sched.lr})`;
-        epochLoss += loss * p.n;
-        epochCorrect += correct;
-        seen += p.n;
+        if (!Number.isFinite(loss) && !diverged) diverged = `loss became ${loss} at step ${p.step} (epoch ${epoch}, learning rate ${st.schedule.lr})`;
+        st.epochLoss += loss * p.n;
+        st.epochCorrect += values[2 * i + 1]!;
+        st.seen += p.n;
+        timedImages += p.n;
         points.push({ step: p.step, epoch, split: 'train', name: 'loss', value: loss });
       });
       tf.dispose(pending.flatMap((p) => [p.loss, p.correct]));
-      flushedImages += pending.reduce((a, p) => a + p.n, 0);
       pending.length = 0;
       post({ type: 'metrics', points });
       await ctx.checkDevice?.();
@@ -165,77 +168,84 @@ export async function train(ctx: TrainContext): Promise<Done> {
       if (now - lastProgress > PROGRESS_MS) {
         lastProgress = now;
         const secs = (now - t0) / 1000;
-        post({
-          type: 'progress',
-          epoch: epoch - 1,
-          step,
-          stepInEpoch: step - (epoch - 1) * stepsPerEpoch,
-          stepsPerEpoch,
-          imagesPerSec: secs > 0 ? flushedImages / secs : 0,
-          lr: sched.lr,
-        });
+        post({ type: 'progress', epoch: epoch - 1, step: st.step, stepInEpoch: st.stepInEpoch, stepsPerEpoch, imagesPerSec: secs > 0 ? timedImages / secs : 0, lr: st.schedule.lr });
       }
       await yieldToEvents();
       return diverged;
     };
 
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      const from = s * params.batch;
+    while (st.stepInEpoch < stepsPerEpoch) {
+      const from = st.stepInEpoch * params.batch;
       const to = Math.min(data.train.count, from + params.batch);
-      const { x, y } = batchTensors(tf, data.train, order, from, to, data.size);
-      step += 1;
-      const { loss, correct } = sgdStep(x, y, sched.lr);
+      const { x, y } = batch(tf, data.train, order, from, to, data.size);
+      st.step += 1;
+      st.stepInEpoch += 1;
+      setDropoutStep(model, st.step);
+      const { loss, correct } = sgd.step(x, y, st.schedule.lr);
       tf.dispose([x, y]);
-      pending.push({ step, loss, correct, n: to - from });
-      if (pending.length >= flushEvery || s === stepsPerEpoch - 1) {
+      pending.push({ step: st.step, loss, correct, n: to - from });
+      if (pending.length >= flushEvery || st.stepInEpoch === stepsPerEpoch) {
         const diverged = await flush();
         if (diverged) {
-          post({ type: 'event', event: { step, epoch, kind: 'diverged', payload: { message: diverged, lr: sched.lr } } });
+          post({ type: 'event', event: { step: st.step, epoch, kind: 'diverged', payload: { message: diverged, lr: st.schedule.lr } } });
           return finish('diverged', diverged);
         }
-        if (ctx.stopRequested()) {
-          post({ type: 'event', event: { step, epoch, kind: 'stop', payload: { reason: 'stopped by user' } } });
-          return finish('stopped', null);
+        if (ctx.stopRequested() && st.stepInEpoch < stepsPerEpoch) {
+          post({ type: 'event', event: { step: st.step, epoch, kind: 'stop', payload: { reason: 'stopped by user' } } });
+          return finish('stopped', null, 'stop');
         }
       }
     }
     const secs = (performance.now() - t0) / 1000;
-    imagesTimed += flushedImages;
-    secondsTimed += secs;
+    st.imagesTimed += timedImages;
+    st.secondsTimed += secs;
 
-    const val = await evaluate(data.val);
-    const trainLoss = epochLoss / Math.max(seen, 1);
-    const trainTop1 = epochCorrect / Math.max(seen, 1);
+    const val = await evaluateSplit(tf, model, evalBatches(tf, data.val, data.size, Math.max(params.batch, 64)), data.classes);
+    const trainLoss = st.epochLoss / Math.max(st.seen, 1);
+    const trainTop1 = st.epochCorrect / Math.max(st.seen, 1);
     result.epochs = epoch;
     result.train = { loss: trainLoss, top1: trainTop1 };
-    result.val = val;
+    result.val = { loss: val.loss, top1: val.top1, top5: val.top5 };
+    st.last = { train: result.train, val: result.val };
+    const ips = timedImages / Math.max(secs, 1e-9);
     post({
       type: 'metrics',
       points: [
-        { step, epoch, split: 'train', name: 'epoch_loss', value: trainLoss },
-        { step, epoch, split: 'train', name: 'top1', value: trainTop1 },
-        { step, epoch, split: 'train', name: 'lr', value: sched.lr },
-        { step, epoch, split: 'val', name: 'loss', value: val.loss },
-        { step, epoch, split: 'val', name: 'top1', value: val.top1 },
-        { step, epoch, split: 'val', name: 'top5', value: val.top5 },
-        { step, epoch, split: 'train', name: 'images_per_sec', value: flushedImages / Math.max(secs, 1e-9) },
+        { step: st.step, epoch, split: 'train', name: 'epoch_loss', value: trainLoss },
+        { step: st.step, epoch, split: 'train', name: 'top1', value: trainTop1 },
+        { step: st.step, epoch, split: 'train', name: 'lr', value: st.schedule.lr },
+        { step: st.step, epoch, split: 'val', name: 'loss', value: val.loss },
+        { step: st.step, epoch, split: 'val', name: 'top1', value: val.top1 },
+        { step: st.step, epoch, split: 'val', name: 'top5', value: val.top5 },
+        { step: st.step, epoch, split: 'train', name: 'images_per_sec', value: ips },
       ],
     });
-    post({ type: 'progress', epoch, step, stepInEpoch: stepsPerEpoch, stepsPerEpoch, imagesPerSec: flushedImages / Math.max(secs, 1e-9), lr: sched.lr });
+    post({ type: 'progress', epoch, step: st.step, stepInEpoch: stepsPerEpoch, stepsPerEpoch, imagesPerSec: ips, lr: st.schedule.lr });
     post({ type: 'log', level: 'info', message: `epoch ${epoch}: numTensors ${tf.memory().numTensors}` });
+    post({ type: 'metrics', points: [{ step: st.step, epoch, split: 'train', name: 'num_tensors', value: tf.memory().numTensors }] });
 
-    const decision = afterEpoch(sched, schedOpts, epoch, val.top1);
+    const decision = afterEpoch(st.schedule, schedOpts, epoch, val.top1);
     if (decision.drop) {
-      const drop = { epoch, step, from: decision.drop.from, to: decision.drop.to };
-      lrDrops.push(drop);
-      post({ type: 'event', event: { step, epoch, kind: 'lr_drop', payload: { ...drop, reason: decision.drop.reason } } });
+      const drop = { epoch, step: st.step, from: decision.drop.from, to: decision.drop.to };
+      st.lrDrops.push(drop);
+      post({ type: 'event', event: { step: st.step, epoch, kind: 'lr_drop', payload: { ...drop, reason: decision.drop.reason } } });
     }
+    // The next epoch's state, so that a checkpoint taken now resumes at its first step.
+    st.epoch += 1;
+    st.stepInEpoch = 0;
+    st.epochLoss = 0;
+    st.epochCorrect = 0;
+    st.seen = 0;
+    shuffleInPlace(order, rng);
+    const isBest = st.bestValTop1 === null || val.top1 > st.bestValTop1;
+    if (isBest) st.bestValTop1 = val.top1;
+    await checkpoint(isBest ? 'best' : 'last');
     if (decision.stop) {
-      post({ type: 'event', event: { step, epoch, kind: 'early_stop', payload: { reason: decision.stop } } });
+      post({ type: 'event', event: { step: st.step, epoch, kind: 'early_stop', payload: { reason: decision.stop } } });
       return finish('completed', null);
     }
     if (ctx.stopRequested()) {
-      post({ type: 'event', event: { step, epoch, kind: 'stop', payload: { reason: 'stopped by user' } } });
+      post({ type: 'event', event: { step: st.step, epoch, kind: 'stop', payload: { reason: 'stopped by user' } } });
       return finish('stopped', null);
     }
     t0 = performance.now();

@@ -1,8 +1,10 @@
 // Entry of a training worker thread: one run per worker, typed messages both ways.
+import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ToWorker } from './messages';
 import { activateBackend } from './backend';
+import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
 import { loadDataset } from '../data';
 
@@ -20,25 +22,37 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const { params } = msg;
   const emptyData = { train: 0, val: 0, classes: 0, skipped: 0 };
   try {
+    // Read checkpoints before anything slow, so a damaged one fails the run at once.
+    const resumeFrom = msg.resume ? readCheckpoint(msg.resume.file, msg.resume.sha256) : undefined;
+    const warm = msg.warmStart ? readCheckpoint(msg.warmStart.file, msg.warmStart.sha256) : undefined;
     const active = await activateBackend(tf, msg.backend);
-    const data = loadDataset({
-      spec: params.dataset,
-      size: params.inputSize,
-      seed: params.seed,
-      classes: params.classes,
-      train: params.trainSamples,
-      val: params.valSamples,
+    const data = loadDataset({ spec: params.dataset, size: params.inputSize, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples });
+    post({ type: 'started', backend: active.name, device: active.device, data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped } });
+    const done = await train({
+      tf,
+      params,
+      data,
+      post,
+      stopRequested: () => stop,
+      checkDevice: active.checkErrors,
+      maxBufferBytes: Number.isFinite(active.maxBufferBytes) ? active.maxBufferBytes : undefined,
+      resumeFrom,
+      warmStart: warm && msg.warmStart ? { runId: msg.warmStart.runId, weights: warm.weights } : undefined,
+      saveCheckpoint: (kind, ck) => {
+        const completed = ck.state.epoch - 1;
+        const file = path.join(msg.runDir, 'checkpoints', `step-${String(ck.state.step).padStart(9, '0')}-${kind}.ckpt`);
+        const sha256 = writeCheckpoint(file, { ...ck, runId: msg.runId });
+        post({ type: 'checkpoint', kind, epoch: completed, step: ck.state.step, file, sha256, valTop1: ck.state.bestValTop1 });
+      },
     });
-    const dataInfo = { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped };
-    post({ type: 'started', backend: active.name, device: active.device, data: dataInfo });
-    const done = await train({ tf, params, data, post, stopRequested: () => stop, checkDevice: active.checkErrors });
     post(done);
   } catch (err) {
     const e = err as Error;
+    const oom = /out of memory|allocation failed|Array buffer allocation|Invalid typed array length|RangeError/i.test(e.message);
     post({
       type: 'done',
       status: 'failed',
-      error: e.message || String(err),
+      error: oom ? `out of memory: ${e.message}; try a smaller --batch or --width` : e.message || String(err),
       result: { epochs: 0, train: { loss: null, top1: null }, val: { loss: null, top1: null, top5: null }, lrDrops: [], imagesPerSec: null, data: emptyData },
     });
   }

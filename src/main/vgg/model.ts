@@ -2,6 +2,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { VGG_CONFIGS, PAPER_FC_WIDTH, scaled, type ModelShape } from './configs';
 import { LocalResponseNorm } from './lrn';
+import { SeededDropout } from './dropout';
 
 export type InitName = 'glorot' | 'paper' | 'paper-0.1';
 
@@ -59,10 +60,15 @@ export function buildVgg(opts: BuildOptions): tfl.LayersModel {
   const dropout = opts.dropout ?? 0.5;
   model.add(tfl.layers.flatten({ name: 'flatten' }));
   model.add(tfl.layers.dense({ name: 'fc1', units: fc, activation: 'relu', kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
-  model.add(tfl.layers.dropout({ name: 'fc1_dropout', rate: dropout, seed: seed === undefined ? undefined : seed++ }));
+  model.add(new SeededDropout({ name: 'fc1_dropout', rate: dropout, seed: seed === undefined ? undefined : seed++ }));
   model.add(tfl.layers.dense({ name: 'fc2', units: fc, activation: 'relu', kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
-  model.add(tfl.layers.dropout({ name: 'fc2_dropout', rate: dropout, seed: seed === undefined ? undefined : seed++ }));
+  model.add(new SeededDropout({ name: 'fc2_dropout', rate: dropout, seed: seed === undefined ? undefined : seed++ }));
   // Logits: softmax is applied in the loss and at evaluation, which is numerically safer.
   model.add(tfl.layers.dense({ name: 'predictions', units: classes, kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
   return model;
+}
+
+/** Seeds every dropout mask of the coming step from the step number (reproducible, never repeated). */
+export function setDropoutStep(model: tfl.LayersModel, step: number): void {
+  for (const layer of model.layers) if (layer instanceof SeededDropout) layer.step = step;
 }

@@ -1,0 +1,119 @@
+// Checkpoint files: weights, momentum slots and the trainer's state (schedule, epoch, step,
+// RNG, sample order) in one binary file, written atomically (temp file, fsync, rename).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const MAGIC = Buffer.from('VGGCKPT1');
+
+export interface TensorRecord {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface TrainerState {
+  epoch: number;
+  stepInEpoch: number;
+  step: number;
+  rngState: number;
+  schedule: { lr: number; best: number; bad: number; drops: number };
+  epochLoss: number;
+  epochCorrect: number;
+  seen: number;
+  imagesTimed: number;
+  secondsTimed: number;
+  lrDrops: { epoch: number; step: number; from: number; to: number }[];
+  bestValTop1: number | null;
+  /** Metrics of the last completed epoch, so a resumed run reports them until its next epoch ends. */
+  last: { train: { loss: number | null; top1: number | null }; val: { loss: number | null; top1: number | null; top5: number | null } };
+}
+
+export interface Checkpoint {
+  runId: number;
+  config: string;
+  state: TrainerState;
+  weights: TensorRecord[];
+  slots: TensorRecord[];
+  order: Int32Array;
+}
+
+interface Header {
+  version: 1;
+  runId: number;
+  config: string;
+  state: TrainerState;
+  tensors: { name: string; group: 'weights' | 'slots'; shape: number[]; offset: number; length: number }[];
+  order: { offset: number; length: number };
+}
+
+/** Serialises and writes atomically; returns the file's sha256. */
+export function writeCheckpoint(file: string, ck: Checkpoint): string {
+  const tensors: Header['tensors'] = [];
+  let offset = 0;
+  for (const [group, list] of [['weights', ck.weights], ['slots', ck.slots]] as const) {
+    for (const t of list) {
+      tensors.push({ name: t.name, group, shape: t.shape, offset, length: t.data.length });
+      offset += t.data.length * 4;
+    }
+  }
+  const order = { offset, length: ck.order.length };
+  offset += ck.order.length * 4;
+  const header: Header = { version: 1, runId: ck.runId, config: ck.config, state: ck.state, tensors, order };
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const pad = (4 - ((MAGIC.length + 4 + json.length) % 4)) % 4;
+  json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(json.length);
+  const body = Buffer.alloc(offset);
+  for (const [i, t] of [...ck.weights, ...ck.slots].entries()) Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(body, tensors[i]!.offset);
+  Buffer.from(ck.order.buffer, ck.order.byteOffset, ck.order.byteLength).copy(body, order.offset);
+  const all = Buffer.concat([MAGIC, len, json, body]);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, all);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  try {
+    const dfd = fs.openSync(path.dirname(file), 'r');
+    fs.fsyncSync(dfd);
+    fs.closeSync(dfd);
+  } catch {
+    /* directories cannot be fsynced on every platform */
+  }
+  return crypto.createHash('sha256').update(all).digest('hex');
+}
+
+export class CheckpointError extends Error {}
+
+/** Reads and verifies a checkpoint; a wrong hash or a damaged file is refused, never half-loaded. */
+export function readCheckpoint(file: string, expectedSha256?: string): Checkpoint {
+  let all: Buffer;
+  try {
+    all = fs.readFileSync(file);
+  } catch (err) {
+    throw new CheckpointError(`checkpoint ${file} cannot be read: ${(err as Error).message}`);
+  }
+  if (expectedSha256) {
+    const got = crypto.createHash('sha256').update(all).digest('hex');
+    if (got !== expectedSha256)
+      throw new CheckpointError(`checkpoint ${file} is damaged (sha256 ${got.slice(0, 12)}…, recorded ${expectedSha256.slice(0, 12)}…); resume from an earlier checkpoint or start a new run`);
+  }
+  if (all.length < 12 || !all.subarray(0, 8).equals(MAGIC)) throw new CheckpointError(`${file} is not a VGG Lab checkpoint`);
+  const hlen = all.readUInt32LE(8);
+  const header = JSON.parse(all.subarray(12, 12 + hlen).toString('utf8')) as Header;
+  const base = 12 + hlen;
+  const body = all.subarray(base);
+  // Copy into aligned arrays: the Buffer's offset need not be a multiple of 4.
+  const f32 = (offset: number, length: number) => new Float32Array(body.buffer.slice(body.byteOffset + offset, body.byteOffset + offset + length * 4));
+  const weights: TensorRecord[] = [];
+  const slots: TensorRecord[] = [];
+  for (const t of header.tensors) (t.group === 'weights' ? weights : slots).push({ name: t.name, shape: t.shape, data: f32(t.offset, t.length) });
+  const order = new Int32Array(body.buffer.slice(body.byteOffset + header.order.offset, body.byteOffset + header.order.offset + header.order.length * 4));
+  return { runId: header.runId, config: header.config, state: header.state, weights, slots, order };
+}

@@ -1,0 +1,115 @@
+// SGD with momentum and L2 weight decay, Caffe-style as in the paper:
+// v ← μ·v − lr·(g + λ·w), w ← w + v; decay on kernels only, not biases.
+import type * as TfCore from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { TensorRecord } from './checkpoint';
+
+type Tf = typeof TfCore;
+
+export interface Sgd {
+  /** One step on a batch: returns the loss and the count of correct top-1 predictions (unread tensors). */
+  step(x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number): { loss: TfCore.Scalar; correct: TfCore.Scalar };
+  exportWeights(): Promise<TensorRecord[]>;
+  exportSlots(): Promise<TensorRecord[]>;
+  importSlots(slots: TensorRecord[]): void;
+  dispose(): void;
+}
+
+export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: { momentum: number; weightDecay: number }): Sgd {
+  const weights = model.trainableWeights.map((w) => ({ name: w.originalName ?? w.name, v: w.read() as TfCore.Variable, decay: (w.originalName ?? w.name).endsWith('kernel') }));
+  const vars = weights.map((w) => w.v);
+  const slots = weights.map((w) => tf.variable(tf.zerosLike(w.v), false));
+  const mu = tf.keep(tf.scalar(opts.momentum));
+  const wd = tf.keep(tf.scalar(opts.weightDecay));
+  const lrCache = new Map<number, TfCore.Scalar>();
+  const lrTensor = (lr: number) => {
+    let t = lrCache.get(lr);
+    if (!t) lrCache.set(lr, (t = tf.keep(tf.scalar(lr))));
+    return t;
+  };
+  const records = async (list: TfCore.Variable[], names: string[]) =>
+    Promise.all(list.map(async (v, i) => ({ name: names[i]!, shape: v.shape.slice(), data: (await v.data()) as Float32Array })));
+
+  return {
+    step(x, y, lr) {
+      let logits: TfCore.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        logits = tf.keep(model.apply(x, { training: true }) as TfCore.Tensor);
+        return tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as TfCore.Scalar;
+      }, vars);
+      const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), y), 'float32')) as TfCore.Scalar);
+      const lrT = lrTensor(lr);
+      tf.tidy(() => {
+        weights.forEach((w, i) => {
+          let g = grads[w.v.name]!;
+          if (w.decay && opts.weightDecay > 0) g = tf.add(g, tf.mul(w.v, wd));
+          const v = tf.sub(tf.mul(slots[i]!, mu), tf.mul(g, lrT));
+          slots[i]!.assign(v);
+          w.v.assign(tf.add(w.v, v));
+        });
+      });
+      tf.dispose(Object.values(grads));
+      logits!.dispose();
+      return { loss: value, correct };
+    },
+    exportWeights: () => records(vars, weights.map((w) => w.name)),
+    exportSlots: () => records(slots, weights.map((w) => w.name)),
+    importSlots(list) {
+      const byName = new Map(list.map((s) => [s.name, s]));
+      weights.forEach((w, i) => {
+        const s = byName.get(w.name);
+        if (!s) throw new Error(`checkpoint has no momentum for ${w.name}`);
+        slots[i]!.assign(tf.tensor(s.data, s.shape));
+      });
+    },
+    dispose() {
+      slots.forEach((s) => s.dispose());
+      tf.dispose([mu, wd, ...lrCache.values()]);
+    },
+  };
+}
+
+/** Sets variables from records by layer-qualified name; every name must exist with the same shape. */
+export function importWeights(tf: Tf, model: tfl.LayersModel, list: TensorRecord[], only?: (name: string) => boolean): string[] {
+  const byName = new Map(list.map((r) => [r.name, r]));
+  const done: string[] = [];
+  for (const w of model.trainableWeights) {
+    const name = w.originalName ?? w.name;
+    if (only && !only(name)) continue;
+    const r = byName.get(name);
+    if (!r) throw new Error(`no weights for ${name}`);
+    if (r.shape.join('x') !== w.shape.join('x')) throw new Error(`${name}: source shape [${r.shape.join(', ')}] does not match [${w.shape.join(', ')}]`);
+    (w.read() as TfCore.Variable).assign(tf.tensor(r.data, r.shape));
+    done.push(name);
+  }
+  return done;
+}
+
+export async function evaluateSplit(
+  tf: Tf,
+  model: tfl.LayersModel,
+  batches: Iterable<{ x: TfCore.Tensor4D; y: TfCore.Tensor1D }>,
+  classes: number,
+): Promise<{ loss: number; top1: number; top5: number; count: number }> {
+  const k5 = Math.min(5, classes);
+  let loss = 0;
+  let top1 = 0;
+  let top5 = 0;
+  let count = 0;
+  for (const { x, y } of batches) {
+    const sums = tf.tidy(() => {
+      const logits = model.apply(x, { training: false }) as TfCore.Tensor2D;
+      const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits, undefined, undefined, tf.Reduction.SUM);
+      const c1 = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
+      const c5 = tf.sum(tf.cast(tf.any(tf.equal(tf.topk(logits, k5).indices, tf.expandDims(y, 1)), 1), 'float32'));
+      return tf.stack([l, c1, c5]);
+    });
+    const [l, c1, c5] = await sums.data();
+    count += x.shape[0];
+    tf.dispose([x, y, sums]);
+    loss += l!;
+    top1 += c1!;
+    top5 += c5!;
+  }
+  return { loss: loss / count, top1: top1 / count, top5: top5 / count, count };
+}

@@ -1,0 +1,130 @@
+// The engine's promises, each checked on real runs: resume after a kill, determinism,
+// backend parity, divergence, schedules, warm start, no tensor leaks.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/main/services/app';
+import { listBackends } from '../../src/main/training/backend';
+import { readCheckpoint } from '../../src/main/training/checkpoint';
+import { repoRoot, tempDir } from '../helpers';
+
+const tiny = { config: 'A' as const, inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 32 };
+let app: App;
+let dataDir: string;
+const hasNative = (await listBackends()).some((b) => b.name === 'native' && b.available);
+
+beforeAll(async () => {
+  dataDir = tempDir();
+  app = createApp({ dataDir });
+});
+afterAll(() => app.close());
+
+const rows = <T>(sql: string, ...args: unknown[]) => app.db.prepare(sql).all(...args) as T[];
+const losses = (id: number) => rows<{ value: number }>("SELECT value FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train' ORDER BY step", id).map((r) => r.value);
+
+async function trainToEnd(params: Record<string, unknown>) {
+  const { id } = await app.runs.start(params as never);
+  const status = await app.runs.waitFor(id);
+  return { id, status, run: app.runs.get(id) };
+}
+
+describe('engine', () => {
+  it('same seed on the cpu backend gives the same loss sequence to the last digit', async () => {
+    const a = await trainToEnd({ ...tiny, epochs: 1, backend: 'cpu', seed: 11 });
+    const b = await trainToEnd({ ...tiny, epochs: 1, backend: 'cpu', seed: 11 });
+    expect(a.status).toBe('completed');
+    expect(losses(a.id)).toHaveLength(4);
+    expect(losses(b.id)).toEqual(losses(a.id));
+    const c = await trainToEnd({ ...tiny, epochs: 1, backend: 'cpu', seed: 12 });
+    expect(losses(c.id)).not.toEqual(losses(a.id));
+  });
+
+  it.skipIf(!hasNative)('native and cpu backends give matching loss curves', async () => {
+    const cpu = await trainToEnd({ ...tiny, epochs: 1, backend: 'cpu', seed: 11 });
+    const nat = await trainToEnd({ ...tiny, epochs: 1, backend: 'native', seed: 11 });
+    expect(nat.run.backend).toBe('native');
+    const [x, y] = [losses(cpu.id), losses(nat.id)];
+    x.forEach((v, i) => expect(Math.abs(y[i]! - v) / Math.abs(v)).toBeLessThan(1e-3));
+  });
+
+  it('an absurd learning rate ends the run as diverged, naming the step and rate', async () => {
+    const r = await trainToEnd({ ...tiny, epochs: 2, lr: 5, seed: 2 });
+    expect(r.status).toBe('diverged');
+    expect(r.run.error).toMatch(/loss became (NaN|Infinity|-Infinity) at step \d+ .*learning rate 5/);
+  });
+
+  it('a step schedule divides the rate by 10 at the named epochs', async () => {
+    const r = await trainToEnd({ ...tiny, epochs: 3, schedule: 'step:1,2' });
+    expect(r.run.summary!.lrDrops.map((d) => d.epoch)).toEqual([1, 2]);
+    const lr = rows<{ value: number }>("SELECT value FROM metrics WHERE run_id = ? AND name = 'lr' ORDER BY epoch", r.id).map((x) => x.value);
+    [0.01, 0.001, 0.0001].forEach((want, i) => expect(lr[i]).toBeCloseTo(want, 10));
+  });
+
+  it('keeps the number of live tensors flat across epochs', async () => {
+    const r = await trainToEnd({ ...tiny, epochs: 4, schedule: 'none' });
+    const counts = rows<{ value: number }>("SELECT value FROM metrics WHERE run_id = ? AND name = 'num_tensors' ORDER BY epoch", r.id).map((x) => x.value);
+    expect(counts, JSON.stringify(counts)).toHaveLength(4);
+    expect(new Set(counts.slice(1)).size, JSON.stringify(counts)).toBe(1);
+  });
+
+  it('warm-starts B from a finished A: exactly the paper’s layers are copied', async () => {
+    const a = await trainToEnd({ ...tiny, epochs: 1 });
+    const b = await trainToEnd({ ...tiny, config: 'B', epochs: 1, init: `from:${a.id}`, lr: 1e-9, momentum: 0, weightDecay: 0 });
+    expect(b.status).toBe('completed');
+    const ev = app.runs.events(b.id).find((e) => e.kind === 'warm_start')!;
+    expect(ev.payload.layers).toEqual(['block1_conv1', 'block2_conv1', 'block3_conv1', 'block3_conv2', 'fc1', 'fc2', 'predictions'].flatMap((l) => [`${l}/kernel`, `${l}/bias`]));
+    // With a negligible learning rate the copied weights survive the epoch unchanged (to float precision).
+    const [ca, cb] = [a, b].map((r) => readCheckpoint(app.db.prepare('SELECT path FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').pluck().get(r.id) as string));
+    const w = (ck: typeof ca, name: string) => ck!.weights.find((t) => t.name === name)!.data;
+    for (const name of ['block1_conv1/kernel', 'block3_conv2/kernel', 'fc1/kernel', 'predictions/bias']) {
+      const [x, y] = [w(ca, name), w(cb, name)];
+      let worst = 0;
+      for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+      expect(worst, name).toBeLessThan(1e-6);
+    }
+    // A layer the warm start leaves random differs.
+    expect(w(cb, 'block1_conv2/kernel')).toBeDefined();
+  });
+
+  it('refuses a warm start whose shapes differ, naming the layer and both shapes, before recording anything', async () => {
+    const before = app.runs.list().length;
+    const a = app.runs.list().find((r) => r.config === 'A' && r.status === 'completed')!;
+    await expect(app.runs.start({ ...tiny, config: 'D', width: 0.125, epochs: 1, init: `from:${a.id}` })).rejects.toThrow(/layer block1_conv1 has shape \[3, 3, 3, 4\] in run \d+ but \[3, 3, 3, 8\] here/);
+    expect(app.runs.list().length).toBe(before);
+  });
+
+  it('resumes a killed run from its last checkpoint: epochs and steps continue without gap or duplicate', async () => {
+    const killedDir = tempDir();
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', killedDir, 'train', '--config', 'A', '--width', '0.0625', '--batch', '16', '--train-samples', '128', '--val-samples', '32', '--epochs', '6', '--schedule', 'none', '--json'],
+      { stdio: 'ignore' },
+    );
+    const killed = createApp({ dataDir: killedDir });
+    // Wait for two checkpoints, then kill -9 mid-training.
+    for (let i = 0; i < 600; i++) {
+      const n = killed.db.prepare('SELECT count(*) FROM checkpoints').pluck().get() as number;
+      if (n >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await killed.close();
+    const again = createApp({ dataDir: killedDir });
+    try {
+      const [run] = again.runs.list();
+      expect(run!.status).toBe('interrupted');
+      const from = await again.runs.resume(run!.id);
+      expect(from.fromEpoch).toBeGreaterThanOrEqual(2);
+      expect(await again.runs.waitFor(run!.id)).toBe('completed');
+      const steps = again.db.prepare("SELECT step FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train' ORDER BY step").pluck().all(run!.id) as number[];
+      expect(steps).toEqual(Array.from({ length: 6 * 8 }, (_, i) => i + 1));
+      const epochs = again.db.prepare("SELECT epoch FROM metrics WHERE run_id = ? AND name = 'top1' AND split = 'val' ORDER BY step").pluck().all(run!.id) as number[];
+      expect(epochs).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(again.runs.events(run!.id).some((e) => e.kind === 'resume')).toBe(true);
+      expect(again.db.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+    } finally {
+      await again.close();
+    }
+  });
+});
