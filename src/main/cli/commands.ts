@@ -1,11 +1,12 @@
 // The `vgglab` subcommands. Each prints for people, or one JSON object as the last line with --json.
 import crypto from 'node:crypto';
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { ContractError } from '../../shared/contract';
-import type { RunDetail, RunProgress } from '../../shared/domain';
+import type { BackendName, RunDetail, RunProgress } from '../../shared/domain';
 import { createApp, type App } from '../services/app';
 import { listModels } from '../services/models';
 import { checkModelShape } from '../vgg/configs';
@@ -215,4 +216,36 @@ export async function serveCommand(g: Globals, opts: { host: string; port: numbe
   await server.close();
   await app.close();
   return 0;
+}
+
+export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string }): Promise<number> {
+  const { runBench } = await import('../bench/run');
+  // Bench runs are recorded in a scratch folder, never in the user's run list.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-bench-'));
+  try {
+    const rows = await runBench({
+      backend: opts.backend,
+      seconds: opts.seconds,
+      workloads: opts.workload?.split(','),
+      dataDir,
+      log: (s) => {
+        if (!opts.json) process.stderr.write(`${s}\n`);
+      },
+    });
+    const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
+    if (!opts.json) {
+      console.log(
+        table(
+          ['workload', 'backend', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'PyTorch img/s', 'note'],
+          rows.map((r) => [r.name, r.backend, f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops), f(r.pytorchImagesPerSec), r.note ?? '']),
+        ),
+      );
+      const devices = [...new Set(rows.map((r) => `${r.backend}: ${r.device}`))];
+      console.log(devices.join('\n'));
+    }
+    if (opts.json) printJson({ workloads: rows });
+    return 0;
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }

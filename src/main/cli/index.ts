@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_CHOICES, CONFIG_NAMES } from '../../shared/domain';
 import { APP_VERSION } from '../version';
-import { modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { benchCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
 import { UsageError, intArg, numArg } from './options';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -80,6 +80,15 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--port <N>', 'port (0 picks a free one)', intArg('--port', 0, 65535), 8472)
     .option('--token <T>', 'access token (default: random)')
     .action((o) => run(() => serveCommand(globals(), o))());
+
+  program
+    .command('bench')
+    .description('images/s of the engine and of a bare TF.js loop, per backend and workload')
+    .addOption(new Option('--backend <B>', 'only this backend').choices(BACKEND_CHOICES.filter((b) => b !== 'auto')))
+    .option('--seconds <S>', 'measuring time per figure', numArg('--seconds', 0, 600, true), 5)
+    .option('--workload <W>', 'comma-separated subset of W1,W2,W3')
+    .option('--json', 'print one JSON object as the last line')
+    .action((o) => run(() => benchCommand(o))());
 
   return program;
 }

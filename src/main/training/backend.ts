@@ -155,6 +155,9 @@ export async function activateBackend(tf: Tf, info: BackendInfo): Promise<Active
   if (!(await tf.setBackend(backendId))) throw new Error(`backend '${info.name}' failed to initialise`);
   await tf.ready();
   if (info.name === 'webgpu') checkErrors = watchWebGpuErrors(tf);
+  // The CPU backend's first-use banner recommends tfjs-node, which is wrong advice when native runs.
+  const cpuLike = tf.backend() as unknown as { firstUse?: boolean };
+  if ('firstUse' in cpuLike) cpuLike.firstUse = false;
   return { name: info.name, device: info.device ?? info.name, maxBufferBytes, checkErrors };
 }
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `vgglab bench`: the same VGG and SGD step, for a side-by-side figure.
+
+Not part of the app. Needs python3 and PyTorch (Debian: python3-torch). Prints images_per_sec=N.
+Usage: pytorch_reference.py CONFIG INPUT WIDTH CLASSES BATCH SECONDS
+"""
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn as nn
+except ImportError:
+    print("pytorch not installed")
+    sys.exit(0)
+
+CFG = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+def build(cfg, size, width, classes):
+    layers, c = [], 3
+    for v in CFG[cfg]:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+            size //= 2
+        else:
+            out = max(1, round(v * width))
+            layers += [nn.Conv2d(c, out, 3, padding=1), nn.ReLU(inplace=True)]
+            c = out
+    fc = max(1, round(4096 * width))
+    layers += [nn.Flatten(), nn.Linear(c * size * size, fc), nn.ReLU(True), nn.Dropout(0.5),
+               nn.Linear(fc, fc), nn.ReLU(True), nn.Dropout(0.5), nn.Linear(fc, classes)]
+    return nn.Sequential(*layers)
+
+
+def main():
+    cfg, size, width, classes, batch, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+    torch.manual_seed(1)
+    model = build(cfg, size, width, classes)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(batch, 3, size, size) * 60
+    y = torch.arange(batch) % classes
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    step(); step()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or n < 3:
+        step()
+        n += 1
+    print(f"images_per_sec={n * batch / (time.perf_counter() - t0):.2f} threads={torch.get_num_threads()}")
+
+
+if __name__ == "__main__":
+    main()

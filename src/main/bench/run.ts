@@ -1,0 +1,78 @@
+// `vgglab bench`: images/s of the full engine (worker, data, recording) and of the bare loop
+// on the same model, per backend and workload, and the PyTorch reference where it is installed.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendInfo, BackendName } from '../../shared/domain';
+import { createApp } from '../services/app';
+import { listBackends } from '../training/backend';
+import { bareLoop } from './bare';
+import { WORKLOADS, type Workload } from './workloads';
+
+export interface BenchRow {
+  name: string;
+  backend: BackendName;
+  device: string;
+  engineImagesPerSec: number | null;
+  bareImagesPerSec: number | null;
+  ratio: number | null;
+  gflops: number | null;
+  pytorchImagesPerSec: number | null;
+  note?: string;
+}
+
+const HARDWARE_GPU = (b: BackendInfo) => b.name === 'tensorflow-gpu' || (b.name === 'webgpu' && !(b.device ?? '').includes('software'));
+
+async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<number | null> {
+  const app = createApp({ dataDir, transport: 'bench' });
+  try {
+    // Two epochs; the second one's rate is reported, the first warms up (JIT, shader compiles).
+    const { id } = await app.runs.start({
+      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: 2,
+      trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
+    });
+    const status = await app.runs.waitFor(id);
+    if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
+    const last = app.runs.metrics(id, -1).filter((p) => p.name === 'images_per_sec').at(-1);
+    return last?.value ?? null;
+  } finally {
+    await app.close();
+  }
+}
+
+function pytorchReference(w: Workload, seconds: number): number | null {
+  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/pytorch_reference.py');
+  if (!fs.existsSync(script)) return null;
+  const res = spawnSync('python3', [script, w.config, String(w.inputSize), String(w.width), String(w.classes), String(w.batch), String(seconds)], { encoding: 'utf8', timeout: 300_000 });
+  const m = /images_per_sec=([\d.]+)/.exec(res.stdout ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
+  const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
+  if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
+  const rows: BenchRow[] = [];
+  const torch: Record<string, number | null> = {};
+  for (const b of all) {
+    for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
+      const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
+      if (w.gpuOnly && !HARDWARE_GPU(b)) {
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, note: 'needs a hardware GPU backend' });
+        continue;
+      }
+      if (b.name === 'cpu' && w.name !== 'W2') {
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, note: 'pure-JS cpu backend: too slow, skipped' });
+        continue;
+      }
+      opts.log(`${w.name} on ${b.name}: bare loop…`);
+      const bare = await bareLoop(w, b, opts.seconds);
+      const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / w.batch));
+      opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch)…`);
+      const engine = await engineRun(opts.dataDir, w, b.name, steps);
+      torch[w.name] ??= pytorchReference(w, opts.seconds);
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name] ?? null });
+    }
+  }
+  return rows;
+}
