@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
 
   it('stops a run with the button; it ends as stopped with its data kept', async () => {
     await page.goto(served.url + '#/new');
-    await page.getByLabel('Epochs', { exact: true }).fill('50');
+    await page.getByLabel('Epochs', { exact: true }).fill('400');
     await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
     await page.getByLabel('Training images', { exact: true }).fill('256');
     await page.getByLabel('Validation images', { exact: true }).fill('32');
@@ -66,6 +66,16 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) >= 8, null, { timeout: 240_000 });
     await page.getByTestId('stop-run').click();
     await page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
+    // Stopping writes a checkpoint; Resume continues the same run on the same step axis.
+    await page.getByTestId('checkpoints').waitFor();
+    const stoppedAt = Number(await page.locator('canvas[aria-label="Training loss"]').getAttribute('data-points'));
+    await page.getByTestId('resume-run').click();
+    await page.getByTestId('run-status').filter({ hasText: /queued|running/ }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction((n) => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > n + 4, stoppedAt, { timeout: 120_000 });
+    await expect(page.getByTestId('events').textContent()).resolves.toContain('resume');
+    await page.getByTestId('stop-run').click();
+    await page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
+    await page.screenshot({ path: path.join(outputDir(), 'run-resumed.png'), fullPage: true });
   });
 
   it('keeps runs and their metrics across a restart', async () => {

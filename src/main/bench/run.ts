@@ -22,7 +22,7 @@ export interface BenchRow {
   note?: string;
 }
 
-const HARDWARE_GPU = (b: BackendInfo) => b.name === 'tensorflow-gpu' || (b.name === 'webgpu' && !(b.device ?? '').includes('software'));
+const FAST = (b: BackendInfo) => b.name === 'tensorflow-gpu' || b.name === 'tensorflow' || b.name === 'native' || (b.name === 'webgpu' && !(b.device ?? '').includes('software'));
 
 async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<number | null> {
   const app = createApp({ dataDir, transport: 'bench' });
@@ -57,8 +57,8 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   for (const b of all) {
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
       const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
-      if (w.gpuOnly && !HARDWARE_GPU(b)) {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, note: 'needs a hardware GPU backend' });
+      if (w.heavy && !FAST(b)) {
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, note: 'too heavy for this backend' });
         continue;
       }
       if (b.name === 'cpu' && w.name !== 'W2') {

@@ -8,12 +8,12 @@ export interface Workload {
   width: number;
   classes: number;
   batch: number;
-  /** Only meaningful on a hardware GPU backend. */
-  gpuOnly: boolean;
+  /** Too heavy for the software adapters and pure JS: only on a GPU, libtensorflow or native. */
+  heavy: boolean;
 }
 
 export const WORKLOADS: Workload[] = [
-  { name: 'W1', config: 'D', inputSize: 32, width: 0.25, classes: 10, batch: 64, gpuOnly: false },
-  { name: 'W2', config: 'A', inputSize: 32, width: 0.125, classes: 10, batch: 32, gpuOnly: false },
-  { name: 'W3', config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 8, gpuOnly: true },
+  { name: 'W1', config: 'D', inputSize: 32, width: 0.25, classes: 10, batch: 64, heavy: false },
+  { name: 'W2', config: 'A', inputSize: 32, width: 0.125, classes: 10, batch: 32, heavy: false },
+  { name: 'W3', config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 8, heavy: true },
 ];

@@ -1,5 +1,5 @@
 // Live state of one run: its row, metric points and events, fed by the contract's events.
-import type { MetricPoint, RunDetail, RunEvent, RunProgress } from '../../../shared/domain';
+import type { CheckpointInfo, MetricPoint, RunDetail, RunEvent, RunProgress } from '../../../shared/domain';
 import { api } from './api';
 
 export class RunView {
@@ -7,6 +7,7 @@ export class RunView {
   points = $state.raw<MetricPoint[]>([]);
   events = $state.raw<RunEvent[]>([]);
   progress = $state<RunProgress | null>(null);
+  checkpoints = $state.raw<CheckpointInfo[]>([]);
   error = $state('');
   private lastStep = -1;
   private offs: (() => void)[] = [];
@@ -18,7 +19,10 @@ export class RunView {
     this.offs.push(
       api.on('run.metrics', ({ runId, points }) => runId === this.id && this.addPoints(points)),
       api.on('run.event', ({ runId, event }) => {
-        if (runId === this.id && !this.events.some((e) => e.id === event.id)) this.events = [...this.events, event];
+        if (runId !== this.id || this.events.some((e) => e.id === event.id)) return;
+        this.events = [...this.events, event];
+        if (event.kind === 'checkpoint') void this.loadCheckpoints();
+        if (event.kind === 'resume') void this.reload();
       }),
       api.on('run.progress', (p) => {
         if (p.runId === this.id) this.progress = p;
@@ -32,6 +36,7 @@ export class RunView {
       this.run = run;
       this.addPoints(points);
       this.events = events;
+      await this.loadCheckpoints();
     } catch (err) {
       this.error = (err as Error).message;
     }
@@ -49,6 +54,29 @@ export class RunView {
 
   series(split: 'train' | 'val', name: string, x: 'step' | 'epoch'): { x: number; y: number }[] {
     return this.points.filter((p) => p.split === split && p.name === name && p.value !== null).map((p) => ({ x: p[x], y: p.value }));
+  }
+
+  private async loadCheckpoints(): Promise<void> {
+    this.checkpoints = await api.call('runs.checkpoints', { id: this.id });
+  }
+
+  /** After a resume the server dropped everything recorded past the checkpoint: start over from it. */
+  private async reload(): Promise<void> {
+    const [points, events] = await Promise.all([api.call('runs.metrics', { id: this.id }), api.call('runs.events', { id: this.id })]);
+    this.points = [];
+    this.lastStep = -1;
+    this.addPoints(points);
+    this.events = events;
+    await this.loadCheckpoints();
+  }
+
+  async resume(): Promise<void> {
+    try {
+      this.error = '';
+      await api.call('runs.resume', { id: this.id });
+    } catch (err) {
+      this.error = (err as Error).message;
+    }
   }
 
   async stop(): Promise<void> {
