@@ -3,6 +3,7 @@
 // and HTTP+WebSocket) and the renderer's client are derived from this object.
 import { z } from 'zod';
 import {
+  CONFIG_NAMES,
   TrainParams,
   type BackendInfo,
   type CheckpointInfo,
@@ -45,6 +46,14 @@ export const methods = {
   'runs.events': method<RunEvent[]>()(RunId),
   'runs.start': method<{ id: number }>()(TrainParams),
   'runs.stop': method<{ id: number; status: string }>()(RunId),
+  'runs.startChain': method<{ ids: number[]; experiment: string }>()(
+    z
+      .object({
+        params: TrainParams.omit({ config: true, init: true }),
+        configs: z.array(z.enum(CONFIG_NAMES)).min(1).default(['B', 'C', 'D', 'E']),
+      })
+      .strict(),
+  ),
   'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(RunId),
   'runs.checkpoints': method<CheckpointInfo[]>()(RunId),
 } as const;

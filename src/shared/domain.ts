@@ -43,6 +43,7 @@ export const TrainParams = z
     classes: z.number().int().min(2).max(1000).optional(),
     trainSamples: z.number().int().min(1).max(10_000_000).optional(),
     valSamples: z.number().int().min(1).max(10_000_000).optional(),
+    valFraction: z.number().min(0.01).max(0.9).optional(),
   })
   .strict();
 export type TrainParams = z.infer<typeof TrainParams>;

@@ -128,3 +128,19 @@ describe('engine', () => {
     }
   });
 });
+
+describe('experiments', () => {
+  it('runs the paper chain: A first, then B and D warm-started from that A, in order', async () => {
+    const { ids } = await app.runs.startChain({ ...tiny, epochs: 1 }, ['B', 'D']);
+    expect(ids).toHaveLength(3);
+    const statuses = await Promise.all(ids.map((id) => app.runs.waitFor(id)));
+    expect(statuses).toEqual(['completed', 'completed', 'completed']);
+    const [a, b, d] = ids.map((id) => app.runs.get(id));
+    expect([a!.config, b!.config, d!.config]).toEqual(['A', 'B', 'D']);
+    expect(b!.params.init).toBe(`from:${a!.id}`);
+    expect(app.runs.events(d!.id).find((e) => e.kind === 'warm_start')?.payload.fromRun).toBe(a!.id);
+    // B started only after A had finished.
+    expect(Date.parse(b!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a!.endedAt!));
+    expect(new Set([a, b, d].map((r) => r!.experiment)).size).toBe(1);
+  });
+});

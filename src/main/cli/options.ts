@@ -42,6 +42,7 @@ const FLAG_OF: Record<string, string> = {
   classes: '--classes',
   trainSamples: '--train-samples',
   valSamples: '--val-samples',
+  valFraction: '--val-fraction',
 };
 
 /** Validates assembled flags against the run schema; failures name the flag. */

@@ -81,7 +81,7 @@ function makeSplit(count: number, specs: ClassSpec[], opts: SyntheticOptions, se
     labels[n] = label;
     render(images, n * px, opts.size, specs[label]!, opts.variant, rng);
   }
-  return { images, labels, count };
+  return { images, labels, count, side: opts.size };
 }
 
 export function parseSyntheticVariant(v: string | undefined): SyntheticVariant {
@@ -103,12 +103,15 @@ export function loadSynthetic(opts: SyntheticOptions): LoadedDataset {
   for (const split of [train, val]) for (let i = 0; i < split.images.length; i++) split.images[i]! -= mean[i % 3]!;
   return {
     name: `synthetic:${opts.variant}`,
-    size: opts.size,
+    side: opts.size,
     classes: opts.classes,
     classNames: specs.map((_, k) => `class_${k}`),
     train,
     val,
     meanRgb: mean,
+    // A mirror image turns one stripe orientation into another class.
+    flipInvariant: false,
     skipped: 0,
+    skippedFiles: [],
   };
 }

@@ -1,17 +1,32 @@
-// An in-memory split: images as NHWC float32 (mean already subtracted), labels as ints.
+// An in-memory split: images as NHWC float32 of side `side` (mean already subtracted), labels as ints.
 export interface Split {
   images: Float32Array;
   labels: Int32Array;
   count: number;
+  /** Side of the stored (square) images: the training scale S; crops of the input size are cut from it. */
+  side: number;
 }
 
 export interface LoadedDataset {
   name: string;
-  size: number;
+  /** Side of the stored images (S). */
+  side: number;
   classes: number;
   classNames: string[];
   train: Split;
   val: Split;
   meanRgb: [number, number, number];
+  /** Whether a horizontal flip keeps the label (natural images: yes; oriented synthetic stripes: no). */
+  flipInvariant: boolean;
   skipped: number;
+  /** The first few unreadable files, for the run's log. */
+  skippedFiles: string[];
+}
+
+/** Raw decoded images before mean subtraction: HWC bytes at side S. */
+export interface RawSplit {
+  pixels: Uint8Array | Float32Array;
+  labels: Int32Array;
+  count: number;
+  side: number;
 }

@@ -49,6 +49,7 @@ export function createApp(opts: AppOptions): App {
     'runs.start': (a) => runs.start(a),
     'runs.stop': (a) => runs.stop(a.id),
     'runs.resume': (a) => runs.resume(a.id),
+    'runs.startChain': (a) => runs.startChain(a.params, a.configs),
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
   };
   return {

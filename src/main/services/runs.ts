@@ -1,13 +1,13 @@
 // Starting, stopping and reading training runs.
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import { TrainParams, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
+import { TrainParams, type ConfigName, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { getRun, insertRun, listRuns, markFinished } from '../store/runs';
 import { latestCheckpoint, rewindTo } from '../store/checkpoints';
 import type { ToWorker } from '../training/messages';
-import { resolveWarmStart } from './warmstart';
+import { checkWarmStart, resolveWarmStart } from './warmstart';
 import { chooseBackend } from '../training/backend';
 import { runDir } from '../paths';
 import { APP_VERSION } from '../version';
@@ -53,10 +53,19 @@ export class RunService {
   async start(input: TrainParamsInput): Promise<{ id: number }> {
     const params = TrainParams.parse(input);
     // Refused before anything is recorded: a warm start that cannot apply.
-    const warmStart = resolveWarmStart(this.deps.db, params);
+    checkWarmStart(this.deps.db, params);
     const id = insertRun(this.deps.db, params, APP_VERSION);
-    await this.queue(id, params, { warmStart });
+    await this.queue(id, params, {});
     return { id };
+  }
+
+  /** The paper's procedure as one experiment: A from scratch, then each deeper net warm-started from that A. */
+  async startChain(base: Omit<TrainParamsInput, 'config' | 'init'>, configs: ConfigName[]): Promise<{ ids: number[]; experiment: string }> {
+    const experiment = base.experiment ?? `paper chain ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
+    const a = await this.start({ ...base, config: 'A', init: 'glorot', experiment });
+    const ids = [a.id];
+    for (const config of configs.filter((c) => c !== 'A' && c !== 'A-LRN')) ids.push((await this.start({ ...base, config, init: `from:${a.id}`, experiment })).id);
+    return { ids, experiment };
   }
 
   /** Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and step axis. */
@@ -89,7 +98,13 @@ export class RunService {
     this.publish(id);
     scheduler.submit({
       runId: id,
-      start: { type: 'start', runId: id, params, backend, runDir: dir, ...extra },
+      // A warm start is resolved when the run's turn comes: its source may still be training.
+      prepare: () => ({ type: 'start', runId: id, params, backend, runDir: dir, ...extra, warmStart: extra.warmStart ?? resolveWarmStart(db, params) }),
+      onRefused: (reason) => {
+        markFinished(db, id, 'failed', null, reason);
+        this.publish(id);
+        this.settle(id, 'failed');
+      },
       onMessage: (msg) => recorder.handle(msg),
       onExit: (crash) => {
         recorder.flush();

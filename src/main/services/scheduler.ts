@@ -7,9 +7,14 @@ export type WorkerFactory = () => Worker;
 /** The CLI and tests run TypeScript through tsx; the Electron build replaces this with its bundled worker. */
 export const tsxWorkerFactory: WorkerFactory = () => new Worker(new URL('../training/worker-boot.mjs', import.meta.url));
 
+export type StartMessage = Extract<ToWorker, { type: 'start' }>;
+
 export interface Job {
   runId: number;
-  start: Extract<ToWorker, { type: 'start' }>;
+  /** Builds the start message when the job's turn comes (a warm start may wait on an earlier run). */
+  prepare: () => StartMessage | Promise<StartMessage>;
+  /** Called instead of running when prepare throws. */
+  onRefused: (reason: string) => void;
   onMessage: (msg: FromWorker) => void;
   /** Called once, after the worker has exited, whatever the cause. */
   onExit: (crash: string | null) => void;
@@ -57,8 +62,29 @@ export class Scheduler {
   }
 
   private pump(): void {
-    while (this.active.size < this.concurrency && this.queue.length) {
+    while (this.active.size + this.preparing < this.concurrency && this.queue.length) {
       const job = this.queue.shift()!;
+      this.preparing += 1;
+      void Promise.resolve()
+        .then(() => job.prepare())
+        .then(
+          (start) => {
+            this.preparing -= 1;
+            this.spawn(job, start);
+          },
+          (err: Error) => {
+            this.preparing -= 1;
+            job.onRefused(err.message);
+            this.pump();
+          },
+        );
+    }
+  }
+
+  private preparing = 0;
+
+  private spawn(job: Job, start: StartMessage): void {
+    {
       const worker = this.factory();
       this.active.set(job.runId, worker);
       let crash: string | null = null;
@@ -77,7 +103,7 @@ export class Scheduler {
         else job.onExit(null);
         this.pump();
       });
-      worker.postMessage(job.start);
+      worker.postMessage(start);
     }
   }
 }

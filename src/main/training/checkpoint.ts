@@ -17,6 +17,7 @@ export interface TrainerState {
   stepInEpoch: number;
   step: number;
   rngState: number;
+  augRngState: number;
   schedule: { lr: number; best: number; bad: number; drops: number };
   epochLoss: number;
   epochCorrect: number;

@@ -39,15 +39,34 @@ export const WARM_START_LAYERS = ['block1_conv1', 'block2_conv1', 'block3_conv1'
 const PROGRESS_MS = 250;
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 
-function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number) {
-  const px = size * size * 3;
+/**
+ * Cuts a batch of `size`×`size` crops from images stored at side S. Training (rng given): a random
+ * crop and a random horizontal flip per image, as in the paper; evaluation: the central crop.
+ */
+function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number, aug?: { rng: () => number; flip: boolean }) {
+  const rng = aug?.rng;
+  const S = split.side;
   const n = to - from;
-  const x = new Float32Array(n * px);
+  const x = new Float32Array(n * size * size * 3);
   const y = new Int32Array(n);
+  const row = size * 3;
   for (let i = 0; i < n; i++) {
     const j = idx[from + i]!;
-    x.set(split.images.subarray(j * px, (j + 1) * px), i * px);
     y[i] = split.labels[j]!;
+    const base = j * S * S * 3;
+    if (S === size && !rng) {
+      x.set(split.images.subarray(base, base + size * size * 3), i * size * size * 3);
+      continue;
+    }
+    const oy = rng ? Math.floor(rng() * (S - size + 1)) : (S - size) >> 1;
+    const ox = rng ? Math.floor(rng() * (S - size + 1)) : (S - size) >> 1;
+    const flip = aug?.flip ? rng!() < 0.5 : false;
+    for (let r = 0; r < size; r++) {
+      const src = base + ((oy + r) * S + ox) * 3;
+      const dst = (i * size + r) * row;
+      if (!flip) x.set(split.images.subarray(src, src + row), dst);
+      else for (let c = 0; c < size; c++) for (let k = 0; k < 3; k++) x[dst + c * 3 + k] = split.images[src + (size - 1 - c) * 3 + k]!;
+    }
   }
   return { x: tf.tensor4d(x, [n, size, size, 3]), y: tf.tensor1d(y, 'int32') };
 }
@@ -81,12 +100,16 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const schedOpts: ScheduleOptions = { spec: params.schedule, lr: params.lr, patience: params.patience, maxDrops: params.maxDrops, minDelta: params.minDelta };
   const stepsPerEpoch = Math.ceil(data.train.count / params.batch);
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
+  // Crops and flips draw from their own seeded stream, so they are reproducible too.
+  const augRng = mulberry32(params.seed ^ 0xa11ce);
+  const augment = data.train.side > params.inputSize || data.flipInvariant ? { rng: augRng, flip: data.flipInvariant } : undefined;
   let order: Int32Array = Int32Array.from({ length: data.train.count }, (_, i) => i);
   const st: TrainerState = {
     epoch: 1,
     stepInEpoch: 0,
     step: 0,
     rngState: rng.state(),
+    augRngState: 0,
     schedule: { lr: params.lr, best: Number.NEGATIVE_INFINITY, bad: 0, drops: 0 },
     epochLoss: 0,
     epochCorrect: 0,
@@ -113,6 +136,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     Object.assign(st, ck.state);
     result.lrDrops = st.lrDrops;
     rng.restore(st.rngState);
+    augRng.restore(st.augRngState);
     order = ck.order;
     result.epochs = st.epoch - 1;
     result.train = st.last.train;
@@ -128,6 +152,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const checkpoint = async (kind: CheckpointKind) => {
     if (!ctx.saveCheckpoint) return;
     st.rngState = rng.state();
+    st.augRngState = augRng.state();
     ctx.saveCheckpoint(kind, { runId: 0, config: params.config, state: structuredClone(st), weights: await sgd.exportWeights(), slots: await sgd.exportSlots(), order });
   };
   const finish = async (status: Done['status'], error: string | null, save?: CheckpointKind): Promise<Done> => {
@@ -177,7 +202,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     while (st.stepInEpoch < stepsPerEpoch) {
       const from = st.stepInEpoch * params.batch;
       const to = Math.min(data.train.count, from + params.batch);
-      const { x, y } = batch(tf, data.train, order, from, to, data.size);
+      const { x, y } = batch(tf, data.train, order, from, to, params.inputSize, augment);
       st.step += 1;
       st.stepInEpoch += 1;
       setDropoutStep(model, st.step);
@@ -200,7 +225,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     st.imagesTimed += timedImages;
     st.secondsTimed += secs;
 
-    const val = await evaluateSplit(tf, model, evalBatches(tf, data.val, data.size, Math.max(params.batch, 64)), data.classes);
+    const val = await evaluateSplit(tf, model, evalBatches(tf, data.val, params.inputSize, Math.max(params.batch, 64)), data.classes);
     const trainLoss = st.epochLoss / Math.max(st.seen, 1);
     const trainTop1 = st.epochCorrect / Math.max(st.seen, 1);
     result.epochs = epoch;

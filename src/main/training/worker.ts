@@ -7,6 +7,7 @@ import { activateBackend } from './backend';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
 import { loadDataset } from '../data';
+import { trainingScale } from './scale';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -26,7 +27,9 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const resumeFrom = msg.resume ? readCheckpoint(msg.resume.file, msg.resume.sha256) : undefined;
     const warm = msg.warmStart ? readCheckpoint(msg.warmStart.file, msg.warmStart.sha256) : undefined;
     const active = await activateBackend(tf, msg.backend);
-    const data = loadDataset({ spec: params.dataset, size: params.inputSize, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples });
+    const data = await loadDataset({ spec: params.dataset, side: trainingScale(params), seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction });
+    if (data.skipped)
+      post({ type: 'log', level: 'warn', message: `skipped ${data.skipped} unreadable image file(s): ${data.skippedFiles.map((f) => path.basename(f)).join(', ')}${data.skipped > data.skippedFiles.length ? ', …' : ''}` });
     post({ type: 'started', backend: active.name, device: active.device, data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped } });
     const done = await train({
       tf,

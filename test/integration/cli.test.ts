@@ -1,0 +1,78 @@
+// The CLI contract as headless users rely on it: exact flags, JSON last lines, exit codes.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeImageFolder } from '../fixtures/datasets';
+import { repoRoot, tempDir } from '../helpers';
+
+const dataDir = tempDir();
+function vgglab(...args: string[]) {
+  const res = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000 });
+  const lines = res.stdout.trim().split('\n');
+  let json: any = null;
+  try {
+    json = JSON.parse(lines.at(-1) ?? '');
+  } catch {
+    /* not JSON */
+  }
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr, json };
+}
+
+describe('vgglab CLI', () => {
+  it('models --json lists all six configurations with the paper’s parameter counts', () => {
+    const r = vgglab('models', '--json');
+    expect(r.code).toBe(0);
+    expect(r.json.models.map((m: { config: string; params: number }) => [m.config, m.params])).toEqual([
+      ['A', 132863336], ['A-LRN', 132863336], ['B', 133047848], ['C', 133638952], ['D', 138357544], ['E', 143667240],
+    ]);
+  });
+
+  it('exits 2 on bad usage, naming the flag and the accepted values', () => {
+    const a = vgglab('train', '--config', 'F');
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--config.*Allowed choices are A, A-LRN, B, C, D, E/);
+    const b = vgglab('train', '--config', 'A', '--input-size', '100');
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--input-size.*multiple of 32/);
+    const c = vgglab('train', '--config', 'A', '--schedule', 'sometimes');
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--schedule: accepted: plateau, none, step:E1,E2/);
+    const d = vgglab('models', '--width', '0');
+    expect(d.code).toBe(2);
+  });
+
+  it('train --json prints the summary as the last line; runs --json lists it newest first', () => {
+    const r = vgglab('train', '--config', 'A', '--width', '0.0625', '--epochs', '2', '--train-samples', '64', '--val-samples', '32', '--batch', '16', '--json');
+    expect(r.code).toBe(0);
+    for (const k of ['runId', 'status', 'config', 'backend', 'device', 'epochs', 'train', 'val', 'lrDrops', 'imagesPerSec', 'data']) expect(r.json).toHaveProperty(k);
+    expect(r.json.status).toBe('completed');
+    expect(r.json.val).toEqual({ loss: expect.any(Number), top1: expect.any(Number), top5: expect.any(Number) });
+    expect(r.json.data).toEqual({ train: 64, val: 32, classes: 10, skipped: 0 });
+    const runs = vgglab('runs', '--json');
+    expect(runs.json.runs[0]).toMatchObject({ id: r.json.runId, config: 'A', status: 'completed', epoch: 2, epochs: 2 });
+  });
+
+  it('exits 1 when a run diverges', () => {
+    const r = vgglab('train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--train-samples', '64', '--val-samples', '16', '--batch', '16', '--lr', '5', '--json');
+    expect(r.code).toBe(1);
+    expect(r.json.status).toBe('diverged');
+  });
+
+  it('trains on an image folder, skipping and counting the broken files', async () => {
+    const root = tempDir();
+    await makeImageFolder(root, { perClass: 8, broken: true });
+    const r = vgglab('train', '--config', 'A', '--dataset', `folder:${root}`, '--width', '0.0625', '--epochs', '1', '--batch', '8', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.data).toMatchObject({ classes: 3, skipped: 3 });
+    // cats 8 + 2 extra, dogs 8, owls 8 readable images.
+    expect(r.json.data.train + r.json.data.val).toBe(26);
+    const show = vgglab('show', String(r.json.runId), '--json');
+    expect(show.json.events.some((e: { kind: string; payload: { message: string } }) => e.kind === 'warning' && /skipped 3 unreadable/.test(e.payload.message))).toBe(true);
+  });
+
+  it('refuses a missing dataset path with exit 1 and a message naming it', () => {
+    const r = vgglab('train', '--config', 'A', '--dataset', 'folder:/nowhere/at/all', '--epochs', '1', '--json');
+    expect(r.code).toBe(1);
+    expect(r.json.error).toMatch(/folder:\/nowhere\/at\/all: no such folder/);
+  });
+});

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src/main/data';
+import { scanFolder } from '../../src/main/data/folder';
+import { makeCifar10, makeImageFolder, makeMnist } from '../fixtures/datasets';
+import { tempDir } from '../helpers';
+
+describe('folder datasets', () => {
+  it('discovers classes, decodes every format, skips and counts broken files exactly', async () => {
+    const root = tempDir();
+    await makeImageFolder(root, { perClass: 10, broken: true });
+    const d = await loadDataset({ spec: `folder:${root}`, side: 36, seed: 1, valFraction: 0.2 });
+    expect(d.classNames).toEqual(['cats', 'dogs', 'owls']);
+    expect(d.skipped).toBe(3);
+    expect(d.skippedFiles.map((f) => path.basename(f)).sort()).toEqual(['empty.jpg', 'text.png', 'truncated.png']);
+    // cats: 10 + gray-alpha + 16-bit; dogs: 10 + 2 broken; owls: 10 + 1 truncated (notes.txt is not an image).
+    expect(d.train.count + d.val.count + d.skipped).toBe(12 + 12 + 11);
+    expect(d.train.side).toBe(36);
+    // Every class keeps validation images.
+    expect(new Set(d.val.labels)).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('splits deterministically from the seed, and differently for another seed', () => {
+    const root = tempDir();
+    return makeImageFolder(root, { perClass: 10 }).then(() => {
+      const a = scanFolder(root, 0.3, 7);
+      const b = scanFolder(root, 0.3, 7);
+      const c = scanFolder(root, 0.3, 8);
+      expect(a.val.map((i) => i.file)).toEqual(b.val.map((i) => i.file));
+      expect(a.val.map((i) => i.file)).not.toEqual(c.val.map((i) => i.file));
+    });
+  });
+
+  it('computes the train mean RGB as a hand computation would', async () => {
+    const root = tempDir();
+    const { colors } = await makeImageFolder(root, { perClass: 5 });
+    // Remove the two extra cats so that every image is one solid colour.
+    fs.rmSync(path.join(root, 'cats', 'gray-alpha.png'));
+    fs.rmSync(path.join(root, 'cats', 'deep.png'));
+    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2 });
+    const counts = [0, 1, 2].map((l) => d.train.labels.filter((x) => x === l).length);
+    const names = ['cats', 'dogs', 'owls'];
+    const total = counts.reduce((a, b) => a + b, 0);
+    for (let c = 0; c < 3; c++) {
+      const want = names.reduce((acc, n, i) => acc + colors[n]![c]! * counts[i]!, 0) / total;
+      expect(d.meanRgb[c]).toBeCloseTo(want, 0);
+    }
+  });
+
+  it('uses train/ and val/ when both exist', async () => {
+    const root = tempDir();
+    await makeImageFolder(path.join(root, 'train'), { perClass: 4 });
+    await makeImageFolder(path.join(root, 'val'), { perClass: 2 });
+    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1 });
+    expect(d.train.count).toBe(14);
+    expect(d.val.count).toBe(8);
+  });
+
+  it('refuses, naming the path and what is accepted: missing folder, one class, an empty class', async () => {
+    await expect(loadDataset({ spec: 'folder:/no/such/place', side: 32, seed: 1 })).rejects.toThrow(/folder:\/no\/such\/place: no such folder/);
+    const one = tempDir();
+    fs.mkdirSync(path.join(one, 'only'));
+    await expect(loadDataset({ spec: `folder:${one}`, side: 32, seed: 1 })).rejects.toThrow(/found 1 class folder\(s\); at least 2 are needed/);
+    const empty = tempDir();
+    await makeImageFolder(empty, { perClass: 2 });
+    fs.mkdirSync(path.join(empty, 'zebras'));
+    await expect(loadDataset({ spec: `folder:${empty}`, side: 32, seed: 1 })).rejects.toThrow(/class 'zebras' has no image files/);
+    const broken = tempDir();
+    await makeImageFolder(broken, { perClass: 2 });
+    for (const f of fs.readdirSync(path.join(broken, 'owls'))) fs.writeFileSync(path.join(broken, 'owls', f), 'junk');
+    await expect(loadDataset({ spec: `folder:${broken}`, side: 32, seed: 1 })).rejects.toThrow(/class 'owls' has no readable image/);
+    await expect(loadDataset({ spec: 'imagenet:/x', side: 32, seed: 1 })).rejects.toThrow(/unknown kind 'imagenet'; accepted: synthetic/);
+  });
+});
+
+describe('binary datasets', () => {
+  it('reads the CIFAR-10 binary batches with labels and pixel planes in place', async () => {
+    const dir = tempDir();
+    makeCifar10(dir, 20);
+    const d = await loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1 });
+    expect([d.train.count, d.val.count, d.classes]).toEqual([100, 20, 10]);
+    // Image 0 of batch 1 has label 1: R = 10, G = 11, B = 12 before mean subtraction.
+    const px = (i: number, c: number) => d.train.images[i * 32 * 32 * 3 + c]! + d.meanRgb[c]!;
+    expect(d.train.labels[0]).toBe(1);
+    expect([px(0, 0), px(0, 1), px(0, 2)].map((v) => Math.round(v))).toEqual([10, 11, 12]);
+  });
+
+  it('reads gzipped IDX files (MNIST) and makes the one channel RGB', async () => {
+    const dir = tempDir();
+    makeMnist(dir, 30);
+    const d = await loadDataset({ spec: `mnist:${dir}`, side: 32, seed: 1 });
+    expect([d.train.count, d.val.count, d.classes]).toEqual([30, 10, 10]);
+    const i = 3;
+    const rgb = [0, 1, 2].map((c) => Math.round(d.train.images[i * 32 * 32 * 3 + 100 * 3 + c]! + d.meanRgb[c]!));
+    expect(rgb).toEqual([60, 60, 60]);
+  });
+
+  it('refuses a truncated CIFAR file and missing IDX files, naming them', async () => {
+    const dir = tempDir();
+    makeCifar10(dir, 2);
+    fs.writeFileSync(path.join(dir, 'test_batch.bin'), Buffer.alloc(100));
+    await expect(loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1 })).rejects.toThrow(/test_batch\.bin: size 100 is not a whole number of 3073-byte CIFAR records/);
+    await expect(loadDataset({ spec: `mnist:${tempDir()}`, side: 32, seed: 1 })).rejects.toThrow(/train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\) is missing/);
+    await expect(loadDataset({ spec: 'cifar10', side: 32, seed: 1 })).rejects.toThrow(/needs a path, as cifar10:PATH/);
+  });
+});
