@@ -22,6 +22,8 @@ const reason = !bin
     ? 'skipped: no display (set DISPLAY, e.g. run under xvfb-run)'
     : '';
 
+if (reason) console.warn(`Electron end-to-end test ${reason}`);
+
 describe('Electron window', () => {
   it.skipIf(Boolean(reason))(`opens the app window with the run list ${reason ? `(${reason})` : ''}`, async () => {
     const app = await _electron.launch({ executablePath: bin!, args: [repoRoot], env: { ...process.env, VGGLAB_DATA_DIR: tempDir() } as Record<string, string> });
