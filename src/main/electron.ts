@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import workerPath from './training/worker?modulePath';
+import evalWorkerPath from './evaluation/worker?modulePath';
 import { createApp, type App } from './services/app';
 import { useNativeBinding } from './store/db';
 import { resolveDataDir } from './paths';
@@ -55,6 +56,7 @@ electronApp.whenReady().then(() => {
   core = createApp({
     dataDir: resolveDataDir(process.env.VGGLAB_DATA_DIR),
     workerFactory: () => new Worker(workerPath),
+    evalWorkerFactory: () => new Worker(evalWorkerPath),
     transport: 'electron-ipc',
   });
   registerIpc(core, ipcMain, () => win?.webContents ?? null);

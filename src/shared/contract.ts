@@ -7,6 +7,8 @@ import {
   TrainParams,
   type BackendInfo,
   type CheckpointInfo,
+  type EvaluationInfo,
+  PROTOCOLS,
   type MetricPoint,
   type ModelInfo,
   type RunDetail,
@@ -56,6 +58,16 @@ export const methods = {
   ),
   'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(RunId),
   'runs.checkpoints': method<CheckpointInfo[]>()(RunId),
+  'evaluations.run': method<EvaluationInfo>()(
+    z
+      .object({
+        ids: z.array(z.number().int().positive()).min(1).max(64),
+        protocol: z.enum(PROTOCOLS).default('center'),
+        scales: z.array(z.number().int().min(32).max(2048)).max(8).optional(),
+      })
+      .strict(),
+  ),
+  'evaluations.list': method<EvaluationInfo[]>()(z.object({ id: z.number().int().positive().optional() }).strict().default({})),
 } as const;
 
 export type Methods = typeof methods;
@@ -69,9 +81,11 @@ export interface Events {
   'run.metrics': { runId: number; points: MetricPoint[] };
   'run.event': { runId: number; event: RunEvent };
   'run.progress': RunProgress;
+  'eval.progress': { runIds: number[]; done: number; total: number };
+  'eval.done': EvaluationInfo;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['run.updated', 'run.metrics', 'run.event', 'run.progress'];
+export const EVENT_NAMES: EventName[] = ['run.updated', 'run.metrics', 'run.event', 'run.progress', 'eval.progress', 'eval.done'];
 
 /** What window.api exposes in the renderer, whichever transport carries it. */
 export interface Api {

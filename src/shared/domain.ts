@@ -111,7 +111,7 @@ export interface RunResult {
   val: { loss: number | null; top1: number | null; top5: number | null };
   lrDrops: LrDrop[];
   imagesPerSec: number | null;
-  data: { train: number; val: number; classes: number; skipped: number };
+  data: { train: number; val: number; classes: number; skipped: number; meanRgb?: [number, number, number]; side?: number };
 }
 
 export interface RunProgress {
@@ -141,5 +141,29 @@ export interface CheckpointInfo {
   path: string;
   sha256: string;
   valTop1: number | null;
+  createdAt: string;
+}
+
+export const PROTOCOLS = ['center', 'dense', 'multicrop', 'dense+multicrop'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
+export interface EvaluationInfo {
+  id: number;
+  /** The evaluated run; null for a fusion of several runs (see members). */
+  runId: number | null;
+  members: number[];
+  protocol: string;
+  scales: number[];
+  top1Error: number | null;
+  top5Error: number | null;
+  details: {
+    count: number;
+    perClassAccuracy: number[];
+    confusion: number[][];
+    confidentMistakes: { index: number; label: number; predicted: number; confidence: number }[];
+    backend?: string;
+    device?: string;
+    seconds?: number;
+  };
   createdAt: string;
 }

@@ -34,7 +34,7 @@ describe('training in a worker', () => {
     expect(run.device).toBeTruthy();
     // 10 classes: chance is 10%.
     expect(run.summary!.val.top1!).toBeGreaterThan(0.35);
-    expect(run.summary!.data).toEqual({ train: 1024, val: 256, classes: 10, skipped: 0 });
+    expect(run.summary!.data).toMatchObject({ train: 1024, val: 256, classes: 10, skipped: 0 });
     const steps = Math.ceil(1024 / 32) * run.summary!.epochs;
     expect(count("SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train'", id)).toBe(steps);
     expect(count("SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'top1' AND split = 'val'", id)).toBe(run.summary!.epochs);

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { ContractError } from '../../shared/contract';
-import type { BackendName, RunDetail, RunProgress } from '../../shared/domain';
+import type { BackendName, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
+import { compareRows, renderCompare, type CompareFormat } from '../services/compare';
 import { createApp, type App } from '../services/app';
 import { listModels } from '../services/models';
 import { checkModelShape } from '../vgg/configs';
@@ -52,7 +53,7 @@ function summaryJson(run: RunDetail) {
     val: s?.val ?? { loss: null, top1: null, top5: null },
     lrDrops: s?.lrDrops ?? [],
     imagesPerSec: s?.imagesPerSec ?? null,
-    data: s?.data ?? { train: 0, val: 0, classes: 0, skipped: 0 },
+    data: s ? { train: s.data.train, val: s.data.val, classes: s.data.classes, skipped: s.data.skipped } : { train: 0, val: 0, classes: 0, skipped: 0 },
     error: run.error,
   };
 }
@@ -247,5 +248,48 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
     return 0;
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function evalJson(e: EvaluationInfo) {
+  return { evaluationId: e.id, runId: e.runId, members: e.members, protocol: e.protocol, scales: e.scales, top1Error: e.top1Error, top5Error: e.top5Error, count: e.details.count, perClassAccuracy: e.details.perClassAccuracy, confusion: e.details.confusion, confidentMistakes: e.details.confidentMistakes };
+}
+
+export async function evalCommand(g: Globals, ids: number[], opts: { protocol: ProtocolName; scales?: number[]; json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  try {
+    const e = await app.evaluations.evaluate(ids, opts.protocol, opts.scales);
+    if (opts.json) printJson(evalJson(e));
+    else {
+      const who = ids.length === 1 ? `run ${ids[0]}` : `fusion of runs ${ids.join(', ')}`;
+      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')} on ${e.details.count} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof ContractError) {
+      process.stderr.write(`vgglab: ${err.message}\n`);
+      return err.code === 'bad_request' ? 2 : 1;
+    }
+    throw err;
+  } finally {
+    await app.close();
+  }
+}
+
+export async function compareCommand(g: Globals, ids: number[], opts: { format: CompareFormat; paper: boolean }): Promise<number> {
+  const app = openApp(g);
+  try {
+    const runs = ids.map((id) => app.runs.get(id));
+    const evals = app.evaluations.list().filter((e) => (e.runId !== null && ids.includes(e.runId)) || (e.runId === null && e.members.every((m) => ids.includes(m))));
+    console.log(renderCompare(compareRows(runs, evals, { paper: opts.paper }), opts.format));
+    return 0;
+  } catch (err) {
+    if (err instanceof ContractError) {
+      process.stderr.write(`vgglab: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  } finally {
+    await app.close();
   }
 }

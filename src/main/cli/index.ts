@@ -1,8 +1,9 @@
 // The `vgglab` command: argument parsing and exit codes (0 ok, 1 run failed/diverged, 2 bad usage).
-import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_CHOICES, CONFIG_NAMES } from '../../shared/domain';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_CHOICES, CONFIG_NAMES, PROTOCOLS } from '../../shared/domain';
+import { COMPARE_FORMATS } from '../services/compare';
 import { APP_VERSION } from '../version';
-import { benchCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { benchCommand, compareCommand, evalCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
 import { UsageError, intArg, numArg } from './options';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -81,6 +82,36 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--port <N>', 'port (0 picks a free one)', intArg('--port', 0, 65535), 8472)
     .option('--token <T>', 'access token (default: random)')
     .action((o) => run(() => serveCommand(globals(), o))());
+
+  const scalesArg = (v: string) => {
+    if (!/^\d+(,\d+)*$/.test(v)) throw new InvalidArgumentError(`--scales ${v}: accepted: comma-separated test scales Q1,Q2,… (integers ≥ the input size)`);
+    return v.split(',').map(Number);
+  };
+  program
+    .command('eval')
+    .description("evaluate a run with the paper's test protocol; top-1/top-5 error, recorded as an evaluation")
+    .argument('<RUN>', 'run id', intArg('RUN', 1))
+    .addOption(new Option('--protocol <P>', 'test protocol').choices(PROTOCOLS).default('center'))
+    .option('--scales <Q1,Q2,..>', 'test scales (default: S·(1 ± 1/8) and S, as the paper’s {S−32, S, S+32})', scalesArg)
+    .option('--json', 'print one JSON object as the last line')
+    .action((id: number, o) => run(() => evalCommand(globals(), [id], o))());
+
+  program
+    .command('fuse')
+    .description('average the soft-max posteriors of several runs (ConvNet fusion), recorded as an evaluation')
+    .argument('<RUN...>', 'two or more run ids')
+    .addOption(new Option('--protocol <P>', 'test protocol').choices(PROTOCOLS).default('center'))
+    .option('--scales <Q1,Q2,..>', 'test scales', scalesArg)
+    .option('--json', 'print one JSON object as the last line')
+    .action((ids: string[], o) => run(() => evalCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+
+  program
+    .command('compare')
+    .description('one row per (run, evaluation), with the paper’s matching rows')
+    .argument('<RUN...>', 'run ids')
+    .addOption(new Option('--format <F>', 'output format').choices(COMPARE_FORMATS).default('table'))
+    .option('--no-paper', 'leave out the paper’s reference rows')
+    .action((ids: string[], o) => run(() => compareCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   program
     .command('bench')

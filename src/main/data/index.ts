@@ -14,6 +14,8 @@ export interface DatasetRequest {
   train?: number;
   val?: number;
   valFraction?: number;
+  /** Evaluation: load only the validation split and subtract this (the training run's) mean. */
+  evalWithMean?: [number, number, number];
 }
 
 export const DATASET_KINDS = ['synthetic[:basic|hard]', 'folder:PATH', 'cifar10:PATH', 'cifar100:PATH', 'mnist:PATH'] as const;
@@ -25,11 +27,13 @@ function splitSpec(spec: string): [string, string | undefined] {
 }
 
 /** The paper's only preprocessing: subtract the training set's mean RGB (computed here, on train). */
-function finish(name: string, classNames: string[], raw: { train: RawSplit; val: RawSplit }, skippedFiles: string[]): LoadedDataset {
-  const mean: [number, number, number] = [0, 0, 0];
+function finish(name: string, classNames: string[], raw: { train: RawSplit; val: RawSplit }, skippedFiles: string[], given?: [number, number, number]): LoadedDataset {
+  const mean: [number, number, number] = given ? [...given] : [0, 0, 0];
   const px = raw.train.side * raw.train.side;
-  for (let i = 0; i < raw.train.count * px * 3; i++) mean[i % 3]! += raw.train.pixels[i]!;
-  for (let c = 0; c < 3; c++) mean[c] = mean[c]! / Math.max(1, px * raw.train.count);
+  if (!given) {
+    for (let i = 0; i < raw.train.count * px * 3; i++) mean[i % 3]! += raw.train.pixels[i]!;
+    for (let c = 0; c < 3; c++) mean[c] = mean[c]! / Math.max(1, px * raw.train.count);
+  }
   const toSplit = (r: RawSplit): Split => {
     const images = new Float32Array(r.count * r.side * r.side * 3);
     for (let i = 0; i < images.length; i++) images[i] = r.pixels[i]! - mean[i % 3]!;
@@ -53,26 +57,26 @@ export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
   };
   switch (kind) {
     case 'synthetic':
-      return loadSynthetic({ variant: parseSyntheticVariant(rest), size: req.side, classes: req.classes ?? 10, train: req.train ?? 2000, val: req.val ?? 500, seed: req.seed });
+      return loadSynthetic({ variant: parseSyntheticVariant(rest), size: req.side, classes: req.classes ?? 10, train: req.evalWithMean ? 0 : (req.train ?? 2000), val: req.val ?? 500, seed: req.seed, mean: req.evalWithMean });
     case 'cifar10':
     case 'cifar100': {
       const d = loadCifar(need('the folder of the binary distribution'), kind, req.side);
       const names = Array.from({ length: d.classes }, (_, i) => `class_${i}`);
-      return finish(req.spec, names, { train: limit(d.train, req.train), val: limit(d.val, req.val) }, []);
+      return finish(req.spec, names, { train: limit(d.train, req.train), val: limit(d.val, req.val) }, [], req.evalWithMean);
     }
     case 'mnist': {
       const d = loadMnist(need('the folder holding the IDX files'), req.side);
-      return finish(req.spec, Array.from({ length: d.classes }, (_, i) => String(i)), { train: limit(d.train, req.train), val: limit(d.val, req.val) }, []);
+      return finish(req.spec, Array.from({ length: d.classes }, (_, i) => String(i)), { train: limit(d.train, req.train), val: limit(d.val, req.val) }, [], req.evalWithMean);
     }
     case 'folder': {
       const scan = scanFolder(need('one sub-folder per class'), req.valFraction ?? 0.1, req.seed);
       const skipped: string[] = [];
-      const train = await decodeItems(scan.train.slice(0, req.train), req.side, skipped);
+      const train = await decodeItems(req.evalWithMean ? [] : scan.train.slice(0, req.train), req.side, skipped);
       const val = await decodeItems(scan.val.slice(0, req.val), req.side, skipped);
       scan.classNames.forEach((name, label) => {
-        if (!train.labels.includes(label)) throw new DatasetError(`folder:${rest}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
+        if (!req.evalWithMean && !train.labels.includes(label)) throw new DatasetError(`folder:${rest}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
       });
-      return finish(req.spec, scan.classNames, { train, val }, skipped);
+      return finish(req.spec, scan.classNames, { train, val }, skipped, req.evalWithMean);
     }
     default:
       throw new DatasetError(`dataset '${req.spec}': unknown kind '${kind}'; accepted: ${DATASET_KINDS.join(', ')}`);

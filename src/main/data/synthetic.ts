@@ -1,5 +1,5 @@
 // The built-in dataset: deterministic from a seed, any size and class count, no download.
-// Each class is a combination of stripe orientation, stripe frequency and colour;
+// Each class is a combination of stripe orientation (up to mirroring), stripe frequency and colour;
 // every image draws its own phase, contrast, brightness, position jitter and noise, so
 // the classes are learnable but not trivially separable by one pixel.
 import { gaussian, mulberry32 } from './rng';
@@ -15,6 +15,8 @@ export interface SyntheticOptions {
   train: number;
   val: number;
   seed: number;
+  /** Subtract this mean instead of the training split's own. */
+  mean?: [number, number, number];
 }
 
 interface ClassSpec {
@@ -27,7 +29,8 @@ function classSpecs(classes: number, seed: number): ClassSpec[] {
   const rng = mulberry32(seed ^ 0x5eed);
   const orientations = Math.min(classes, 6);
   return Array.from({ length: classes }, (_, k) => {
-    const angle = (Math.PI * (k % orientations)) / orientations;
+    // Orientations in [0, π/2]; each image shows θ or its mirror π − θ, so a horizontal flip keeps the class.
+    const angle = ((Math.PI / 2) * (k % orientations)) / Math.max(1, orientations - 1);
     const freq = 2 + (Math.floor(k / orientations) % 3) * 1.5;
     const hue = rng();
     const color: [number, number, number] = [
@@ -42,7 +45,8 @@ function classSpecs(classes: number, seed: number): ClassSpec[] {
 function render(out: Float32Array, offset: number, size: number, spec: ClassSpec, variant: SyntheticVariant, rng: () => number): void {
   const hard = variant === 'hard';
   const jitter = hard ? 0.35 : 0.12;
-  const angle = spec.angle + gaussian(rng) * (hard ? 0.12 : 0.05);
+  const mirrored = rng() < 0.5;
+  const angle = (mirrored ? Math.PI - spec.angle : spec.angle) + gaussian(rng) * (hard ? 0.12 : 0.05);
   const freq = spec.freq * (1 + gaussian(rng) * (hard ? 0.12 : 0.05));
   const phase = rng() * 2 * Math.PI;
   const contrast = 0.6 + 0.4 * rng();
@@ -72,14 +76,14 @@ function render(out: Float32Array, offset: number, size: number, spec: ClassSpec
 }
 
 function makeSplit(count: number, specs: ClassSpec[], opts: SyntheticOptions, seed: number): Split {
-  const rng = mulberry32(seed);
   const px = opts.size * opts.size * 3;
   const images = new Float32Array(count * px);
   const labels = new Int32Array(count);
   for (let n = 0; n < count; n++) {
     const label = n % specs.length;
     labels[n] = label;
-    render(images, n * px, opts.size, specs[label]!, opts.variant, rng);
+    // One generator per image: image n shows the same scene at every size (multi-scale evaluation relies on it).
+    render(images, n * px, opts.size, specs[label]!, opts.variant, mulberry32((seed * 1_000_003 + n * 7919) >>> 0));
   }
   return { images, labels, count, side: opts.size };
 }
@@ -95,10 +99,12 @@ export function loadSynthetic(opts: SyntheticOptions): LoadedDataset {
   const specs = classSpecs(opts.classes, opts.seed);
   const train = makeSplit(opts.train, specs, opts, opts.seed * 2 + 1);
   const val = makeSplit(opts.val, specs, opts, opts.seed * 2 + 2);
-  const mean: [number, number, number] = [0, 0, 0];
+  const mean: [number, number, number] = opts.mean ? [...opts.mean] : [0, 0, 0];
   const px = opts.size * opts.size;
-  for (let i = 0; i < train.images.length; i++) mean[i % 3]! += train.images[i]!;
-  for (let c = 0; c < 3; c++) mean[c] = mean[c]! / (px * train.count);
+  if (!opts.mean) {
+    for (let i = 0; i < train.images.length; i++) mean[i % 3]! += train.images[i]!;
+    for (let c = 0; c < 3; c++) mean[c] = mean[c]! / (px * train.count);
+  }
   // The paper's only preprocessing: subtract the training set's mean RGB.
   for (const split of [train, val]) for (let i = 0; i < split.images.length; i++) split.images[i]! -= mean[i % 3]!;
   return {
@@ -109,8 +115,7 @@ export function loadSynthetic(opts: SyntheticOptions): LoadedDataset {
     train,
     val,
     meanRgb: mean,
-    // A mirror image turns one stripe orientation into another class.
-    flipInvariant: false,
+    flipInvariant: true,
     skipped: 0,
     skippedFiles: [],
   };

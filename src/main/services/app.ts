@@ -10,12 +10,14 @@ import { EventBus } from './bus';
 import { listModels } from './models';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
+import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './evaluations';
 
 export type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
 export interface AppOptions {
   dataDir: string;
   workerFactory?: WorkerFactory;
+  evalWorkerFactory?: EvalWorkerFactory;
   concurrency?: number;
   transport?: string;
 }
@@ -24,6 +26,7 @@ export interface App {
   db: Db;
   bus: EventBus;
   runs: RunService;
+  evaluations: EvaluationService;
   handlers: Handlers;
   dataDir: string;
   close(): Promise<void>;
@@ -38,6 +41,7 @@ export function createApp(opts: AppOptions): App {
   let backendCache: ReturnType<typeof listBackends> | undefined;
   const backends = () => (backendCache ??= listBackends());
   const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends });
+  const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
     'models.list': (a) => listModels(a),
@@ -51,11 +55,14 @@ export function createApp(opts: AppOptions): App {
     'runs.resume': (a) => runs.resume(a.id),
     'runs.startChain': (a) => runs.startChain(a.params, a.configs),
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
+    'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales),
+    'evaluations.list': (a) => evaluations.list(a.id),
   };
   return {
     db,
     bus,
     runs,
+    evaluations,
     handlers,
     dataDir: opts.dataDir,
     async close() {

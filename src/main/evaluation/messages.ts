@@ -1,0 +1,19 @@
+// Messages between the main thread and an evaluation worker.
+import type { BackendInfo, TrainParams } from '../../shared/domain';
+import type { EvalMetrics } from './metrics';
+import type { Protocol } from './protocols';
+
+export interface EvalMember {
+  runId: number;
+  params: TrainParams;
+  classes: number;
+  meanRgb: [number, number, number];
+  checkpoint: { file: string; sha256: string };
+}
+
+export type ToEvalWorker = { type: 'evaluate'; members: EvalMember[]; protocol: Protocol; scales: number[]; backend: BackendInfo };
+
+export type FromEvalWorker =
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; metrics: EvalMetrics; backend: string; device: string; seconds: number }
+  | { type: 'failed'; error: string };

@@ -1,0 +1,54 @@
+// Entry of an evaluation worker: loads each member's checkpoint, runs the protocol at each
+// test scale, averages posteriors over scales (and over members: ConvNet fusion).
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadDataset } from '../data';
+import { activateBackend } from '../training/backend';
+import { readCheckpoint } from '../training/checkpoint';
+import { importWeights } from '../training/sgd';
+import { buildVgg } from '../vgg/model';
+import { toFullyConvolutional } from './dense';
+import type { FromEvalWorker, ToEvalWorker } from './messages';
+import { computeMetrics } from './metrics';
+import { averagePosteriors, protocolPosteriors } from './protocols';
+
+if (!parentPort) throw new Error('evaluation worker must run in a worker thread');
+const port = parentPort;
+const post = (m: FromEvalWorker) => port.postMessage(m);
+
+port.on('message', (msg: ToEvalWorker) => {
+  if (msg.type === 'evaluate') void evaluate(msg).catch((err: Error) => post({ type: 'failed', error: err.message }));
+});
+
+async function evaluate(msg: ToEvalWorker): Promise<void> {
+  const t0 = performance.now();
+  const active = await activateBackend(tf, msg.backend);
+  const perMember: Float32Array[][] = [];
+  let labels: Int32Array | null = null;
+  let done = 0;
+  let total = 0;
+  for (const m of msg.members) {
+    const ck = readCheckpoint(m.checkpoint.file, m.checkpoint.sha256);
+    const model = buildVgg({ config: m.params.config, inputSize: m.params.inputSize, width: m.params.width, classes: m.classes, fcWidth: m.params.fcWidth, dropout: 0 });
+    importWeights(tf, model, ck.weights);
+    const needsDense = msg.protocol === 'dense' || msg.protocol === 'dense+multicrop';
+    const dense = needsDense ? toFullyConvolutional(tf, model, m.params.inputSize) : null;
+    const perScale: Float32Array[][] = [];
+    for (const Q of msg.scales) {
+      const data = await loadDataset({ spec: m.params.dataset, side: Q, seed: m.params.seed, classes: m.params.classes, val: m.params.valSamples, valFraction: m.params.valFraction, evalWithMean: m.meanRgb });
+      if (!total) total = data.val.count * msg.scales.length * msg.members.length;
+      if (labels && (labels.length !== data.val.count || labels.some((l, i) => l !== data.val.labels[i]))) throw new Error(`run ${m.runId} sees different validation images; fusion needs the same data`);
+      labels ??= data.val.labels;
+      perScale.push(
+        await protocolPosteriors(tf, { model, dense, inputSize: m.params.inputSize }, data.val, msg.protocol, () => {
+          done += 1;
+          if (done % 32 === 0) post({ type: 'progress', done, total });
+        }),
+      );
+    }
+    perMember.push(averagePosteriors(perScale));
+    model.dispose();
+  }
+  const metrics = computeMetrics(averagePosteriors(perMember), labels!, msg.members[0]!.classes);
+  post({ type: 'done', metrics, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000 });
+}

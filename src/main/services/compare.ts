@@ -1,0 +1,111 @@
+// The comparison table: one row per (run, evaluation), with the paper's matching rows beside them,
+// rendered as a terminal table, Markdown, LaTeX, CSV or JSON.
+import { stringify } from 'csv-stringify/sync';
+import type { EvaluationInfo, RunDetail } from '../../shared/domain';
+import { matchingPaperRows } from '../../shared/paper';
+import { modelStats } from '../vgg/configs';
+import { trainingScale } from '../training/scale';
+
+export const COMPARE_FORMATS = ['table', 'md', 'latex', 'csv', 'json'] as const;
+export type CompareFormat = (typeof COMPARE_FORMATS)[number];
+
+export interface CompareRow {
+  source: 'run' | 'paper';
+  run: string;
+  config: string;
+  params: number | null;
+  trainScale: string;
+  testScales: string;
+  protocol: string;
+  top1Error: number | null;
+  top5Error: number | null;
+  epochs: number | null;
+  wallSeconds: number | null;
+  backend: string;
+}
+
+const COLUMNS: [keyof CompareRow, string][] = [
+  ['run', 'run'],
+  ['config', 'config'],
+  ['params', 'params'],
+  ['trainScale', 'S'],
+  ['testScales', 'Q'],
+  ['protocol', 'protocol'],
+  ['top1Error', 'top-1 err %'],
+  ['top5Error', 'top-5 err %'],
+  ['epochs', 'epochs'],
+  ['wallSeconds', 'wall s'],
+  ['backend', 'backend/device'],
+];
+
+export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { paper: boolean }): CompareRow[] {
+  const rows: CompareRow[] = [];
+  const paperSeen = new Set<string>();
+  for (const run of runs) {
+    const params = modelStats({ config: run.config, inputSize: run.params.inputSize, width: run.params.width, classes: run.summary?.data.classes ?? 10, fcWidth: run.params.fcWidth }).params;
+    const wall = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null;
+    const base = { source: 'run' as const, run: `#${run.id}`, config: run.config, params, trainScale: run.params.scale ?? String(trainingScale(run.params)), epochs: run.summary?.epochs ?? run.epoch, wallSeconds: wall, backend: `${run.backend ?? '-'} (${run.device ?? '-'})` };
+    const mine = evals.filter((e) => e.runId === run.id);
+    if (!mine.length) {
+      // No evaluation yet: the training run's own validation (center crop at S).
+      const v = run.summary?.val;
+      rows.push({ ...base, testScales: base.trainScale, protocol: 'validation', top1Error: v?.top1 == null ? null : 100 * (1 - v.top1), top5Error: v?.top5 == null ? null : 100 * (1 - v.top5) });
+    }
+    for (const e of mine) {
+      rows.push({ ...base, testScales: e.scales.join(','), protocol: e.protocol, top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error });
+      if (opts.paper) {
+        for (const p of matchingPaperRows([run.config], Boolean(run.params.scale?.includes(':')), e.scales.length > 1, e.protocol)) {
+          const key = `${p.table}/${p.configs}/${p.trainScale}/${p.protocol}/${p.testScales}`;
+          if (paperSeen.has(key)) continue;
+          paperSeen.add(key);
+          rows.push({ source: 'paper', run: `paper ${p.table}`, config: p.configs, params: null, trainScale: p.trainScale === '256-512' ? '[256;512]' : p.trainScale, testScales: p.testScales === 'multi' ? 'multi' : 'single', protocol: p.protocol, top1Error: p.top1Error, top5Error: p.top5Error, epochs: 74, wallSeconds: null, backend: 'ImageNet, 4× Titan Black' });
+        }
+      }
+    }
+  }
+  // Fusions: one row per fused evaluation, naming its members.
+  for (const e of evals.filter((x) => x.runId === null)) {
+    const members = runs.filter((r) => e.members.includes(r.id));
+    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
+  }
+  return rows;
+}
+
+const cell = (row: CompareRow, key: keyof CompareRow): string => {
+  const v = row[key];
+  if (v === null || v === undefined) return '–';
+  if (key === 'top1Error' || key === 'top5Error') return (v as number).toFixed(1);
+  if (key === 'wallSeconds') return (v as number).toFixed(0);
+  if (key === 'params') return (v as number).toLocaleString('en-US');
+  return String(v);
+};
+
+const latexEscape = (s: string) => s.replace(/([\\&%$#_{}])/g, '\\$1').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}');
+
+export function renderCompare(rows: CompareRow[], format: CompareFormat): string {
+  const headers = COLUMNS.map(([, h]) => h);
+  const cells = rows.map((r) => COLUMNS.map(([k]) => cell(r, k)));
+  switch (format) {
+    case 'json':
+      return JSON.stringify({ rows });
+    case 'csv':
+      return stringify([COLUMNS.map(([k]) => k), ...rows.map((r) => COLUMNS.map(([k]) => r[k] ?? ''))]).trimEnd();
+    case 'md':
+      return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+    case 'latex':
+      return [
+        `\\begin{tabular}{${'l'.repeat(6)}${'r'.repeat(4)}l}`,
+        '\\hline',
+        `${headers.map(latexEscape).join(' & ')} \\\\`,
+        '\\hline',
+        ...cells.map((c) => `${c.map(latexEscape).join(' & ')} \\\\`),
+        '\\hline',
+        '\\end{tabular}',
+      ].join('\n');
+    case 'table': {
+      const all = [headers, ...cells];
+      const widths = headers.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+      return all.map((r) => r.map((v, i) => v.padEnd(widths[i]!)).join('  ')).join('\n');
+    }
+  }
+}

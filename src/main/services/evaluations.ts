@@ -1,0 +1,82 @@
+// Evaluating runs with the paper's test protocols, and fusing several runs; results are stored.
+import { Worker } from 'node:worker_threads';
+import { ContractError } from '../../shared/contract';
+import type { BackendInfo, EvaluationInfo, ProtocolName, RunDetail } from '../../shared/domain';
+import type { Db } from '../store/db';
+import { bestCheckpoint } from '../store/checkpoints';
+import { insertEvaluation, listEvaluations } from '../store/evaluations';
+import { getRun } from '../store/runs';
+import { chooseBackend } from '../training/backend';
+import { trainingScale } from '../training/scale';
+import type { EvalMember, FromEvalWorker, ToEvalWorker } from '../evaluation/messages';
+import type { EventBus } from './bus';
+
+export type EvalWorkerFactory = () => Worker;
+export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/worker-boot.mjs', import.meta.url));
+
+/** The paper's test scales: {S−32, S, S+32} at S = 256, i.e. S·(1 ± 1/8), dropping any below the crop size. */
+export function defaultScales(run: RunDetail): number[] {
+  const S = trainingScale(run.params);
+  const step = Math.max(1, Math.round(S / 8));
+  return [S - step, S, S + step].filter((q) => q >= run.params.inputSize);
+}
+
+export class EvaluationService {
+  constructor(
+    private readonly deps: { db: Db; bus: EventBus; factory: EvalWorkerFactory; backends: () => Promise<BackendInfo[]> },
+  ) {}
+
+  list(runId?: number): EvaluationInfo[] {
+    return listEvaluations(this.deps.db, runId);
+  }
+
+  private member(id: number): { run: RunDetail; member: EvalMember } {
+    const run = getRun(this.deps.db, id);
+    if (!run) throw new ContractError(`run ${id} does not exist`, 'not_found');
+    const ck = bestCheckpoint(this.deps.db, id);
+    if (!ck) throw new ContractError(`run ${id} has no checkpoint to evaluate (it has not finished an epoch)`, 'conflict');
+    const data = run.summary?.data;
+    if (!data?.meanRgb) throw new ContractError(`run ${id} did not record its training mean RGB; train it again with this version`, 'conflict');
+    return { run, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 } } };
+  }
+
+  async evaluate(runIds: number[], protocol: ProtocolName, scales?: number[]): Promise<EvaluationInfo> {
+    const members = runIds.map((id) => this.member(id));
+    const first = members[0]!.run;
+    for (const { run, member } of members.slice(1)) {
+      if (member.classes !== members[0]!.member.classes || run.dataset !== first.dataset)
+        throw new ContractError(`fusion needs runs on the same data and classes: run ${run.id} has ${run.dataset} with ${member.classes} classes, run ${first.id} has ${first.dataset} with ${members[0]!.member.classes}`);
+    }
+    const qs = scales?.length ? scales : defaultScales(first);
+    const minInput = Math.max(...members.map((m) => m.run.params.inputSize));
+    const bad = qs.find((q) => q < minInput || q % 1 !== 0);
+    if (bad !== undefined) throw new ContractError(`--scales: ${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
+    const backend = chooseBackend(first.params.backend, await this.deps.backends());
+    const msg: ToEvalWorker = { type: 'evaluate', members: members.map((m) => m.member), protocol, scales: qs, backend };
+    const result = await new Promise<Extract<FromEvalWorker, { type: 'done' }>>((resolve, reject) => {
+      const worker = this.deps.factory();
+      worker.on('message', (m: FromEvalWorker) => {
+        if (m.type === 'progress') this.deps.bus.emit('eval.progress', { runIds, done: m.done, total: m.total });
+        else {
+          void worker.terminate();
+          if (m.type === 'done') resolve(m);
+          else reject(new Error(`evaluation failed: ${m.error}`));
+        }
+      });
+      worker.on('error', (err) => reject(new Error(`evaluation worker crashed: ${err.message}`)));
+      worker.postMessage(msg);
+    });
+    const { metrics, backend: b, device, seconds } = result;
+    const info = insertEvaluation(this.deps.db, {
+      runId: runIds.length === 1 ? runIds[0]! : null,
+      members: runIds,
+      protocol,
+      scales: qs,
+      top1Error: metrics.top1Error,
+      top5Error: metrics.top5Error,
+      details: { count: metrics.count, perClassAccuracy: metrics.perClassAccuracy, confusion: metrics.confusion, confidentMistakes: metrics.confidentMistakes, backend: b, device, seconds },
+    });
+    this.deps.bus.emit('eval.done', info);
+    return info;
+  }
+}

@@ -1,0 +1,88 @@
+// Evaluation, fusion and comparison on real trained runs, through the services and the CLI.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../src/main/services/app';
+import { repoRoot, tempDir } from '../helpers';
+
+let app: App;
+const dataDir = tempDir();
+let a: number;
+let b: number;
+const tiny = { inputSize: 32, width: 0.0625, batch: 16, trainSamples: 128, valSamples: 64, epochs: 2 };
+
+beforeAll(async () => {
+  app = createApp({ dataDir });
+  a = (await app.runs.start({ ...tiny, config: 'A' })).id;
+  b = (await app.runs.start({ ...tiny, config: 'B' })).id;
+  await Promise.all([app.runs.waitFor(a), app.runs.waitFor(b)]);
+});
+afterAll(() => app.close());
+
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000 });
+
+describe('evaluation', () => {
+  it('records center, dense and multi-crop evaluations at several scales', async () => {
+    for (const protocol of ['center', 'dense', 'multicrop', 'dense+multicrop'] as const) {
+      const e = await app.evaluations.evaluate([a], protocol, [32, 40]);
+      expect(e).toMatchObject({ runId: a, protocol, scales: [32, 40] });
+      expect(e.top1Error!).toBeGreaterThanOrEqual(0);
+      expect(e.top1Error!).toBeLessThanOrEqual(1);
+      expect(e.top5Error!).toBeLessThanOrEqual(e.top1Error!);
+      expect(e.details.count).toBe(64);
+      expect(e.details.confusion.flat().reduce((x, y) => x + y, 0)).toBe(64);
+    }
+    expect(app.evaluations.list(a)).toHaveLength(4);
+  });
+
+  it('fusing a run with itself gives that run’s numbers', async () => {
+    const one = await app.evaluations.evaluate([a], 'center', [32]);
+    const two = await app.evaluations.evaluate([a, a], 'center', [32]);
+    expect(two.runId).toBeNull();
+    expect(two.members).toEqual([a, a]);
+    expect(two.top1Error).toBeCloseTo(one.top1Error!, 10);
+    expect(two.top5Error).toBeCloseTo(one.top5Error!, 10);
+  });
+
+  it('refuses a test scale below the crop size, naming it', async () => {
+    await expect(app.evaluations.evaluate([a], 'center', [16])).rejects.toThrow(/--scales: 16 is below the input size 32/);
+  });
+
+  it('eval --json and fuse --json print the errors as the last line', () => {
+    const e = cli('eval', String(b), '--protocol', 'dense', '--scales', '32,36', '--json');
+    expect(e.status, e.stderr).toBe(0);
+    const j = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
+    expect(j).toMatchObject({ runId: b, protocol: 'dense', scales: [32, 36], top1Error: expect.any(Number), top5Error: expect.any(Number) });
+    const f = cli('fuse', String(a), String(b), '--json');
+    expect(f.status, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runId: null, members: [a, b] });
+  });
+
+  it('compare renders Markdown and LaTeX tables with one row per evaluation, and CSV and JSON', () => {
+    const evals = app.evaluations.list().filter((e) => e.runId === a || e.runId === b);
+    const md = cli('compare', String(a), String(b), '--format', 'md', '--no-paper');
+    expect(md.status, md.stderr).toBe(0);
+    const mdRows = md.stdout.trim().split('\n');
+    expect(mdRows[0]).toBe('| run | config | params | S | Q | protocol | top-1 err % | top-5 err % | epochs | wall s | backend/device |');
+    const body = mdRows.slice(2).map((r) => r.split(' | ').map((c) => c.replace(/^\| ?| ?\|$/g, '')));
+    // One row per single-run evaluation, plus the fusion row(s).
+    expect(body.filter((c) => c[0] === `#${a}` || c[0] === `#${b}`)).toHaveLength(evals.length);
+    expect(body.every((c) => c.length === 11)).toBe(true);
+    const tex = cli('compare', String(a), String(b), '--format', 'latex', '--no-paper').stdout.trim().split('\n');
+    expect(tex[0]).toMatch(/^\\begin\{tabular\}\{l{6}r{4}l\}$/);
+    expect(tex.at(-1)).toBe('\\end{tabular}');
+    const texRows = tex.filter((l) => l.endsWith('\\\\')).slice(1);
+    expect(texRows.length).toBe(body.length);
+    expect(texRows.every((l) => l.split(' & ').length === 11)).toBe(true);
+    const csv = cli('compare', String(a), '--format', 'csv').stdout.trim().split('\n');
+    expect(csv[0]).toBe('run,config,params,trainScale,testScales,protocol,top1Error,top5Error,epochs,wallSeconds,backend');
+    const json = JSON.parse(cli('compare', String(a), String(b), '--format', 'json').stdout);
+    expect(json.rows.length).toBeGreaterThanOrEqual(evals.length);
+  });
+
+  it('shows the paper’s rows beside matching ones (same config, fixed S, multi-scale dense)', () => {
+    const out = cli('compare', String(b), '--format', 'md').stdout;
+    // B, fixed S, several test scales, dense: Table 4 has B at 28.2 / 9.6.
+    expect(out).toMatch(/\| paper Table 4 \| B \| – \| 256 \| multi \| dense \| 28\.2 \| 9\.6 \|/);
+  });
+});

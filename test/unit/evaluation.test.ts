@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { buildVgg } from '../../src/main/vgg/model';
+import { toFullyConvolutional } from '../../src/main/evaluation/dense';
+import { computeMetrics, rankOf } from '../../src/main/evaluation/metrics';
+import { gridOffsets, protocolPosteriors } from '../../src/main/evaluation/protocols';
+import type { Split } from '../../src/main/data/types';
+import { mulberry32, gaussian } from '../../src/main/data/rng';
+
+const rng = mulberry32(5);
+function randomSplit(count: number, side: number): Split {
+  return { images: Float32Array.from({ length: count * side * side * 3 }, () => 30 * gaussian(rng)), labels: Int32Array.from({ length: count }, (_, i) => i % 3), count, side };
+}
+
+describe('dense evaluation', () => {
+  it('at the training input size, the fully convolutional net equals the original to 1e-5', async () => {
+    await tf.setBackend('cpu');
+    const model = buildVgg({ config: 'A', inputSize: 64, width: 0.0625, classes: 5, seed: 3 });
+    const dense = toFullyConvolutional(tf, model, 64);
+    const x = tf.tensor4d(randomSplit(3, 64).images, [3, 64, 64, 3]);
+    const a = (await (model.predict(x) as tf.Tensor).data()) as Float32Array;
+    const b = (await tf.mean(dense.predict(x) as tf.Tensor4D, [1, 2]).data()) as Float32Array;
+    const scale = Math.max(1, ...a.map(Math.abs));
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!) / scale).toBeLessThan(1e-5));
+  });
+
+  it('gives a score map for larger images, and the flip average is symmetric', async () => {
+    await tf.setBackend('cpu');
+    const model = buildVgg({ config: 'A', inputSize: 32, width: 0.0625, classes: 3, seed: 4 });
+    const dense = toFullyConvolutional(tf, model, 32);
+    const split = randomSplit(1, 48);
+    // The mirror image of image 0 as image 1.
+    const mirrored = new Float32Array(split.images.length);
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 48; x++) for (let c = 0; c < 3; c++) mirrored[(y * 48 + x) * 3 + c] = split.images[(y * 48 + 47 - x) * 3 + c]!;
+    const both: Split = { images: Float32Array.from([...split.images, ...mirrored]), labels: Int32Array.from([0, 0]), count: 2, side: 48 };
+    const post = await protocolPosteriors(tf, { model, dense, inputSize: 32 }, both, 'dense');
+    post[0]!.forEach((v, j) => expect(v).toBeCloseTo(post[1]![j]!, 5));
+    expect(post[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('multi-crop', () => {
+  it('visits a 5×5 grid × 2 flips = 50 crops per image and scale', async () => {
+    expect(gridOffsets(40, 32)).toEqual([0, 2, 4, 6, 8]);
+    const seen: number[] = [];
+    const fake = {
+      predict: (x: tf.Tensor) => {
+        seen.push(x.shape[0]!);
+        return tf.zeros([x.shape[0]!, 3]);
+      },
+    } as unknown as tfl.LayersModel;
+    await tf.setBackend('cpu');
+    const post = await protocolPosteriors(tf, { model: fake, dense: null, inputSize: 32 }, randomSplit(7, 40), 'multicrop');
+    expect(post).toHaveLength(7);
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(7 * 50);
+    // All-zero logits: each posterior is uniform.
+    expect(post[0]![0]).toBeCloseTo(1 / 3, 6);
+  });
+});
+
+describe('metrics', () => {
+  it('top-1 and top-5 on hand-made scores, ties counting against the prediction', () => {
+    const scores = [
+      [0.9, 0.05, 0.05, 0, 0, 0, 0], // label 0: top-1 hit
+      [0.5, 0.5, 0, 0, 0, 0, 0], // label 1 tied with 0: a miss at top-1, a hit at top-5
+      [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1], // label 6 tied with four others below two: rank 6 → top-5 miss
+    ];
+    expect(rankOf(scores[1]!, 1)).toBe(1);
+    expect(rankOf(scores[2]!, 6)).toBe(6);
+    const m = computeMetrics(scores, [0, 1, 6], 7);
+    expect(m.top1Error).toBeCloseTo(2 / 3, 10);
+    expect(m.top5Error).toBeCloseTo(1 / 3, 10);
+    expect(m.confusion[1]![0]).toBe(1);
+    expect(m.perClassAccuracy.slice(0, 2)).toEqual([1, 0]);
+    expect(m.confidentMistakes[0]).toMatchObject({ index: 1, label: 1, predicted: 0 });
+  });
+});
