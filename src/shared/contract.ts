@@ -7,6 +7,7 @@ import {
   TrainParams,
   type BackendInfo,
   type CheckpointInfo,
+  type CompareRowInfo,
   type EvaluationInfo,
   PROTOCOLS,
   type MetricPoint,
@@ -67,6 +68,14 @@ export const methods = {
       })
       .strict(),
   ),
+  'export.runs': method<{ format: string; filename: string; content: string }>()(
+    z.object({ ids: z.array(z.number().int().positive()).min(1), format: z.enum(['csv', 'json', 'md', 'latex']) }).strict(),
+  ),
+  'compare.rows': method<CompareRowInfo[]>()(z.object({ ids: z.array(z.number().int().positive()).min(1), paper: z.boolean().default(true) }).strict()),
+  'runs.delete': method<{ id: number; deleted: true }>()(RunId),
+  'runs.annotate': method<RunDetail>()(
+    z.object({ id: z.number().int().positive(), tags: z.array(z.string().min(1).max(40).regex(/^[^,]+$/, 'a tag may not contain a comma')).max(20).optional(), notes: z.string().max(10000).optional() }).strict(),
+  ),
   'evaluations.list': method<EvaluationInfo[]>()(z.object({ id: z.number().int().positive().optional() }).strict().default({})),
 } as const;
 
@@ -83,9 +92,10 @@ export interface Events {
   'run.progress': RunProgress;
   'eval.progress': { runIds: number[]; done: number; total: number };
   'eval.done': EvaluationInfo;
+  'run.deleted': { id: number };
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['run.updated', 'run.metrics', 'run.event', 'run.progress', 'eval.progress', 'eval.done'];
+export const EVENT_NAMES: EventName[] = ['run.updated', 'run.metrics', 'run.event', 'run.progress', 'eval.progress', 'eval.done', 'run.deleted'];
 
 /** What window.api exposes in the renderer, whichever transport carries it. */
 export interface Api {

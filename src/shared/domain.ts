@@ -73,6 +73,8 @@ export interface RunSummary {
   endedAt: string | null;
   error: string | null;
   summary: RunResult | null;
+  tags: string[];
+  notes: string;
 }
 
 export interface RunDetail extends RunSummary {
@@ -166,4 +168,19 @@ export interface EvaluationInfo {
     seconds?: number;
   };
   createdAt: string;
+}
+
+export interface CompareRowInfo {
+  source: 'run' | 'paper';
+  run: string;
+  config: string;
+  params: number | null;
+  trainScale: string;
+  testScales: string;
+  protocol: string;
+  top1Error: number | null;
+  top5Error: number | null;
+  epochs: number | null;
+  wallSeconds: number | null;
+  backend: string;
 }

@@ -44,9 +44,13 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
 function pytorchReference(w: Workload, seconds: number): number | null {
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/pytorch_reference.py');
   if (!fs.existsSync(script)) return null;
-  const res = spawnSync('python3', [script, w.config, String(w.inputSize), String(w.width), String(w.classes), String(w.batch), String(seconds)], { encoding: 'utf8', timeout: 300_000 });
-  const m = /images_per_sec=([\d.]+)/.exec(res.stdout ?? '');
-  return m ? Number(m[1]) : null;
+  // Debian's python3-torch lives under the system interpreter, which may not be the first python3 on PATH.
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const res = spawnSync(python, [script, w.config, String(w.inputSize), String(w.width), String(w.classes), String(w.batch), String(seconds)], { encoding: 'utf8', timeout: 600_000 });
+    const m = /images_per_sec=([\d.]+)/.exec(res.stdout ?? '');
+    if (m) return Number(m[1]);
+  }
+  return null;
 }
 
 export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {

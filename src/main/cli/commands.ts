@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import { ContractError } from '../../shared/contract';
 import type { BackendName, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../services/compare';
+import { exportRuns, type ExportFormat } from '../services/export';
 import { createApp, type App } from '../services/app';
 import { listModels } from '../services/models';
 import { checkModelShape } from '../vgg/configs';
@@ -288,6 +289,28 @@ export async function compareCommand(g: Globals, ids: number[], opts: { format: 
       process.stderr.write(`vgglab: ${err.message}\n`);
       return 2;
     }
+    throw err;
+  } finally {
+    await app.close();
+  }
+}
+
+export async function exportCommand(g: Globals, ids: number[], opts: { all?: boolean; format: ExportFormat; out: string }): Promise<number> {
+  if (!opts.all && !ids.length) throw new UsageError('export: name one or more runs, or --all');
+  if (opts.all && ids.length) throw new UsageError('export: give run ids or --all, not both');
+  const app = openApp(g);
+  try {
+    const runs = opts.all ? app.runs.list().map((r) => app.runs.get(r.id)) : ids.map((id) => app.runs.get(id));
+    if (!runs.length) throw new UsageError('export --all: there are no runs to export');
+    const content = exportRuns(app.db, runs, opts.format);
+    const out = path.resolve(opts.out);
+    const tmp = `${out}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, out);
+    console.log(`exported ${runs.length} run(s) as ${opts.format} to ${out} (${content.length} bytes)`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ContractError) throw new UsageError(err.message);
     throw err;
   } finally {
     await app.close();

@@ -2,8 +2,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES, CONFIG_NAMES, PROTOCOLS } from '../../shared/domain';
 import { COMPARE_FORMATS } from '../services/compare';
+import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
-import { benchCommand, compareCommand, evalCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { benchCommand, compareCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
 import { UsageError, intArg, numArg } from './options';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -112,6 +113,15 @@ function buildProgram(setCode: (c: number) => void): Command {
     .addOption(new Option('--format <F>', 'output format').choices(COMPARE_FORMATS).default('table'))
     .option('--no-paper', 'leave out the paper’s reference rows')
     .action((ids: string[], o) => run(() => compareCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+
+  program
+    .command('export')
+    .description('write runs to a file: tidy CSV of every metric, whole runs as JSON, or Markdown/LaTeX tables')
+    .argument('[RUN...]', 'run ids')
+    .option('--all', 'every recorded run')
+    .addOption(new Option('--format <F>', 'file format').choices(EXPORT_FORMATS).makeOptionMandatory())
+    .requiredOption('--out <FILE>', 'file to write')
+    .action((ids: string[], o) => run(() => exportCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   program
     .command('bench')

@@ -7,6 +7,8 @@ import { listCheckpoints } from '../store/checkpoints';
 import { listBackends } from '../training/backend';
 import { APP_VERSION } from '../version';
 import { EventBus } from './bus';
+import { compareRows } from './compare';
+import { exportRuns } from './export';
 import { listModels } from './models';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
@@ -57,6 +59,19 @@ export function createApp(opts: AppOptions): App {
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
     'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales),
     'evaluations.list': (a) => evaluations.list(a.id),
+    'export.runs': (a) => {
+      const list = a.ids.map((id) => runs.get(id));
+      const ext = { csv: 'csv', json: 'json', md: 'md', latex: 'tex' }[a.format];
+      return { format: a.format, filename: `vgglab-runs-${a.ids.join('-').slice(0, 60)}.${ext}`, content: exportRuns(db, list, a.format) };
+    },
+    'compare.rows': (a) => {
+      const list = a.ids.map((id) => runs.get(id));
+      const ids = new Set(a.ids);
+      const evals = evaluations.list().filter((e) => (e.runId !== null && ids.has(e.runId)) || (e.runId === null && e.members.every((m) => ids.has(m))));
+      return compareRows(list, evals, { paper: a.paper });
+    },
+    'runs.delete': (a) => runs.delete(a.id),
+    'runs.annotate': (a) => runs.annotate(a.id, a.tags, a.notes),
   };
   return {
     db,

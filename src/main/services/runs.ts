@@ -4,7 +4,7 @@ import { ContractError } from '../../shared/contract';
 import { TrainParams, type ConfigName, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
-import { getRun, insertRun, listRuns, markFinished } from '../store/runs';
+import { annotateRun, deleteRun, getRun, insertRun, listRuns, markFinished } from '../store/runs';
 import { latestCheckpoint, rewindTo } from '../store/checkpoints';
 import type { ToWorker } from '../training/messages';
 import { checkWarmStart, resolveWarmStart } from './warmstart';
@@ -115,6 +115,24 @@ export class RunService {
         this.settle(id, this.get(id).status);
       },
     });
+  }
+
+  annotate(id: number, tags?: string[], notes?: string): RunDetail {
+    this.get(id);
+    annotateRun(this.deps.db, id, tags, notes);
+    this.publish(id);
+    return this.get(id);
+  }
+
+  /** Removes the run's rows and its folder (checkpoints); refused while it runs. */
+  delete(id: number): { id: number; deleted: true } {
+    const run = this.get(id);
+    if (this.deps.scheduler.isActive(id) || run.status === 'running' || run.status === 'queued')
+      throw new ContractError(`run ${id} is ${run.status}; stop it before deleting it`, 'conflict');
+    deleteRun(this.deps.db, id);
+    fs.rmSync(runDir(this.deps.dataDir, id), { recursive: true, force: true });
+    this.deps.bus.emit('run.deleted', { id });
+    return { id, deleted: true };
   }
 
   stop(id: number): { id: number; status: string } {

@@ -21,6 +21,8 @@ interface RunRow {
   created_at: string;
   started_at: string | null;
   ended_at: string | null;
+  tags: string;
+  notes: string;
 }
 
 const SELECT = `SELECT r.*, e.name AS experiment FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id`;
@@ -43,6 +45,8 @@ function toSummary(r: RunRow): RunSummary {
     endedAt: r.ended_at,
     error: r.error,
     summary: r.summary_json ? (JSON.parse(r.summary_json) as RunResult) : null,
+    tags: r.tags ? r.tags.split(',') : [],
+    notes: r.notes,
   };
 }
 
@@ -101,4 +105,18 @@ export function markFinished(db: Db, id: number, status: RunStatus, summary: Run
 /** Runs a crash or kill left 'running' or 'queued' become 'interrupted', to be resumed. */
 export function markInterrupted(db: Db): number {
   return db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ? WHERE status IN ('running', 'queued')`).run(now()).changes;
+}
+
+export function annotateRun(db: Db, id: number, tags: string[] | undefined, notes: string | undefined): void {
+  if (tags !== undefined) db.prepare('UPDATE runs SET tags = ? WHERE id = ?').run([...new Set(tags.map((t) => t.trim()))].join(','), id);
+  if (notes !== undefined) db.prepare('UPDATE runs SET notes = ? WHERE id = ?').run(notes, id);
+}
+
+/** Deletes a run and, by cascade, its metrics, events, checkpoints and evaluations. */
+export function deleteRun(db: Db, id: number): void {
+  db.transaction(() => {
+    // Fusions that name the run lose their meaning with it.
+    db.prepare('DELETE FROM evaluations WHERE run_id IS NULL AND EXISTS (SELECT 1 FROM json_each(members_json) WHERE value = ?)').run(id);
+    db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+  })();
 }

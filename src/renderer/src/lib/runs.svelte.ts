@@ -18,3 +18,7 @@ api.on('run.updated', (run) => {
   if (i >= 0) runsState.runs[i] = run;
   else runsState.runs = [run, ...runsState.runs];
 });
+
+api.on('run.deleted', ({ id }) => {
+  runsState.runs = runsState.runs.filter((r) => r.id !== id);
+});

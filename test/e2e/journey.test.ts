@@ -1,0 +1,117 @@
+// The whole journey in Chromium through `vgglab serve`: create A and B, compare them with their
+// LR-drop markers, export CSV, JSON and a chart PNG and read them back, evaluate, delete a run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { outputDir, tempDir } from '../helpers';
+import { hasChromium, launchChromium, serve, type Served } from './serve';
+
+let browser: Browser;
+let served: Served;
+let page: Page;
+
+async function startRun(config: 'A' | 'B') {
+  await page.goto(served.url + '#/new');
+  await page.locator(`input[name="config"][value="${config}"]`).check({ force: true });
+  for (const [label, value] of [['Epochs', '3'], ['Width multiplier', '0.0625'], ['Training images', '128'], ['Validation images', '64'], ['Plateau patience (epochs)', '1'], ['Plateau: minimum improvement of top-1', '1']])
+    await page.getByLabel(label!, { exact: true }).fill(value!);
+  await page.getByRole('button', { name: 'Start run' }).click();
+  await page.waitForURL(/#\/run\/\d+$/);
+  await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: 240_000 });
+  return Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
+}
+
+async function downloadOf(click: () => Promise<void>): Promise<{ name: string; body: Buffer }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), click()]);
+  const file = path.join(outputDir(), dl.suggestedFilename());
+  await dl.saveAs(file);
+  return { name: dl.suggestedFilename(), body: fs.readFileSync(file) };
+}
+
+describe.skipIf(!hasChromium)('journey: create, compare, export, evaluate, delete', () => {
+  beforeAll(async () => {
+    served = await serve(tempDir());
+    browser = await launchChromium();
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await ctx.newPage();
+    page.on('dialog', (d) => void d.accept());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+  });
+
+  let a = 0;
+  let b = 0;
+
+  it('trains A and B on the built-in data', async () => {
+    a = await startRun('A');
+    b = await startRun('B');
+    expect(b).toBe(a + 1);
+  });
+
+  it('compares both, with their LR-drop markers and what differs', async () => {
+    await page.goto(served.url + '#/runs');
+    await page.getByLabel(`Select run ${a}`).check();
+    await page.getByLabel(`Select run ${b}`).check();
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.waitForURL(new RegExp(`#/compare/(${a},${b}|${b},${a})$`));
+    const chart = page.locator('canvas[aria-label="Validation top-1 per epoch"]');
+    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Validation top-1 per epoch"]')?.getAttribute('data-points')) === 6);
+    // Each run drops its rate after epochs 2 and 3.
+    await expect(chart.getAttribute('data-markers')).resolves.toBe('4');
+    const table = page.getByTestId('compare-table');
+    await expect(table.locator('tbody tr', { hasText: `#${a}` }).count()).resolves.toBe(1);
+    await expect(table.locator('tbody tr', { hasText: `#${b}` }).count()).resolves.toBe(1);
+    await expect(page.getByTestId('config-diff').textContent()).resolves.toContain('config');
+    await page.screenshot({ path: path.join(outputDir(), 'compare.png'), fullPage: true });
+  });
+
+  it('exports the chart as a PNG of the canvas size', async () => {
+    const canvas = page.locator('canvas[aria-label="Validation top-1 per epoch"]');
+    const size = await canvas.evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+    const png = await downloadOf(() => page.getByRole('button', { name: 'Save Validation top-1 per epoch as PNG' }).click());
+    expect(png.body.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect([png.body.readUInt32BE(16), png.body.readUInt32BE(20)]).toEqual(size);
+  });
+
+  it('exports CSV and JSON whose contents match the runs', async () => {
+    await page.goto(served.url + '#/runs');
+    await page.getByLabel(`Select run ${a}`).check();
+    await page.getByLabel(`Select run ${b}`).check();
+    const csv = await downloadOf(() => page.getByRole('button', { name: 'Export CSV' }).click());
+    const lines = csv.body.toString('utf8').trim().split('\n');
+    expect(lines[0]).toBe('run,config,epoch,step,split,metric,value');
+    // 3 epochs × 4 steps of training loss per run, plus per-epoch metrics.
+    expect(lines.filter((l) => l.startsWith(`${a},A,`) && l.includes(',train,loss,'))).toHaveLength(12);
+    expect(lines.filter((l) => l.startsWith(`${b},B,`) && l.includes(',val,top1,'))).toHaveLength(3);
+    const json = JSON.parse((await downloadOf(() => page.getByRole('button', { name: 'Export JSON' }).click())).body.toString('utf8'));
+    expect(json.runs.map((r: { id: number }) => r.id).sort()).toEqual([a, b]);
+    const ra = json.runs.find((r: { id: number }) => r.id === a);
+    expect(ra.params.config).toBe('A');
+    expect(ra.events.filter((e: { kind: string }) => e.kind === 'lr_drop')).toHaveLength(2);
+    expect(ra.metrics.length).toBe(lines.filter((l) => l.startsWith(`${a},`)).length);
+  });
+
+  it('evaluates a run with the dense protocol from its page', async () => {
+    await page.goto(served.url + `#/run/${a}`);
+    await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
+    await page.locator('select[name="protocol"]').selectOption('dense');
+    await page.getByTestId('evaluate').click();
+    await page.getByTestId('evaluations').locator('tbody tr').first().waitFor({ timeout: 120_000 });
+    await expect(page.getByTestId('evaluations').textContent()).resolves.toContain('dense');
+    await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
+  });
+
+  it('deletes a run after asking, and it is gone', async () => {
+    await page.goto(served.url + '#/runs');
+    await page.getByLabel(`Select run ${b}`).check();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByLabel(`Select run ${b}`).waitFor({ state: 'detached' });
+    await expect(page.getByTestId('runs-table').locator('tbody tr').count()).resolves.toBe(1);
+    await page.screenshot({ path: path.join(outputDir(), 'runs-page.png'), fullPage: true });
+    await page.goto(served.url + '#/new');
+    await page.screenshot({ path: path.join(outputDir(), 'new-run-page.png'), fullPage: true });
+  });
+});
