@@ -8,6 +8,7 @@ import {
   type BackendInfo,
   type CheckpointInfo,
   type CompareRowInfo,
+  type DatasetInfo,
   type EvaluationInfo,
   PROTOCOLS,
   type MetricPoint,
@@ -75,6 +76,10 @@ export const methods = {
   'runs.delete': method<{ id: number; deleted: true }>()(RunId),
   'runs.annotate': method<RunDetail>()(
     z.object({ id: z.number().int().positive(), tags: z.array(z.string().min(1).max(40).regex(/^[^,]+$/, 'a tag may not contain a comma')).max(20).optional(), notes: z.string().max(10000).optional() }).strict(),
+  ),
+  'datasets.list': method<DatasetInfo[]>()(Empty),
+  'datasets.add': method<DatasetInfo>()(
+    z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(100).optional() }).strict(),
   ),
   'evaluations.list': method<EvaluationInfo[]>()(z.object({ id: z.number().int().positive().optional() }).strict().default({})),
 } as const;

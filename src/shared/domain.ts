@@ -184,3 +184,18 @@ export interface CompareRowInfo {
   wallSeconds: number | null;
   backend: string;
 }
+
+export interface DatasetInfo {
+  id: number;
+  name: string;
+  kind: string;
+  path: string;
+  /** The SPEC a run uses: kind:path. */
+  spec: string;
+  classes: string[];
+  counts: { train: number[]; val: number[]; skipped: number };
+  fingerprint: string;
+  meanRgb: [number, number, number] | null;
+  eigen: { eigenvalues: [number, number, number]; eigenvectors: [number, number, number][] } | null;
+  createdAt: string;
+}

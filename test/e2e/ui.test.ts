@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { outputDir, tempDir } from '../helpers';
+import { makeImageFolder } from '../fixtures/datasets';
 import { hasChromium, launchChromium, serve, type Served } from './serve';
 
 let browser: Browser;
@@ -92,5 +93,23 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     await page.goto(served.url + '#/runs');
     await page.getByTestId('runs-table').waitFor();
     await page.screenshot({ path: path.join(outputDir(), 'runs.png'), fullPage: true });
+  });
+
+  it('registers an image folder on the Datasets page and offers it in New run', async () => {
+    const root = tempDir();
+    await makeImageFolder(root, { perClass: 4, broken: true });
+    await page.goto(served.url + '#/datasets');
+    await page.getByLabel('Folder on this machine').fill(root);
+    await page.getByLabel('Name (optional)').fill('pets');
+    await page.getByRole('button', { name: 'Add dataset' }).click();
+    const row = page.getByTestId('datasets-table').locator('tbody tr', { hasText: 'pets' }).first();
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toMatch(/folder\s*3/);
+    await page.getByLabel('Folder on this machine').fill('/no/such/folder');
+    await page.getByRole('button', { name: 'Add dataset' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/no such folder/);
+    await page.screenshot({ path: path.join(outputDir(), 'datasets.png'), fullPage: true });
+    await page.goto(served.url + '#/new');
+    await page.locator('datalist#datasets option[value="pets"]').waitFor({ state: 'attached' });
   });
 });

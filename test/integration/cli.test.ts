@@ -75,4 +75,26 @@ describe('vgglab CLI', () => {
     expect(r.code).toBe(1);
     expect(r.json.error).toMatch(/folder:\/nowhere\/at\/all: no such folder/);
   });
+
+  it('datasets add scans and registers a folder; runs can then name it', async () => {
+    const root = tempDir();
+    await makeImageFolder(root, { perClass: 6, broken: true });
+    const add = vgglab('datasets', 'add', root, '--name', 'pets', '--json');
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.json).toMatchObject({ name: 'pets', kind: 'folder', classes: ['cats', 'dogs', 'owls'], counts: { skipped: 3 } });
+    expect(add.json.counts.train.reduce((a: number, b: number) => a + b, 0) + add.json.counts.val.reduce((a: number, b: number) => a + b, 0)).toBe(20);
+    expect(add.json.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(add.json.eigen.eigenvalues[0]).toBeGreaterThanOrEqual(add.json.eigen.eigenvalues[1]);
+    const again = vgglab('datasets', 'add', root, '--name', 'pets');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already registered/);
+    expect(vgglab('datasets', '--json').json.datasets.map((d: { name: string }) => d.name)).toEqual(['pets']);
+    const r = vgglab('train', '--config', 'A', '--dataset', 'pets', '--width', '0.0625', '--epochs', '1', '--batch', '8', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.dataset).toBe(`folder:${root}`);
+    expect(r.json.data.classes).toBe(3);
+    const bad = vgglab('train', '--config', 'A', '--dataset', 'no-such-set', '--epochs', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/dataset 'no-such-set': not a registered dataset/);
+  });
 });

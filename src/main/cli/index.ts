@@ -4,7 +4,7 @@ import { BACKEND_CHOICES, CONFIG_NAMES, PROTOCOLS } from '../../shared/domain';
 import { COMPARE_FORMATS } from '../services/compare';
 import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
-import { benchCommand, compareCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
 import { UsageError, intArg, numArg } from './options';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -122,6 +122,20 @@ function buildProgram(setCode: (c: number) => void): Command {
     .addOption(new Option('--format <F>', 'file format').choices(EXPORT_FORMATS).makeOptionMandatory())
     .requiredOption('--out <FILE>', 'file to write')
     .action((ids: string[], o) => run(() => exportCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+
+  const datasets = program
+    .command('datasets')
+    .description('registered datasets (or `datasets add PATH`)')
+    .option('--json', 'print one JSON object')
+    .action((o) => run(() => datasetsListCommand(globals(), o))());
+  datasets
+    .command('add')
+    .description('scan a dataset folder once and register it under a name')
+    .argument('<PATH>', 'a folder of class sub-folders, CIFAR binaries or IDX files')
+    .option('--name <NAME>', 'name to use in --dataset (default: the folder name)')
+    .option('--json', 'print one JSON object')
+    // `--json` may be taken by the parent `datasets` command's own option.
+    .action((dir: string, o) => run(() => datasetsAddCommand(globals(), dir, { ...o, json: o.json || datasets.opts().json }))());
 
   program
     .command('bench')

@@ -4,6 +4,7 @@ import { DatasetError } from './errors';
 import { decodeItems, scanFolder } from './folder';
 import { loadSynthetic, parseSyntheticVariant } from './synthetic';
 import type { LoadedDataset, RawSplit, Split } from './types';
+import { rgbStats } from './stats';
 
 export interface DatasetRequest {
   spec: string;
@@ -28,18 +29,15 @@ function splitSpec(spec: string): [string, string | undefined] {
 
 /** The paper's only preprocessing: subtract the training set's mean RGB (computed here, on train). */
 function finish(name: string, classNames: string[], raw: { train: RawSplit; val: RawSplit }, skippedFiles: string[], given?: [number, number, number]): LoadedDataset {
-  const mean: [number, number, number] = given ? [...given] : [0, 0, 0];
   const px = raw.train.side * raw.train.side;
-  if (!given) {
-    for (let i = 0; i < raw.train.count * px * 3; i++) mean[i % 3]! += raw.train.pixels[i]!;
-    for (let c = 0; c < 3; c++) mean[c] = mean[c]! / Math.max(1, px * raw.train.count);
-  }
+  const stats = raw.train.count ? rgbStats(raw.train.pixels, raw.train.count * px) : null;
+  const mean: [number, number, number] = given ? [...given] : (stats?.mean ?? [0, 0, 0]);
   const toSplit = (r: RawSplit): Split => {
     const images = new Float32Array(r.count * r.side * r.side * 3);
     for (let i = 0; i < images.length; i++) images[i] = r.pixels[i]! - mean[i % 3]!;
     return { images, labels: r.labels, count: r.count, side: r.side };
   };
-  return { name, side: raw.train.side, classes: classNames.length, classNames, train: toSplit(raw.train), val: toSplit(raw.val), meanRgb: mean, flipInvariant: true, skipped: skippedFiles.length, skippedFiles: skippedFiles.slice(0, 10) };
+  return { name, side: raw.train.side, classes: classNames.length, classNames, train: toSplit(raw.train), val: toSplit(raw.val), meanRgb: mean, pca: stats ? { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors } : null, flipInvariant: true, skipped: skippedFiles.length, skippedFiles: skippedFiles.slice(0, 10) };
 }
 
 /** Keeps at most n samples of a split (in order), for quick runs on big datasets. */

@@ -115,6 +115,8 @@ export function loadSynthetic(opts: SyntheticOptions): LoadedDataset {
     train,
     val,
     meanRgb: mean,
+    // Colour is part of what defines a synthetic class: no colour shift.
+    pca: null,
     flipInvariant: true,
     skipped: 0,
     skippedFiles: [],

@@ -16,6 +16,8 @@ export interface LoadedDataset {
   train: Split;
   val: Split;
   meanRgb: [number, number, number];
+  /** Principal axes of the training pixels' RGB, for AlexNet's colour shift; null where it does not apply. */
+  pca: { eigenvalues: [number, number, number]; eigenvectors: [number, number, number][] } | null;
   /** Whether a horizontal flip keeps the label (natural images: yes; oriented synthetic stripes: no). */
   flipInvariant: boolean;
   skipped: number;

@@ -9,6 +9,7 @@ import { APP_VERSION } from '../version';
 import { EventBus } from './bus';
 import { compareRows } from './compare';
 import { exportRuns } from './export';
+import { DatasetService } from './datasets';
 import { listModels } from './models';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
@@ -29,6 +30,7 @@ export interface App {
   bus: EventBus;
   runs: RunService;
   evaluations: EvaluationService;
+  datasets: DatasetService;
   handlers: Handlers;
   dataDir: string;
   close(): Promise<void>;
@@ -42,7 +44,8 @@ export function createApp(opts: AppOptions): App {
   const scheduler = new Scheduler(opts.workerFactory ?? tsxWorkerFactory, opts.concurrency ?? 1);
   let backendCache: ReturnType<typeof listBackends> | undefined;
   const backends = () => (backendCache ??= listBackends());
-  const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends });
+  const datasets = new DatasetService(db);
+  const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends, resolveDataset: (s) => datasets.resolve(s) });
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
@@ -71,6 +74,8 @@ export function createApp(opts: AppOptions): App {
       return compareRows(list, evals, { paper: a.paper });
     },
     'runs.delete': (a) => runs.delete(a.id),
+    'datasets.list': () => datasets.list(),
+    'datasets.add': (a) => datasets.add(a.path, a.name),
     'runs.annotate': (a) => runs.annotate(a.id, a.tags, a.notes),
   };
   return {
@@ -78,6 +83,7 @@ export function createApp(opts: AppOptions): App {
     bus,
     runs,
     evaluations,
+    datasets,
     handlers,
     dataDir: opts.dataDir,
     async close() {

@@ -23,6 +23,8 @@ export interface RunServiceDeps {
   scheduler: Scheduler;
   dataDir: string;
   backends: () => Promise<BackendInfo[]>;
+  /** Turns a registered dataset's name into its SPEC. */
+  resolveDataset?: (spec: string) => string;
 }
 
 export class RunService {
@@ -51,8 +53,9 @@ export class RunService {
 
   /** Records the run, then queues it; a forced backend that is missing fails the run at once. */
   async start(input: TrainParamsInput): Promise<{ id: number }> {
-    const params = TrainParams.parse(input);
-    // Refused before anything is recorded: a warm start that cannot apply.
+    const parsed = TrainParams.parse(input);
+    const params = { ...parsed, dataset: this.deps.resolveDataset?.(parsed.dataset) ?? parsed.dataset };
+    // Refused before anything is recorded: an unknown dataset name, a warm start that cannot apply.
     checkWarmStart(this.deps.db, params);
     const id = insertRun(this.deps.db, params, APP_VERSION);
     await this.queue(id, params, {});

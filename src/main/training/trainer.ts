@@ -4,7 +4,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, TrainParams } from '../../shared/domain';
 import type { LoadedDataset, Split } from '../data/types';
-import { mulberry32, shuffleInPlace } from '../data/rng';
+import { gaussian, mulberry32, shuffleInPlace } from '../data/rng';
 import { buildVgg, setDropoutStep, type InitName } from '../vgg/model';
 import type { Checkpoint, TensorRecord, TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
@@ -39,11 +39,25 @@ export const WARM_START_LAYERS = ['block1_conv1', 'block2_conv1', 'block3_conv1'
 const PROGRESS_MS = 250;
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 
+/** AlexNet's colour augmentation: add Σ αᵢλᵢpᵢ (αᵢ ~ N(0, 0.1)) to every pixel of one image. */
+function colourShift(x: Float32Array, at: number, pixels: number, pca: NonNullable<LoadedDataset['pca']>, rng: () => number): void {
+  // Eigenvalues are of 0–255 pixels; AlexNet's α·λ is meant for a 0–1 scale, so λ/255 keeps the shift's size.
+  const a = [0, 1, 2].map((i) => (gaussian(rng) * 0.1 * pca.eigenvalues[i]!) / 255);
+  const shift = [0, 1, 2].map((c) => a.reduce((sum, ai, i) => sum + ai * pca.eigenvectors[i]![c]!, 0));
+  for (let p = 0; p < pixels; p++) for (let c = 0; c < 3; c++) x[at + p * 3 + c]! += shift[c]!;
+}
+
 /**
  * Cuts a batch of `size`×`size` crops from images stored at side S. Training (rng given): a random
  * crop and a random horizontal flip per image, as in the paper; evaluation: the central crop.
  */
-function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number, aug?: { rng: () => number; flip: boolean }) {
+interface Augment {
+  rng: () => number;
+  flip: boolean;
+  pca: LoadedDataset['pca'];
+}
+
+function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number, aug?: Augment) {
   const rng = aug?.rng;
   const S = split.side;
   const n = to - from;
@@ -67,6 +81,7 @@ function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: n
       if (!flip) x.set(split.images.subarray(src, src + row), dst);
       else for (let c = 0; c < size; c++) for (let k = 0; k < 3; k++) x[dst + c * 3 + k] = split.images[src + (size - 1 - c) * 3 + k]!;
     }
+    if (aug?.pca) colourShift(x, i * size * size * 3, size * size, aug.pca, aug.rng);
   }
   return { x: tf.tensor4d(x, [n, size, size, 3]), y: tf.tensor1d(y, 'int32') };
 }
@@ -102,7 +117,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
   // Crops and flips draw from their own seeded stream, so they are reproducible too.
   const augRng = mulberry32(params.seed ^ 0xa11ce);
-  const augment = data.train.side > params.inputSize || data.flipInvariant ? { rng: augRng, flip: data.flipInvariant } : undefined;
+  const augment: Augment | undefined = data.train.side > params.inputSize || data.flipInvariant || data.pca ? { rng: augRng, flip: data.flipInvariant, pca: data.pca } : undefined;
   let order: Int32Array = Int32Array.from({ length: data.train.count }, (_, i) => i);
   const st: TrainerState = {
     epoch: 1,
