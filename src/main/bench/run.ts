@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendInfo, BackendName } from '../../shared/domain';
 import { createApp } from '../services/app';
 import { listBackends } from '../training/backend';
-import { bareLoop } from './bare';
+import { Worker } from 'node:worker_threads';
 import { WORKLOADS, type Workload } from './workloads';
 
 export interface BenchRow {
@@ -53,6 +53,19 @@ function pytorchReference(w: Workload, seconds: number): number | null {
   return null;
 }
 
+function bareInWorker(w: Workload, backend: BackendInfo, seconds: number): Promise<{ imagesPerSec: number; gflops: number }> {
+  const worker = new Worker(new URL('./bare-worker-boot.mjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: { ok: boolean; imagesPerSec: number; gflops: number; error?: string }) => {
+      void worker.terminate();
+      if (m.ok) resolve(m);
+      else reject(new Error(m.error));
+    });
+    worker.once('error', reject);
+    worker.postMessage({ w, backend, seconds });
+  });
+}
+
 export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
   const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
   if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
@@ -70,7 +83,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
-      const bare = await bareLoop(w, b, opts.seconds);
+      const bare = await bareInWorker(w, b, opts.seconds);
       const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / w.batch));
       opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch)…`);
       const engine = await engineRun(opts.dataDir, w, b.name, steps);
