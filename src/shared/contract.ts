@@ -48,6 +48,18 @@ export const methods = {
     z.object({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) }).strict(),
   ),
   'runs.events': method<RunEvent[]>()(RunId),
+  'runs.series': method<{ step: number; epoch: number; value: number }[]>()(
+    z
+      .object({
+        id: z.number().int().positive(),
+        split: z.enum(['train', 'val']),
+        name: z.string().min(1).max(64),
+        buckets: z.number().int().min(10).max(100000).default(1000),
+        fromStep: z.number().int().min(0).optional(),
+        toStep: z.number().int().min(0).optional(),
+      })
+      .strict(),
+  ),
   'runs.start': method<{ id: number }>()(TrainParams),
   'runs.stop': method<{ id: number; status: string }>()(RunId),
   'runs.startChain': method<{ ids: number[]; experiment: string }>()(

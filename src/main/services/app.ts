@@ -4,6 +4,7 @@ import type { MethodName, ParsedArgsOf, ResultOf } from '../../shared/contract';
 import { openDatabase, type Db } from '../store/db';
 import { markInterrupted } from '../store/runs';
 import { listCheckpoints } from '../store/checkpoints';
+import { metricSeries } from '../store/metrics';
 import { listBackends } from '../training/backend';
 import { APP_VERSION } from '../version';
 import { EventBus } from './bus';
@@ -55,6 +56,7 @@ export function createApp(opts: AppOptions): App {
     'runs.get': (a) => runs.get(a.id),
     'runs.metrics': (a) => runs.metrics(a.id, a.afterStep),
     'runs.events': (a) => runs.events(a.id),
+    'runs.series': (a) => metricSeries(db, runs.get(a.id).id, a.split, a.name, a.buckets, a.fromStep, a.toStep),
     'runs.start': (a) => runs.start(a),
     'runs.stop': (a) => runs.stop(a.id),
     'runs.resume': (a) => runs.resume(a.id),

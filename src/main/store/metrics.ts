@@ -30,3 +30,38 @@ export function listEvents(db: Db, runId: number): RunEvent[] {
     .all(runId) as { id: number; step: number; epoch: number; kind: string; payload_json: string; created_at: string }[];
   return rows.map((r) => ({ id: r.id, step: r.step, epoch: r.epoch, kind: r.kind, payload: JSON.parse(r.payload_json), createdAt: r.created_at }));
 }
+
+export interface SeriesPoint {
+  step: number;
+  epoch: number;
+  value: number;
+}
+
+/**
+ * One metric over a step range, at most ~2 × buckets points: every bucket keeps its minimum and its
+ * maximum (in step order), so no spike and no best value disappears when a long run is drawn.
+ */
+export function metricSeries(db: Db, runId: number, split: string, name: string, buckets: number, fromStep = 0, toStep = Number.MAX_SAFE_INTEGER): SeriesPoint[] {
+  const range = db
+    .prepare('SELECT min(step) AS lo, max(step) AS hi, count(*) AS n FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ?')
+    .get(runId, split, name, fromStep, toStep) as { lo: number | null; hi: number | null; n: number };
+  if (range.lo === null || range.hi === null) return [];
+  if (range.n <= 2 * buckets)
+    return db
+      .prepare('SELECT step, epoch, value FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step')
+      .all(runId, split, name, range.lo, range.hi) as SeriesPoint[];
+  const width = (range.hi - range.lo + 1) / buckets;
+  const rows = db
+    .prepare(
+      `WITH b AS (
+         SELECT CAST((step - ?) / ? AS INTEGER) AS bucket, step, epoch, value FROM metrics
+         WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? AND value IS NOT NULL),
+       lo AS (SELECT bucket, step, epoch, value, ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value ASC, step) AS r FROM b),
+       hi AS (SELECT bucket, step, epoch, value, ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value DESC, step) AS r FROM b)
+       SELECT step, epoch, value FROM lo WHERE r = 1
+       UNION SELECT step, epoch, value FROM hi WHERE r = 1
+       ORDER BY step`,
+    )
+    .all(range.lo, width, runId, split, name, range.lo, range.hi) as SeriesPoint[];
+  return rows;
+}

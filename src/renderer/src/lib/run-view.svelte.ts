@@ -1,15 +1,24 @@
-// Live state of one run: its row, metric points and events, fed by the contract's events.
+// Live state of one run: its row, metric series (decimated server-side), events, checkpoints,
+// fed by the contract's events.
 import type { CheckpointInfo, MetricPoint, RunDetail, RunEvent, RunProgress } from '../../../shared/domain';
 import { api } from './api';
 
+export type SeriesKey = 'train/loss' | 'train/epoch_loss' | 'val/loss' | 'train/top1' | 'val/top1' | 'val/top5' | 'train/lr';
+const KEYS: SeriesKey[] = ['train/loss', 'train/epoch_loss', 'val/loss', 'train/top1', 'val/top1', 'val/top5', 'train/lr'];
+/** Buckets for the per-step loss: each keeps its min and max, so about 4,000 points at most. */
+const STEP_BUCKETS = 2000;
+
+type Pt = { step: number; epoch: number; value: number };
+
 export class RunView {
   run = $state<RunDetail | null>(null);
-  points = $state.raw<MetricPoint[]>([]);
+  series = $state.raw<Record<SeriesKey, Pt[]>>(Object.fromEntries(KEYS.map((k) => [k, []])) as unknown as Record<SeriesKey, Pt[]>);
   events = $state.raw<RunEvent[]>([]);
   progress = $state<RunProgress | null>(null);
   checkpoints = $state.raw<CheckpointInfo[]>([]);
   error = $state('');
-  private lastStep = -1;
+  /** A step range the loss chart is zoomed to, drawn at full resolution; null = the whole run. */
+  zoom = $state<{ from: number; to: number } | null>(null);
   private offs: (() => void)[] = [];
 
   constructor(readonly id: number) {}
@@ -17,7 +26,7 @@ export class RunView {
   async load(): Promise<void> {
     // Subscribe first so nothing that happens during the fetch is missed; duplicates are skipped by step.
     this.offs.push(
-      api.on('run.metrics', ({ runId, points }) => runId === this.id && this.addPoints(points)),
+      api.on('run.metrics', ({ runId, points }) => runId === this.id && this.append(points)),
       api.on('run.event', ({ runId, event }) => {
         if (runId !== this.id || this.events.some((e) => e.id === event.id)) return;
         this.events = [...this.events, event];
@@ -32,42 +41,60 @@ export class RunView {
       }),
     );
     try {
-      const [run, points, events] = await Promise.all([api.call('runs.get', { id: this.id }), api.call('runs.metrics', { id: this.id }), api.call('runs.events', { id: this.id })]);
-      this.run = run;
-      this.addPoints(points);
-      this.events = events;
-      await this.loadCheckpoints();
+      this.run = await api.call('runs.get', { id: this.id });
+      await this.reload();
     } catch (err) {
       this.error = (err as Error).message;
     }
   }
 
-  private addPoints(points: MetricPoint[]): void {
-    const fresh = points.filter((p) => p.step > this.lastStep || (p.step === this.lastStep && p.name !== 'loss'));
-    if (!fresh.length) return;
-    // Epoch metrics share the last step of their epoch; keep one of each.
-    const seen = new Set(this.points.filter((p) => p.step === this.lastStep).map((p) => `${p.split}/${p.name}`));
-    const add = fresh.filter((p) => p.step > this.lastStep || !seen.has(`${p.split}/${p.name}`));
-    this.points = [...this.points, ...add];
-    this.lastStep = Math.max(this.lastStep, ...add.map((p) => p.step));
+  private async fetchSeries(key: SeriesKey): Promise<Pt[]> {
+    const [split, name] = key.split('/') as ['train' | 'val', string];
+    const zoom = key === 'train/loss' ? this.zoom : null;
+    return api.call('runs.series', { id: this.id, split, name, buckets: key === 'train/loss' ? STEP_BUCKETS : 100000, ...(zoom ? { fromStep: zoom.from, toStep: zoom.to } : {}) });
   }
 
-  series(split: 'train' | 'val', name: string, x: 'step' | 'epoch'): { x: number; y: number }[] {
-    return this.points.filter((p) => p.split === split && p.name === name && p.value !== null).map((p) => ({ x: p[x], y: p.value }));
+  async reload(): Promise<void> {
+    const all = await Promise.all(KEYS.map((k) => this.fetchSeries(k)));
+    this.series = Object.fromEntries(KEYS.map((k, i) => [k, all[i]!])) as Record<SeriesKey, Pt[]>;
+    this.events = await api.call('runs.events', { id: this.id });
+    await this.loadCheckpoints();
+  }
+
+  async setZoom(zoom: { from: number; to: number } | null): Promise<void> {
+    this.zoom = zoom;
+    const loss = await this.fetchSeries('train/loss');
+    this.series = { ...this.series, 'train/loss': loss };
+  }
+
+  private append(points: MetricPoint[]): void {
+    const next = { ...this.series };
+    let changed = false;
+    for (const p of points) {
+      const key = `${p.split}/${p.name}` as SeriesKey;
+      const list = next[key];
+      if (!list) continue;
+      if (list.length && list[list.length - 1]!.step >= p.step) continue;
+      if (key === 'train/loss' && this.zoom && p.step > this.zoom.to) continue;
+      next[key] = [...list, { step: p.step, epoch: p.epoch, value: p.value }];
+      changed = true;
+    }
+    if (changed) this.series = next;
+  }
+
+  xy(key: SeriesKey, x: 'step' | 'epoch'): { x: number; y: number }[] {
+    return this.series[key].filter((p) => p.value !== null).map((p) => ({ x: p[x], y: p.value }));
+  }
+
+  /** The epoch with the best validation top-1, and its step. */
+  get best(): Pt | null {
+    let best: Pt | null = null;
+    for (const p of this.series['val/top1']) if (!best || p.value > best.value) best = p;
+    return best;
   }
 
   private async loadCheckpoints(): Promise<void> {
     this.checkpoints = await api.call('runs.checkpoints', { id: this.id });
-  }
-
-  /** After a resume the server dropped everything recorded past the checkpoint: start over from it. */
-  private async reload(): Promise<void> {
-    const [points, events] = await Promise.all([api.call('runs.metrics', { id: this.id }), api.call('runs.events', { id: this.id })]);
-    this.points = [];
-    this.lastStep = -1;
-    this.addPoints(points);
-    this.events = events;
-    await this.loadCheckpoints();
   }
 
   async resume(): Promise<void> {
