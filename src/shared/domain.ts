@@ -72,12 +72,14 @@ export interface RunSummary {
   startedAt: string | null;
   endedAt: string | null;
   error: string | null;
-  summary: RunResult | null;
+  /** Validation top-1 of the last finished epoch (the full summary is in RunDetail). */
+  valTop1: number | null;
   tags: string[];
   notes: string;
 }
 
 export interface RunDetail extends RunSummary {
+  summary: RunResult | null;
   params: TrainParams;
   seed: number;
   appVersion: string;

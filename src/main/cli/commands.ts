@@ -169,7 +169,7 @@ export async function runsCommand(g: Globals, opts: { json?: boolean }): Promise
   console.log(
     table(
       ['id', 'config', 'status', 'epoch', 'dataset', 'backend', 'val top1', 'created'],
-      runs.map((r) => [r.id, r.config, r.status, `${r.epoch}/${r.epochs}`, r.dataset, r.backend ?? '-', pct(r.summary?.val.top1), r.createdAt.replace('T', ' ').slice(0, 19)]),
+      runs.map((r) => [r.id, r.config, r.status, `${r.epoch}/${r.epochs}`, r.dataset, r.backend ?? '-', pct(r.valTop1), r.createdAt.replace('T', ' ').slice(0, 19)]),
     ),
   );
   return 0;

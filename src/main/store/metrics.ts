@@ -51,17 +51,16 @@ export function metricSeries(db: Db, runId: number, split: string, name: string,
       .prepare('SELECT step, epoch, value FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step')
       .all(runId, split, name, range.lo, range.hi) as SeriesPoint[];
   const width = (range.hi - range.lo + 1) / buckets;
-  const rows = db
-    .prepare(
-      `WITH b AS (
-         SELECT CAST((step - ?) / ? AS INTEGER) AS bucket, step, epoch, value FROM metrics
-         WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? AND value IS NOT NULL),
-       lo AS (SELECT bucket, step, epoch, value, ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value ASC, step) AS r FROM b),
-       hi AS (SELECT bucket, step, epoch, value, ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY value DESC, step) AS r FROM b)
-       SELECT step, epoch, value FROM lo WHERE r = 1
-       UNION SELECT step, epoch, value FROM hi WHERE r = 1
-       ORDER BY step`,
-    )
-    .all(range.lo, width, runId, split, name, range.lo, range.hi) as SeriesPoint[];
-  return rows;
+  // SQLite returns the row holding the min (or max) for bare columns next to a single min()/max().
+  const pick = (agg: 'min' | 'max') =>
+    db
+      .prepare(
+        `SELECT step, epoch, ${agg}(value) AS value FROM metrics
+         WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? AND value IS NOT NULL
+         GROUP BY CAST((step - ?) / ? AS INTEGER)`,
+      )
+      .all(runId, split, name, range.lo, range.hi, range.lo, width) as SeriesPoint[];
+  const byStep = new Map<number, SeriesPoint>();
+  for (const p of [...pick('min'), ...pick('max')]) byStep.set(p.step, p);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
 }

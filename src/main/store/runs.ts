@@ -23,12 +23,15 @@ interface RunRow {
   ended_at: string | null;
   tags: string;
   notes: string;
+  val_top1: number | null;
 }
 
-const SELECT = `SELECT r.*, e.name AS experiment FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id`;
+const LIST_COLS = `r.id, r.config, r.dataset, r.status, r.backend, r.device, r.epoch, r.epochs, r.step, r.error, r.tags, r.notes,
+  r.created_at, r.started_at, r.ended_at, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1`;
+const SELECT = `SELECT r.*, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1 FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id`;
 const now = () => new Date().toISOString();
 
-function toSummary(r: RunRow): RunSummary {
+function toSummary(r: Omit<RunRow, 'params_json' | 'seed' | 'summary_json' | 'app_version'>): RunSummary {
   return {
     id: r.id,
     config: r.config as ConfigName,
@@ -44,20 +47,27 @@ function toSummary(r: RunRow): RunSummary {
     startedAt: r.started_at,
     endedAt: r.ended_at,
     error: r.error,
-    summary: r.summary_json ? (JSON.parse(r.summary_json) as RunResult) : null,
+    valTop1: r.val_top1,
     tags: r.tags ? r.tags.split(',') : [],
     notes: r.notes,
   };
 }
 
+/** Every run, newest first, without the heavy columns (parameters, full summary). */
 export function listRuns(db: Db): RunSummary[] {
-  return (db.prepare(`${SELECT} ORDER BY r.id DESC`).all() as RunRow[]).map(toSummary);
+  return (db.prepare(`SELECT ${LIST_COLS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ORDER BY r.id DESC`).all() as RunRow[]).map(toSummary);
 }
 
 export function getRun(db: Db, id: number): RunDetail | undefined {
   const row = db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
   if (!row) return undefined;
-  return { ...toSummary(row), params: JSON.parse(row.params_json) as TrainParams, seed: row.seed, appVersion: row.app_version };
+  return {
+    ...toSummary(row),
+    summary: row.summary_json ? (JSON.parse(row.summary_json) as RunResult) : null,
+    params: JSON.parse(row.params_json) as TrainParams,
+    seed: row.seed,
+    appVersion: row.app_version,
+  };
 }
 
 function experimentId(db: Db, name: string | undefined): number | null {

@@ -1,6 +1,7 @@
 // Ordered list of every migration the code knows. Append only; never edit a shipped one.
 import type { Migration } from './types';
 import { migration as m001 } from './001-initial';
+import { migration as m002 } from './002-metric-series-index';
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];
 export type { Migration };

@@ -37,7 +37,10 @@ export class RunView {
         if (p.runId === this.id) this.progress = p;
       }),
       api.on('run.updated', (r) => {
-        if (r.id === this.id && this.run) this.run = { ...this.run, ...r };
+        if (r.id !== this.id || !this.run) return;
+        this.run = { ...this.run, ...r };
+        // The event carries the list row; the full summary comes with the run itself.
+        void api.call('runs.get', { id: this.id }).then((full) => (this.run = full));
       }),
     );
     try {

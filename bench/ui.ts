@@ -1,0 +1,95 @@
+// UI benchmark (issue: 10,000 runs, a 1,000,000-point run): times what a user waits for in
+// Chromium through `vgglab serve`. Prints figures; asserts nothing. Run: npm run bench:ui
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { createApp } from '../src/main/services/app';
+import { insertMetrics } from '../src/main/store/metrics';
+import { insertRun, markFinished } from '../src/main/store/runs';
+import { startServer } from '../src/main/transports/http';
+import { rendererDir } from '../src/main/cli/commands';
+import { TrainParams, CONFIG_NAMES, type MetricPoint } from '../src/shared/domain';
+
+const RUNS = Number(process.env.RUNS ?? 10_000);
+const POINTS = Number(process.env.POINTS ?? 1_000_000);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-uibench-'));
+const app = createApp({ dataDir, concurrency: 0 });
+const t0 = performance.now();
+app.db.transaction(() => {
+  for (let i = 0; i < RUNS; i++) {
+    const params = TrainParams.parse({ config: CONFIG_NAMES[i % 6], seed: i, epochs: 10 });
+    const id = insertRun(app.db, params, 'bench');
+    markFinished(app.db, id, 'completed', { epochs: 10, train: { loss: 0.5, top1: 0.8 }, val: { loss: 0.7, top1: 0.7 + (i % 100) / 1000, top5: 0.95 }, lrDrops: [], imagesPerSec: 1000, data: { train: 1000, val: 100, classes: 10, skipped: 0 } }, null);
+  }
+})();
+const big = insertRun(app.db, TrainParams.parse({ config: 'D', epochs: 1000 }), 'bench');
+const steps = POINTS - 1000 * 6;
+for (let from = 0; from < steps; from += 100_000) {
+  const pts: MetricPoint[] = [];
+  for (let s = from + 1; s <= Math.min(steps, from + 100_000); s++) pts.push({ step: s, epoch: Math.ceil(s / (steps / 1000)), split: 'train', name: 'loss', value: 2 * Math.exp(-s / steps) + 0.05 * Math.sin(s) });
+  insertMetrics(app.db, big, pts);
+}
+const epochPts: MetricPoint[] = [];
+for (let e = 1; e <= 1000; e++) {
+  const step = Math.round((e * steps) / 1000);
+  for (const [split, name, value] of [['train', 'epoch_loss', 2 * Math.exp(-e / 1000)], ['train', 'top1', 1 - Math.exp(-e / 300)], ['val', 'top1', 0.9 - 0.8 * Math.exp(-e / 300)], ['val', 'top5', 0.99 - 0.5 * Math.exp(-e / 200)], ['val', 'loss', 2 * Math.exp(-e / 800)], ['train', 'lr', 0.01 * 10 ** -Math.floor(e / 300)]] as const)
+    epochPts.push({ step, epoch: e, split, name, value });
+}
+insertMetrics(app.db, big, epochPts);
+markFinished(app.db, big, 'completed', null, null);
+const pointCount = app.db.prepare('SELECT count(*) FROM metrics WHERE run_id = ?').pluck().get(big) as number;
+console.log(`seeded ${RUNS} runs and a run of ${pointCount.toLocaleString('en-US')} metric points in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+const staticDir = rendererDir();
+if (!staticDir) throw new Error('build the UI first: npm run build');
+const server = await startServer(app, { host: '127.0.0.1', port: 0, token: 'bench', staticDir });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const time = async (label: string, fn: () => Promise<unknown>, runs = 3) => {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  console.log(`${label}: median ${ms[Math.floor(ms.length / 2)]!.toFixed(0)} ms (runs: ${ms.map((m) => m.toFixed(0)).join(', ')})`);
+};
+await page.goto(server.url);
+await time(`runs page, ${RUNS + 1} runs: first screen`, async () => {
+  await page.goto('about:blank');
+  await page.goto(server.url.replace('/?', '/?r=' + Math.random() + '&') + '#/runs');
+  await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
+});
+await time('runs page: filter by text', async () => {
+  await page.getByRole('searchbox').fill('');
+  await page.getByRole('searchbox').fill(`#${Math.floor(RUNS / 2)}`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="runs-table"] tbody tr').length <= 11);
+});
+await time('runs page: filter by status', async () => {
+  await page.getByRole('searchbox').fill('');
+  await page.getByLabel('Status').selectOption('completed');
+  await page.getByLabel('Status').selectOption('');
+  await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
+});
+await time(`run page, ${pointCount.toLocaleString('en-US')} points: charts drawn`, async () => {
+  await page.goto('about:blank');
+  await page.goto(server.url + `#/run/${big}`);
+  await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 1000 && Number(document.querySelector('canvas[aria-label="Top-1 accuracy"]')?.getAttribute('data-points')) === 2000);
+});
+const drawn = await page.locator('canvas[aria-label="Training loss"]').getAttribute('data-points');
+console.log(`loss chart draws ${drawn} points (min/max per bucket) for ${pointCount.toLocaleString('en-US')} stored`);
+await time('run page: zoom to 1,000 steps at full resolution', async () => {
+  await page.getByLabel('Zoom from step').fill('500000');
+  await page.getByLabel('Zoom to step').fill('500999');
+  await page.getByRole('button', { name: 'Zoom', exact: true }).click();
+  await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) < 4000);
+  await page.getByRole('button', { name: 'Whole run' }).click();
+  await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 4000);
+});
+await page.screenshot({ path: path.join(dataDir, 'big-run.png') });
+await browser.close();
+await server.close();
+await app.close();
+fs.rmSync(dataDir, { recursive: true, force: true });
