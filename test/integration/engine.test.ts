@@ -1,6 +1,7 @@
 // The engine's promises, each checked on real runs: resume after a kill, determinism,
 // backend parity, divergence, schedules, warm start, no tensor leaks.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
@@ -11,7 +12,10 @@ import { repoRoot, tempDir } from '../helpers';
 const tiny = { config: 'A' as const, inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 32 };
 let app: App;
 let dataDir: string;
-const hasNative = (await listBackends()).some((b) => b.name === 'native' && b.available);
+const backends = await listBackends();
+const hasNative = backends.some((b) => b.name === 'native' && b.available);
+// A software WebGPU adapter (Mesa) has a 128 MiB buffer limit; VGG-16's fc1 at 224 px is 392 MiB.
+const hasWebGpu = backends.some((b) => b.name === 'webgpu' && b.available);
 
 beforeAll(async () => {
   dataDir = tempDir();
@@ -142,5 +146,26 @@ describe('experiments', () => {
     // B started only after A had finished.
     expect(Date.parse(b!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a!.endedAt!));
     expect(new Set([a, b, d].map((r) => r!.experiment)).size).toBe(1);
+  });
+});
+
+describe('failures', () => {
+  it('an unwritable checkpoint folder fails the run cleanly and leaves the database intact', async () => {
+    const { id } = await app.runs.start({ ...tiny, epochs: 2 });
+    // A file where the run's checkpoint folder belongs: every checkpoint write fails (even as root).
+    const dir = path.join(dataDir, 'runs', String(id));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'checkpoints'), 'not a folder');
+    expect(await app.runs.waitFor(id)).toBe('failed');
+    expect(app.runs.get(id).error).toMatch(/ENOTDIR|not a directory|EEXIST/i);
+    expect(app.db.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+    // Metrics recorded before the failure are kept.
+    expect(app.db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss'").pluck().get(id)).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!hasWebGpu)('on webgpu, a weight larger than the adapter allows is refused before training, with the sizes', async () => {
+    const r = await trainToEnd({ config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 1, trainSamples: 2, valSamples: 2, epochs: 1, backend: 'webgpu' });
+    expect(r.status).toBe('failed');
+    expect(r.run.error).toMatch(/largest weight of this model \(392 MiB\) exceeds the device's buffer limit \(\d+ MiB\)/);
   });
 });
