@@ -42,6 +42,16 @@ export const methods = {
       .default({ inputSize: 224, width: 1, classes: 1000 }),
   ),
   'backends.list': method<BackendInfo[]>()(Empty),
+  'models.memory': method<{ paramBytes: number; bytesPerImage: number; budgetBytes: number; suggestedBatch: number }>()(
+    z
+      .object({
+        config: z.enum(CONFIG_NAMES),
+        inputSize: z.number().int().min(32).refine((n) => n % 32 === 0, 'must be a multiple of 32'),
+        width: z.number().gt(0).max(4),
+        classes: z.number().int().min(2).max(100000).default(10),
+      })
+      .strict(),
+  ),
   'runs.list': method<RunSummary[]>()(Empty),
   'runs.get': method<RunDetail>()(RunId),
   'runs.metrics': method<MetricPoint[]>()(

@@ -47,3 +47,16 @@ describe('VGG configurations', () => {
     expect(Math.min(...weights.map((w) => w.outChannels))).toBe(1);
   });
 });
+
+describe('memory estimate', () => {
+  it('suggests a power-of-two batch, smaller for a bigger model', async () => {
+    const { memoryEstimate } = await import('../../src/main/services/models');
+    const small = memoryEstimate({ config: 'A', inputSize: 32, width: 0.125, classes: 10 });
+    const big = memoryEstimate({ config: 'E', inputSize: 224, width: 1, classes: 1000 });
+    for (const m of [small, big]) expect(Math.log2(m.suggestedBatch) % 1).toBe(0);
+    expect(big.bytesPerImage).toBeGreaterThan(100 * small.bytesPerImage);
+    expect(big.suggestedBatch).toBeLessThanOrEqual(small.suggestedBatch);
+    // Weights, gradients and momentum of VGG-19: 3 × 4 bytes × 143.7 M parameters.
+    expect(big.paramBytes).toBe(143_667_240 * 12);
+  });
+});

@@ -11,7 +11,7 @@ import { EventBus } from './bus';
 import { compareRows } from './compare';
 import { exportRuns } from './export';
 import { DatasetService } from './datasets';
-import { listModels } from './models';
+import { listModels, memoryEstimate } from './models';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
 import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './evaluations';
@@ -52,6 +52,7 @@ export function createApp(opts: AppOptions): App {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
     'models.list': (a) => listModels(a),
     'backends.list': () => backends(),
+    'models.memory': (a) => memoryEstimate(a),
     'runs.list': () => runs.list(),
     'runs.get': (a) => runs.get(a.id),
     'runs.metrics': (a) => runs.metrics(a.id, a.afterStep),

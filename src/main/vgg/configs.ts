@@ -100,3 +100,23 @@ export function checkModelShape(shape: ModelShape): string | null {
   if (!Number.isInteger(shape.classes) || shape.classes < 2) return `--classes ${shape.classes}: accepted values are integers ≥ 2`;
   return null;
 }
+
+/**
+ * Rough training memory per image: every layer's output is kept for the backward pass (conv, bias
+ * add, ReLU: three tensors per conv), and each gets a gradient of the same size; 4 bytes a value.
+ */
+export function trainingBytesPerImage(shape: ModelShape): number {
+  const { weights } = describeLayers(shape);
+  let values = shape.inputSize * shape.inputSize * 3;
+  for (const w of weights) {
+    const out = w.outSide * w.outSide * w.outChannels;
+    values += w.kind === 'conv' ? 3 * out : 3 * w.outChannels;
+  }
+  // Pools keep a quarter of their input; folded into a 1.25 factor.
+  return Math.round(values * 1.25 * 2 * 4);
+}
+
+/** Weights, their gradients and momentum: three copies of every parameter. */
+export function trainingBytesForParams(shape: ModelShape): number {
+  return modelStats(shape).params * 4 * 3;
+}
