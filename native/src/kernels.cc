@@ -252,35 +252,43 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// maxPoolGrad(dy, x, dx, geom): dy goes to the first maximum of each window.
+// maxPoolGrad(dy, x, dx, geom): dy goes to the first maximum of each window. Channels are the
+// innermost loop, so every window position is one contiguous, vectorisable pass.
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   const float* dy = f32(info[0]);
   const float* x = f32(info[1]);
   float* dx = f32(info[2]);
   PoolGeom g = pool_geom(info[3].As<Napi::Object>());
   std::fill(dx, dx + static_cast<long>(g.n) * g.h * g.w * g.c, 0.f);
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < g.n; b++) {
-    for (int oy = 0; oy < g.oh; oy++) {
-      for (int ox = 0; ox < g.ow; ox++) {
-        const float* d = dy + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * g.c;
-        for (int c = 0; c < g.c; c++) {
-          float best = -std::numeric_limits<float>::infinity();
-          long at = -1;
+#pragma omp parallel
+  {
+    std::vector<float> best(g.c);
+    std::vector<long> at(g.c);
+#pragma omp for schedule(static)
+    for (int b = 0; b < g.n; b++) {
+      for (int oy = 0; oy < g.oh; oy++) {
+        for (int ox = 0; ox < g.ow; ox++) {
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill(at.begin(), at.end(), -1L);
           for (int ky = 0; ky < g.fh; ky++) {
             const int iy = oy * g.sh - g.pt + ky;
             if (iy < 0 || iy >= g.h) continue;
             for (int kx = 0; kx < g.fw; kx++) {
               const int ix = ox * g.sw - g.pl + kx;
               if (ix < 0 || ix >= g.w) continue;
-              const long idx = ((static_cast<long>(b) * g.h + iy) * g.w + ix) * g.c + c;
-              if (x[idx] > best || at < 0) {
-                best = x[idx];
-                at = idx;
+              const long base = ((static_cast<long>(b) * g.h + iy) * g.w + ix) * g.c;
+              const float* src = x + base;
+              for (int c = 0; c < g.c; c++) {
+                if (src[c] > best[c] || at[c] < 0) {
+                  best[c] = src[c];
+                  at[c] = base + c;
+                }
               }
             }
           }
-          if (at >= 0) dx[at] += d[c];
+          const float* d = dy + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * g.c;
+          for (int c = 0; c < g.c; c++)
+            if (at[c] >= 0) dx[at[c]] += d[c];
         }
       }
     }
@@ -288,6 +296,38 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluGrad(dy, x, out): out = x > 0 ? dy : 0 — ReLU's gradient in one pass (instead of step, then multiply).
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  auto dv = info[0].As<Napi::Float32Array>();
+  const float* dy = dv.Data();
+  const float* x = f32(info[1]);
+  float* out = f32(info[2]);
+  const long n = static_cast<long>(dv.ElementLength());
+#pragma omp parallel for schedule(static) if (n > (1L << 15))
+  for (long i = 0; i < n; i++) out[i] = x[i] > 0.f ? dy[i] : 0.f;
+  return info.Env().Undefined();
+}
+
+// sgdUpdate(w, g, v, outW, outV, lr, mu, wd): v' = μv − lr(g + λw), w' = w + v' in one pass.
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  auto wv = info[0].As<Napi::Float32Array>();
+  const float* w = wv.Data();
+  const float* g = f32(info[1]);
+  const float* v = f32(info[2]);
+  float* ow = f32(info[3]);
+  float* ov = f32(info[4]);
+  const float lr = static_cast<float>(info[5].As<Napi::Number>().DoubleValue());
+  const float mu = static_cast<float>(info[6].As<Napi::Number>().DoubleValue());
+  const float wd = static_cast<float>(info[7].As<Napi::Number>().DoubleValue());
+  const long n = static_cast<long>(wv.ElementLength());
+#pragma omp parallel for schedule(static) if (n > (1L << 15))
+  for (long i = 0; i < n; i++) {
+    const float nv = mu * v[i] - lr * (g[i] + wd * w[i]);
+    ov[i] = nv;
+    ow[i] = w[i] + nv;
+  }
+  return info.Env().Undefined();
+}
 
 // ---- Element-wise kernels: the ops a training step spends most of its time in once the
 // convolutions are BLAS (bias add, ReLU and its gradient, bias gradients, SGD updates).
@@ -427,6 +467,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, Sum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

@@ -170,3 +170,24 @@ describe.skipIf(Boolean(reason))('native element-wise kernels agree with the CPU
     for (const k of ['binary', 'unary', 'sum']) expect(calls[k], k).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(Boolean(reason))('native fused kernels', () => {
+  it('the ReLU gradient (one fused pass) equals step-then-multiply on the CPU backend', async () => {
+    const [cpu, nat] = await both([{ shape: [3, 5, 5, 4], data: rand([3, 5, 5, 4]) }], (x) => [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.reshape(tf.range(0, 300), [3, 5, 5, 4]))))(x!)]);
+    expectClose(nat, cpu);
+    expect(calls.reluGrad).toBeGreaterThan(0);
+  });
+
+  it('the fused SGD update equals v ← μv − lr(g + λw), w ← w + v', async () => {
+    await tf.setBackend('native');
+    const n = 1000;
+    const [w, g, v] = [rand([n]), rand([n]), rand([n])];
+    const [nw, nv] = tf.engine().runKernel('VggSgdUpdate', { w: tf.tensor(w), g: tf.tensor(g), v: tf.tensor(v) }, { lr: 0.01, mu: 0.9, wd: 5e-4 }) as tf.Tensor[];
+    const [gw, gv] = [await nw!.data(), await nv!.data()];
+    for (let i = 0; i < n; i++) {
+      const want = 0.9 * v[i]! - 0.01 * (g[i]! + 5e-4 * w[i]!);
+      expect(gv[i]).toBeCloseTo(want, 5);
+      expect(gw[i]).toBeCloseTo(w[i]! + want, 5);
+    }
+  });
+});

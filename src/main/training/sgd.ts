@@ -22,6 +22,13 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
   const mu = tf.keep(tf.scalar(opts.momentum));
   const wd = tf.keep(tf.scalar(opts.weightDecay));
   const lrCache = new Map<number, TfCore.Scalar>();
+  const fusedUpdate = (() => {
+    try {
+      return Boolean(tf.getKernel('VggSgdUpdate', 'native'));
+    } catch {
+      return false;
+    }
+  })();
   const lrTensor = (lr: number) => {
     let t = lrCache.get(lr);
     if (!t) lrCache.set(lr, (t = tf.keep(tf.scalar(lr))));
@@ -40,6 +47,15 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
       const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), y), 'float32')) as TfCore.Scalar);
       const lrT = lrTensor(lr);
       tf.tidy(() => {
+        // The native backend updates weight and momentum in one fused pass.
+        if (tf.getBackend() === 'native' && fusedUpdate) {
+          weights.forEach((w, i) => {
+            const [nw, nv] = tf.engine().runKernel('VggSgdUpdate', { w: w.v, g: grads[w.v.name]!, v: slots[i]! }, { lr, mu: opts.momentum, wd: w.decay ? opts.weightDecay : 0 }) as TfCore.Tensor[];
+            slots[i]!.assign(nv!);
+            w.v.assign(nw!);
+          });
+          return;
+        }
         weights.forEach((w, i) => {
           let g = grads[w.v.name]!;
           if (w.decay && opts.weightDecay > 0) g = tf.add(g, tf.mul(w.v, wd));

@@ -27,6 +27,8 @@ export interface NativeAddon {
   /** op: 0 relu, 1 step(alpha). */
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   sum(x: Float32Array, out: Float32Array, outer: number, inner: number, leading: boolean): void;
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
+  sgdUpdate(w: Float32Array, g: Float32Array, v: Float32Array, outW: Float32Array, outV: Float32Array, lr: number, mu: number, wd: number): void;
   setThreads(n: number): void;
   info(): { blas: string; threads?: number; openmp: boolean };
 }

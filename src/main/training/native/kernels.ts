@@ -11,6 +11,9 @@ type Conv2DInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
 type Args = Parameters<KernelFunc>[0];
 
 export const NATIVE_BACKEND = 'native';
+/** Fused kernels that exist on the native backend only (registered with it). */
+export const RELU_GRAD = 'VggReluGrad';
+export const SGD_UPDATE = 'VggSgdUpdate';
 
 function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   const v = backend.data.get(t.dataId).values;
@@ -197,5 +200,42 @@ export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
     const kernelFunc: KernelFunc = native ? (args) => native(args, config.kernelFunc) : config.kernelFunc;
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc });
   }
+  tf.registerKernel({
+    kernelName: RELU_GRAD,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, x } = inputs as Record<string, TensorInfo>;
+      const b = backend as MathBackendCPU;
+      const out = new Float32Array(size(dy!.shape));
+      addon.reluGrad(values(b, dy!), values(b, x!), out);
+      return b.makeTensorInfo(dy!.shape, 'float32', out);
+    },
+  });
+  tf.registerKernel({
+    kernelName: SGD_UPDATE,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { w, g, v } = inputs as Record<string, TensorInfo>;
+      const { lr, mu, wd } = attrs as { lr: number; mu: number; wd: number };
+      const b = backend as MathBackendCPU;
+      const n = size(w!.shape);
+      const ow = new Float32Array(n);
+      const ov = new Float32Array(n);
+      addon.sgdUpdate(values(b, w!), values(b, g!), values(b, v!), ow, ov, lr, mu, wd);
+      return [b.makeTensorInfo(w!.shape, 'float32', ow), b.makeTensorInfo(w!.shape, 'float32', ov)];
+    },
+  });
+  // ReLU's gradient as one fused kernel on native (TF.js's default is step(x), then a multiply).
+  // The gradient registry is per thread, so only workers running the native backend see this.
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return {
+        x: () => (tf.getBackend() === NATIVE_BACKEND ? (tf.engine().runKernel(RELU_GRAD, { dy: dy as TfCore.Tensor, x: x! }) as TfCore.Tensor) : tf.mul(dy as TfCore.Tensor, tf.step(tf.cast(x!, 'float32')))),
+      };
+    },
+  });
   registered = true;
 }
