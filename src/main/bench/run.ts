@@ -31,6 +31,8 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
     const { id } = await app.runs.start({
       config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: 2,
       trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
+      // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
+      lr: 0.001,
     });
     const status = await app.runs.waitFor(id);
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
@@ -86,9 +88,15 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       const bare = await bareInWorker(w, b, opts.seconds);
       const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / w.batch));
       opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch)…`);
-      const engine = await engineRun(opts.dataDir, w, b.name, steps);
+      let engine: number | null = null;
+      let note: string | undefined;
+      try {
+        engine = await engineRun(opts.dataDir, w, b.name, steps);
+      } catch (err) {
+        note = `engine run failed: ${(err as Error).message}`;
+      }
       torch[w.name] ??= pytorchReference(w, opts.seconds);
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name] ?? null });
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name] ?? null, note });
     }
   }
   return rows;
