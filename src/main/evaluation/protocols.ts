@@ -47,15 +47,20 @@ async function cropPosteriors(tf: Tf, m: ProtocolModels, split: Split, crops: { 
       const logits = m.model.predict(tf.tensor4d(buf, [n * crops.length, size, size, 3])) as TfCore.Tensor2D;
       return tf.mean(tf.reshape(tf.softmax(logits), [n, crops.length, -1]), 1);
     });
-    const data = (await probs.data()) as Float32Array;
-    probs.dispose();
-    const classes = data.length / n;
-    for (let i = 0; i < n; i++) {
-      out.push(data.slice(i * classes, (i + 1) * classes));
-      onImage();
-    }
+    out.push(...(await perImage(probs, n, onImage)));
   }
   return out;
+}
+
+/** Reads an [n, classes] tensor back as one array per image, and disposes it. */
+async function perImage(probs: TfCore.Tensor, n: number, onImage: () => void): Promise<Float32Array[]> {
+  const data = (await probs.data()) as Float32Array;
+  probs.dispose();
+  const classes = data.length / n;
+  return Array.from({ length: n }, (_, i) => {
+    onImage();
+    return data.slice(i * classes, (i + 1) * classes);
+  });
 }
 
 async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage: () => void): Promise<Float32Array[]> {
@@ -71,13 +76,7 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
       const post = (img: TfCore.Tensor4D) => tf.softmax(tf.mean(m.dense!.predict(img) as TfCore.Tensor4D, [1, 2]));
       return tf.div(tf.add(post(x), post(tf.reverse(x, 2))), 2);
     });
-    const data = (await probs.data()) as Float32Array;
-    probs.dispose();
-    const classes = data.length / n;
-    for (let i = 0; i < n; i++) {
-      out.push(data.slice(i * classes, (i + 1) * classes));
-      onImage();
-    }
+    out.push(...(await perImage(probs, n, onImage)));
   }
   return out;
 }

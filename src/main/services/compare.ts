@@ -1,7 +1,7 @@
 // The comparison table: one row per (run, evaluation), with the paper's matching rows beside them,
 // rendered as a terminal table, Markdown, LaTeX, CSV or JSON.
 import { stringify } from 'csv-stringify/sync';
-import type { EvaluationInfo, RunDetail } from '../../shared/domain';
+import type { CompareRowInfo, EvaluationInfo, RunDetail } from '../../shared/domain';
 import { matchingPaperRows } from '../../shared/paper';
 import { modelStats } from '../vgg/configs';
 import { trainingScale } from '../training/scale';
@@ -9,20 +9,7 @@ import { trainingScale } from '../training/scale';
 export const COMPARE_FORMATS = ['table', 'md', 'latex', 'csv', 'json'] as const;
 export type CompareFormat = (typeof COMPARE_FORMATS)[number];
 
-export interface CompareRow {
-  source: 'run' | 'paper';
-  run: string;
-  config: string;
-  params: number | null;
-  trainScale: string;
-  testScales: string;
-  protocol: string;
-  top1Error: number | null;
-  top5Error: number | null;
-  epochs: number | null;
-  wallSeconds: number | null;
-  backend: string;
-}
+export type CompareRow = CompareRowInfo;
 
 const COLUMNS: [keyof CompareRow, string][] = [
   ['run', 'run'],

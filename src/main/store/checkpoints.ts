@@ -1,17 +1,8 @@
 // Checkpoint rows: which files hold a run's state, newest first.
 import type { Db } from './db';
+import type { CheckpointInfo } from '../../shared/domain';
 
-export interface CheckpointRow {
-  id: number;
-  runId: number;
-  epoch: number;
-  step: number;
-  kind: 'last' | 'best' | 'stop';
-  path: string;
-  sha256: string;
-  valTop1: number | null;
-  createdAt: string;
-}
+export type CheckpointRow = CheckpointInfo;
 
 const COLS = 'id, run_id AS runId, epoch, step, kind, path, sha256, val_top1 AS valTop1, created_at AS createdAt';
 
