@@ -12,10 +12,35 @@ export function useNativeBinding(file: string | undefined): void {
 
 export type Db = Database.Database;
 
+export class DatabaseDamagedError extends Error {
+  override name = 'DatabaseDamagedError';
+}
+
+/** Keeps a copy of a database that cannot be opened, next to it, and says how to recover. */
+function setAside(file: string, cause: Error): never {
+  const copy = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    fs.copyFileSync(file, copy);
+  } catch {
+    /* reported below without the copy */
+  }
+  throw new DatabaseDamagedError(
+    `the database ${file} is damaged (${cause.message}); a copy was kept as ${copy}. Nothing was changed: restore a backup over ${file}, or move it away to start with an empty database, or point --data-dir at another folder.`,
+  );
+}
+
 export function openDatabase(dataDir: string): Db {
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'vgglab.db');
-  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
+  let db: Database.Database;
+  try {
+    db = new Database(file, nativeBinding ? { nativeBinding } : {});
+    // Reading the schema fails at once on a file that is not a SQLite database.
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (err) {
+    if (/not a database|malformed|file is (encrypted|not a database)|SQLITE_(NOTADB|CORRUPT)/i.test((err as Error).message)) setAside(file, err as Error);
+    throw err;
+  }
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -24,6 +49,7 @@ export function openDatabase(dataDir: string): Db {
     migrate(db);
   } catch (err) {
     db.close();
+    if (err instanceof Error && /not a database|malformed|SQLITE_(NOTADB|CORRUPT)/i.test(err.message) && !(err instanceof DatabaseDamagedError)) setAside(file, err);
     throw err;
   }
   return db;
