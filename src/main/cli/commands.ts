@@ -295,11 +295,18 @@ export async function compareCommand(g: Globals, ids: number[], opts: { format: 
   }
 }
 
-export async function exportCommand(g: Globals, ids: number[], opts: { all?: boolean; format: ExportFormat; out: string }): Promise<number> {
+export async function exportCommand(g: Globals, ids: number[], opts: { all?: boolean; format: ExportFormat | 'tfjs'; out: string }): Promise<number> {
   if (!opts.all && !ids.length) throw new UsageError('export: name one or more runs, or --all');
   if (opts.all && ids.length) throw new UsageError('export: give run ids or --all, not both');
+  if (opts.format === 'tfjs' && (opts.all || ids.length !== 1)) throw new UsageError('export --format tfjs: name exactly one run; --out is then a folder');
   const app = openApp(g);
   try {
+    if (opts.format === 'tfjs') {
+      const { exportModel } = await import('../services/model-export');
+      const r = await exportModel(app.db, app.runs.get(ids[0]!), path.resolve(opts.out));
+      console.log(`exported run ${ids[0]}'s model to ${r.modelJson} and ${r.weightsBin} (${r.bytes} bytes of weights); load it with tf.loadLayersModel`);
+      return 0;
+    }
     const runs = opts.all ? app.runs.list().map((r) => app.runs.get(r.id)) : ids.map((id) => app.runs.get(id));
     if (!runs.length) throw new UsageError('export --all: there are no runs to export');
     const content = exportRuns(app.db, runs, opts.format);

@@ -119,8 +119,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description('write runs to a file: tidy CSV of every metric, whole runs as JSON, or Markdown/LaTeX tables')
     .argument('[RUN...]', 'run ids')
     .option('--all', 'every recorded run')
-    .addOption(new Option('--format <F>', 'file format').choices(EXPORT_FORMATS).makeOptionMandatory())
-    .requiredOption('--out <FILE>', 'file to write')
+    .addOption(new Option('--format <F>', 'file format (tfjs: the trained model of one run, in TF.js Layers format)').choices([...EXPORT_FORMATS, 'tfjs']).makeOptionMandatory())
+    .requiredOption('--out <FILE>', 'file to write (a folder for tfjs)')
     .action((ids: string[], o) => run(() => exportCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   const datasets = program

@@ -10,6 +10,8 @@ export interface BuildOptions extends ModelShape {
   dropout?: number;
   init?: InitName;
   seed?: number;
+  /** Standard tf.layers dropout instead of the per-step seeded one, for models saved to run elsewhere. */
+  portable?: boolean;
 }
 
 function kernelInit(init: InitName, seed: number | undefined) {
@@ -60,9 +62,11 @@ export function buildVgg(opts: BuildOptions): tfl.LayersModel {
   const dropout = opts.dropout ?? 0.5;
   model.add(tfl.layers.flatten({ name: 'flatten' }));
   model.add(tfl.layers.dense({ name: 'fc1', units: fc, activation: 'relu', kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
-  model.add(new SeededDropout({ name: 'fc1_dropout', rate: dropout, seed: seed === undefined ? undefined : seed++ }));
+  const dropoutLayer = (name: string) =>
+    opts.portable ? tfl.layers.dropout({ name, rate: dropout }) : new SeededDropout({ name, rate: dropout, seed: seed === undefined ? undefined : seed++ });
+  model.add(dropoutLayer('fc1_dropout'));
   model.add(tfl.layers.dense({ name: 'fc2', units: fc, activation: 'relu', kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
-  model.add(new SeededDropout({ name: 'fc2_dropout', rate: dropout, seed: seed === undefined ? undefined : seed++ }));
+  model.add(dropoutLayer('fc2_dropout'));
   // Logits: softmax is applied in the loss and at evaluation, which is numerically safer.
   model.add(tfl.layers.dense({ name: 'predictions', units: classes, kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
   return model;
