@@ -1,6 +1,7 @@
 // Starts `vgglab serve` as a user would and opens Debian's Chromium on it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { repoRoot } from '../helpers';
@@ -15,7 +16,7 @@ export interface Served {
 }
 
 export function serve(dataDir: string, token = 'e2e-token'): Promise<Served> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token], {
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token, '--data-root', os.tmpdir()], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

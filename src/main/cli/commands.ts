@@ -9,6 +9,7 @@ import { ContractError } from '../../shared/contract';
 import type { BackendName, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../services/compare';
 import { exportRuns, type ExportFormat } from '../services/export';
+import { confineTo } from '../services/paths-policy';
 import { createApp, type App } from '../services/app';
 import { listModels } from '../services/models';
 import { checkModelShape } from '../vgg/configs';
@@ -200,8 +201,12 @@ export function rendererDir(): string | null {
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
-export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string }): Promise<number> {
-  const app = openApp(g, 'http');
+export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; dataRoot?: string[] }): Promise<number> {
+  const dataDir = resolveDataDir(g.dataDir);
+  // Remote callers may only make the server read datasets under these folders.
+  const roots = opts.dataRoot?.length ? opts.dataRoot : [os.homedir()];
+  for (const r of roots) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
+  const app = createApp({ dataDir, transport: 'http', pathPolicy: confineTo(roots) });
   const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
   if (!LOOPBACK.test(opts.host))
     process.stderr.write(`warning: serving on ${opts.host}, beyond this machine's loopback; anyone who can reach it and has the token can control VGG Lab\n`);
@@ -210,6 +215,7 @@ export async function serveCommand(g: Globals, opts: { host: string; port: numbe
   const server = await startServer(app, { host: opts.host, port: opts.port, token, staticDir });
   console.log(`VGG Lab is serving at ${server.url}`);
   console.log(`data folder: ${app.dataDir}`);
+  console.log(`datasets readable over HTTP: ${roots.map((r) => path.resolve(r)).join(', ')}`);
   await new Promise<void>((resolve) => {
     const shut = () => resolve();
     process.once('SIGINT', shut);

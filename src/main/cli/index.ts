@@ -82,6 +82,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--host <HOST>', 'address to bind', '127.0.0.1')
     .option('--port <N>', 'port (0 picks a free one)', intArg('--port', 0, 65535), 8472)
     .option('--token <T>', 'access token (default: random)')
+    .option('--data-root <DIR...>', 'folders whose datasets remote callers may use (default: your home folder)')
     .action((o) => run(() => serveCommand(globals(), o))());
 
   const scalesArg = (v: string) => {

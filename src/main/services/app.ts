@@ -11,6 +11,7 @@ import { EventBus } from './bus';
 import { compareRows } from './compare';
 import { exportRuns } from './export';
 import { DatasetService } from './datasets';
+import { allowAnyPath, specPath, type PathPolicy } from './paths-policy';
 import { listModels, memoryEstimate } from './models';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
@@ -24,6 +25,8 @@ export interface AppOptions {
   evalWorkerFactory?: EvalWorkerFactory;
   concurrency?: number;
   transport?: string;
+  /** Paths a caller may make the app read; serve mode confines them (default: any). */
+  pathPolicy?: PathPolicy;
 }
 
 export interface App {
@@ -46,6 +49,13 @@ export function createApp(opts: AppOptions): App {
   let backendCache: ReturnType<typeof listBackends> | undefined;
   const backends = () => (backendCache ??= listBackends());
   const datasets = new DatasetService(db);
+  const policy = opts.pathPolicy ?? allowAnyPath;
+  /** A dataset SPEC with a path is checked against the path policy before a run may read it. */
+  const checkSpec = <T extends { dataset?: string }>(a: T): T => {
+    const p = a.dataset ? specPath(a.dataset) : null;
+    if (p !== null) policy(p, `dataset ${a.dataset}:`);
+    return a;
+  };
   const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends, resolveDataset: (s) => datasets.resolve(s) });
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
@@ -58,10 +68,10 @@ export function createApp(opts: AppOptions): App {
     'runs.metrics': (a) => runs.metrics(a.id, a.afterStep),
     'runs.events': (a) => runs.events(a.id),
     'runs.series': (a) => metricSeries(db, runs.get(a.id).id, a.split, a.name, a.buckets, a.fromStep, a.toStep),
-    'runs.start': (a) => runs.start(a),
+    'runs.start': (a) => runs.start(checkSpec(a)),
+    'runs.startChain': (a) => runs.startChain(checkSpec(a.params), a.configs),
     'runs.stop': (a) => runs.stop(a.id),
     'runs.resume': (a) => runs.resume(a.id),
-    'runs.startChain': (a) => runs.startChain(a.params, a.configs),
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
     'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales),
     'evaluations.list': (a) => evaluations.list(a.id),
@@ -78,7 +88,7 @@ export function createApp(opts: AppOptions): App {
     },
     'runs.delete': (a) => runs.delete(a.id),
     'datasets.list': () => datasets.list(),
-    'datasets.add': (a) => datasets.add(a.path, a.name),
+    'datasets.add': (a) => datasets.add(policy(a.path, 'datasets.add path'), a.name),
     'runs.annotate': (a) => runs.annotate(a.id, a.tags, a.notes),
   };
   return {
