@@ -105,7 +105,7 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     const row = page.getByTestId('datasets-table').locator('tbody tr', { hasText: 'pets' }).first();
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/folder\s*3/);
-    await page.getByLabel('Folder on this machine').fill('/no/such/folder');
+    await page.getByLabel('Folder on this machine').fill(path.join(root, 'no-such-folder'));
     await page.getByRole('button', { name: 'Add dataset' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/no such folder/);
     await page.screenshot({ path: path.join(outputDir(), 'datasets.png'), fullPage: true });
