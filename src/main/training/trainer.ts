@@ -262,7 +262,13 @@ export async function train(ctx: TrainContext): Promise<Done> {
     });
     post({ type: 'progress', epoch, step: st.step, stepInEpoch: stepsPerEpoch, stepsPerEpoch, imagesPerSec: ips, lr: st.schedule.lr });
     post({ type: 'log', level: 'info', message: `epoch ${epoch}: numTensors ${tf.memory().numTensors}` });
-    post({ type: 'metrics', points: [{ step: st.step, epoch, split: 'train', name: 'num_tensors', value: tf.memory().numTensors }] });
+    post({
+      type: 'metrics',
+      points: [
+        { step: st.step, epoch, split: 'train', name: 'num_tensors', value: tf.memory().numTensors },
+        { step: st.step, epoch, split: 'train', name: 'rss_mb', value: process.memoryUsage.rss() / 2 ** 20 },
+      ],
+    });
 
     const decision = afterEpoch(st.schedule, schedOpts, epoch, val.top1);
     if (decision.drop) {
