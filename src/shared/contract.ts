@@ -42,6 +42,7 @@ export const methods = {
       .default({ inputSize: 224, width: 1, classes: 1000 }),
   ),
   'backends.list': method<BackendInfo[]>()(Empty),
+  'backends.rates': method<Record<string, number>>()(Empty),
   'models.memory': method<{ paramBytes: number; bytesPerImage: number; budgetBytes: number; suggestedBatch: number }>()(
     z
       .object({

@@ -114,6 +114,10 @@ describe.skipIf(!hasChromium)('journey: create, compare, export, evaluate, delet
     await expect(page.getByTestId('runs-table').locator('tbody tr').count()).resolves.toBe(1);
     await page.screenshot({ path: path.join(outputDir(), 'runs-page.png'), fullPage: true });
     await page.goto(served.url + '#/new');
+    // With finished runs on this backend, each configuration shows an estimated time per epoch.
+    await page.getByTestId('epoch-estimate').first().waitFor();
+    await expect(page.getByTestId('epoch-estimate').count()).resolves.toBe(6);
+    await expect(page.getByTestId('memory-estimate').textContent()).resolves.toMatch(/a batch of up to \d+ fits/);
     await page.screenshot({ path: path.join(outputDir(), 'new-run-page.png'), fullPage: true });
   });
 });

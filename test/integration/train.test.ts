@@ -39,6 +39,10 @@ describe('training in a worker', () => {
     expect(count("SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train'", id)).toBe(steps);
     expect(count("SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'top1' AND split = 'val'", id)).toBe(run.summary!.epochs);
     expect(run.epoch).toBe(run.summary!.epochs);
+    // The share of step time spent preparing data is recorded every epoch.
+    const wait = app.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'data_wait'").pluck().all(id) as number[];
+    expect(wait).toHaveLength(run.summary!.epochs);
+    for (const w of wait) expect(w).toBeGreaterThanOrEqual(0), expect(w).toBeLessThan(1);
   });
 
   it('records an lr_drop event when validation accuracy plateaus', async () => {

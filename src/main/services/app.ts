@@ -12,7 +12,8 @@ import { compareRows } from './compare';
 import { exportRuns } from './export';
 import { DatasetService } from './datasets';
 import { allowAnyPath, specPath, type PathPolicy } from './paths-policy';
-import { listModels, memoryEstimate } from './models';
+import { listModels, measuredRates, memoryEstimate } from './models';
+import { getRun } from '../store/runs';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
 import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './evaluations';
@@ -63,6 +64,8 @@ export function createApp(opts: AppOptions): App {
     'models.list': (a) => listModels(a),
     'backends.list': () => backends(),
     'models.memory': (a) => memoryEstimate(a),
+    // Newest completed runs first; each backend's figure comes from its latest one.
+    'backends.rates': () => measuredRates(runs.list().filter((r) => r.status === 'completed').slice(0, 200).map((r) => getRun(db, r.id)!)),
     'runs.list': () => runs.list(),
     'runs.get': (a) => runs.get(a.id),
     'runs.metrics': (a) => runs.metrics(a.id, a.afterStep),

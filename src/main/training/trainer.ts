@@ -184,6 +184,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     const pending: { step: number; loss: TfCore.Scalar; correct: TfCore.Scalar; n: number }[] = [];
     let t0 = performance.now();
     let timedImages = 0;
+    let dataMs = 0;
     const flush = async (): Promise<string | null> => {
       if (!pending.length) return null;
       const stacked = tf.stack(pending.flatMap((p) => [p.loss, p.correct]));
@@ -217,7 +218,10 @@ export async function train(ctx: TrainContext): Promise<Done> {
     while (st.stepInEpoch < stepsPerEpoch) {
       const from = st.stepInEpoch * params.batch;
       const to = Math.min(data.train.count, from + params.batch);
+      const tData = performance.now();
       const { x, y } = batch(tf, data.train, order, from, to, params.inputSize, augment);
+      // Time the trainer spends on its data (crop, flip, colour shift, copy): no pipeline runs ahead yet.
+      dataMs += performance.now() - tData;
       st.step += 1;
       st.stepInEpoch += 1;
       setDropoutStep(model, st.step);
@@ -258,6 +262,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
         { step: st.step, epoch, split: 'val', name: 'top1', value: val.top1 },
         { step: st.step, epoch, split: 'val', name: 'top5', value: val.top5 },
         { step: st.step, epoch, split: 'train', name: 'images_per_sec', value: ips },
+        { step: st.step, epoch, split: 'train', name: 'data_wait', value: dataMs / 1000 / Math.max(secs, 1e-9) },
       ],
     });
     post({ type: 'progress', epoch, step: st.step, stepInEpoch: stepsPerEpoch, stepsPerEpoch, imagesPerSec: ips, lr: st.schedule.lr });

@@ -3,8 +3,8 @@
 import type { CheckpointInfo, MetricPoint, RunDetail, RunEvent, RunProgress } from '../../../shared/domain';
 import { api } from './api';
 
-export type SeriesKey = 'train/loss' | 'train/epoch_loss' | 'val/loss' | 'train/top1' | 'val/top1' | 'val/top5' | 'train/lr';
-const KEYS: SeriesKey[] = ['train/loss', 'train/epoch_loss', 'val/loss', 'train/top1', 'val/top1', 'val/top5', 'train/lr'];
+export type SeriesKey = 'train/loss' | 'train/epoch_loss' | 'val/loss' | 'train/top1' | 'val/top1' | 'val/top5' | 'train/lr' | 'train/data_wait';
+const KEYS: SeriesKey[] = ['train/loss', 'train/epoch_loss', 'val/loss', 'train/top1', 'val/top1', 'val/top5', 'train/lr', 'train/data_wait'];
 /** Buckets for the per-step loss: each keeps its min and max, so about 4,000 points at most. */
 const STEP_BUCKETS = 2000;
 
