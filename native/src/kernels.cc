@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -430,6 +431,66 @@ Napi::Value Sum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lrn(x, y, channels, radius, bias, alpha, beta): AlexNet's local response normalisation over
+// channels, y = x · (bias + α Σ x²)^−β, the same window as TF.js's CPU kernel; pixels in parallel.
+Napi::Value Lrn(const Napi::CallbackInfo& info) {
+  auto xv = info[0].As<Napi::Float32Array>();
+  const float* x = xv.Data();
+  float* y = f32(info[1]);
+  const int C = info[2].As<Napi::Number>().Int32Value();
+  const int r = info[3].As<Napi::Number>().Int32Value();
+  const double bias = info[4].As<Napi::Number>().DoubleValue();
+  const double alpha = info[5].As<Napi::Number>().DoubleValue();
+  const double beta = info[6].As<Napi::Number>().DoubleValue();
+  const long pixels = static_cast<long>(xv.ElementLength()) / C;
+#pragma omp parallel for schedule(static) if (pixels * C > kParallelMin)
+  for (long p = 0; p < pixels; p++) {
+    const float* xp = x + p * C;
+    float* yp = y + p * C;
+    for (int c = 0; c < C; c++) {
+      double sum = 0;
+      for (int k = std::max(0, c - r); k <= std::min(C - 1, c + r); k++) sum += static_cast<double>(xp[k]) * xp[k];
+      yp[c] = static_cast<float>(xp[c] * std::pow(bias + alpha * sum, -beta));
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// lrnGrad(x, y, dy, dx, channels, radius, bias, alpha, beta): the gradient as TF.js's CPU kernel computes it.
+Napi::Value LrnGrad(const Napi::CallbackInfo& info) {
+  auto xv = info[0].As<Napi::Float32Array>();
+  const float* x = xv.Data();
+  const float* y = f32(info[1]);
+  const float* dy = f32(info[2]);
+  float* dx = f32(info[3]);
+  const int C = info[4].As<Napi::Number>().Int32Value();
+  const int r = info[5].As<Napi::Number>().Int32Value();
+  const double bias = info[6].As<Napi::Number>().DoubleValue();
+  const double alpha = info[7].As<Napi::Number>().DoubleValue();
+  const double beta = info[8].As<Napi::Number>().DoubleValue();
+  const long pixels = static_cast<long>(xv.ElementLength()) / C;
+#pragma omp parallel for schedule(static) if (pixels * C > kParallelMin)
+  for (long p = 0; p < pixels; p++) {
+    const float* xp = x + p * C;
+    const float* yp = y + p * C;
+    const float* dyp = dy + p * C;
+    float* dxp = dx + p * C;
+    for (int c = 0; c < C; c++) dxp[c] = 0.f;
+    for (int c = 0; c < C; c++) {
+      const int lo = std::max(0, c - r), hi = std::min(C, c + r + 1);
+      double norm = 0;
+      for (int k = lo; k < hi; k++) norm += static_cast<double>(xp[k]) * xp[k];
+      norm = alpha * norm + bias;
+      for (int k = lo; k < hi; k++) {
+        double d = -2 * alpha * beta * xp[k] * yp[c] / norm;
+        if (k == c) d += std::pow(norm, -beta);
+        dxp[k] += static_cast<float>(d * dyp[c]);
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
 #ifdef _OPENMP
@@ -468,6 +529,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("lrn", Napi::Function::New(env, Lrn));
+  exports.Set("lrnGrad", Napi::Function::New(env, LrnGrad));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, Sum));

@@ -123,8 +123,19 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
     expectClose(nat, cpu);
   });
 
+  it('LRN (AlexNet settings, as A-LRN) forward and gradient, with channel counts below and above the window', async () => {
+    for (const c of [3, 8]) {
+      const xs = [2, 4, 5, c];
+      const [cpu, nat] = await both([{ shape: xs, data: rand(xs).map((v) => 20 * v) }], (x) => {
+        const f = (a: tf.Tensor) => tf.localResponseNormalization(a as tf.Tensor4D, 2, 2, 1e-4, 0.75);
+        return [f(x!), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), tf.reshape(tf.range(0, 40 * c), xs))))(x!)];
+      });
+      expectClose(nat, cpu);
+    }
+  });
+
   it('ran every native kernel (no silent fallback)', () => {
-    for (const k of ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'matmul', 'maxPool', 'maxPoolGrad']) expect(calls[k], k).toBeGreaterThan(0);
+    for (const k of ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'matmul', 'maxPool', 'maxPoolGrad', 'lrn', 'lrnGrad']) expect(calls[k], k).toBeGreaterThan(0);
   });
 });
 

@@ -29,6 +29,8 @@ export interface NativeAddon {
   sum(x: Float32Array, out: Float32Array, outer: number, inner: number, leading: boolean): void;
   reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   sgdUpdate(w: Float32Array, g: Float32Array, v: Float32Array, outW: Float32Array, outV: Float32Array, lr: number, mu: number, wd: number): void;
+  lrn(x: Float32Array, y: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
+  lrnGrad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
   setThreads(n: number): void;
   info(): { blas: string; threads?: number; openmp: boolean };
 }

@@ -175,6 +175,24 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       addon.maxPool(values(backend, x!), out, poolGeom(info));
       return backend.makeTensorInfo(info.outShape, 'float32', out);
     },
+    LRN: (args, fallback) => {
+      const { x } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
+      if (x!.dtype !== 'float32' || x!.shape.length !== 4) return fallback(args);
+      const backend = args.backend as MathBackendCPU;
+      const y = new Float32Array(size(x!.shape));
+      addon.lrn(values(backend, x!), y, x!.shape[3]!, a.depthRadius, a.bias, a.alpha, a.beta);
+      return backend.makeTensorInfo(x!.shape, 'float32', y);
+    },
+    LRNGrad: (args, fallback) => {
+      const { x, y, dy } = args.inputs as Record<string, TensorInfo>;
+      const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
+      if (!allFloat(x, y, dy) || x!.shape.length !== 4) return fallback(args);
+      const backend = args.backend as MathBackendCPU;
+      const dx = new Float32Array(size(x!.shape));
+      addon.lrnGrad(values(backend, x!), values(backend, y!), values(backend, dy!), dx, x!.shape[3]!, a.depthRadius, a.bias, a.alpha, a.beta);
+      return backend.makeTensorInfo(x!.shape, 'float32', dx);
+    },
     MaxPoolGrad: (args, fallback) => {
       const { dy, input } = args.inputs as Record<string, TensorInfo>;
       const a = args.attrs as NamedAttrMap;
