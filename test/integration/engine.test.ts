@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
+import { tsxWorkerFactory } from '../../src/main/services/scheduler';
 import { listBackends } from '../../src/main/training/backend';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { repoRoot, tempDir } from '../helpers';
@@ -167,5 +168,34 @@ describe('failures', () => {
     const r = await trainToEnd({ config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 1, trainSamples: 2, valSamples: 2, epochs: 1, backend: 'webgpu' });
     expect(r.status).toBe('failed');
     expect(r.run.error).toMatch(/largest weight of this model \(392 MiB\) exceeds the device's buffer limit \(\d+ MiB\)/);
+  });
+});
+
+describe('worker reuse', () => {
+  it('a kept worker runs one run after another (as tfjs-node needs), stop included', async () => {
+    let spawned = 0;
+    const reuseApp = createApp({
+      dataDir: tempDir(),
+      reuseWorkers: new Set(['native', 'cpu', 'webgpu']),
+      workerFactory: () => {
+        spawned += 1;
+        return tsxWorkerFactory();
+      },
+    });
+    try {
+      const a = await reuseApp.runs.start({ ...tiny, epochs: 1 });
+      expect(await reuseApp.runs.waitFor(a.id)).toBe('completed');
+      const b = await reuseApp.runs.start({ ...tiny, epochs: 200, trainSamples: 256 });
+      await new Promise((r) => setTimeout(r, 1500));
+      reuseApp.runs.stop(b.id);
+      expect(await reuseApp.runs.waitFor(b.id)).toBe('stopped');
+      const c = await reuseApp.runs.start({ ...tiny, epochs: 1, seed: 11 });
+      expect(await reuseApp.runs.waitFor(c.id)).toBe('completed');
+      expect(spawned).toBe(1);
+      // The kept worker's third run is the same as a fresh worker's: nothing leaked from the others.
+      expect(reuseApp.runs.get(c.id).summary!.epochs).toBe(1);
+    } finally {
+      await reuseApp.close();
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface AppOptions {
   workerFactory?: WorkerFactory;
   evalWorkerFactory?: EvalWorkerFactory;
   concurrency?: number;
+  /** Backends whose worker is kept for the next run (default: the tfjs-node ones). */
+  reuseWorkers?: ReadonlySet<string>;
   transport?: string;
   /** Paths a caller may make the app read; serve mode confines them (default: any). */
   pathPolicy?: PathPolicy;
@@ -46,7 +48,7 @@ export function createApp(opts: AppOptions): App {
   // Whatever was running when the last process died did not finish.
   markInterrupted(db);
   const bus = new EventBus();
-  const scheduler = new Scheduler(opts.workerFactory ?? tsxWorkerFactory, opts.concurrency ?? 1);
+  const scheduler = new Scheduler(opts.workerFactory ?? tsxWorkerFactory, opts.concurrency ?? 1, opts.reuseWorkers);
   let backendCache: ReturnType<typeof listBackends> | undefined;
   const backends = () => (backendCache ??= listBackends());
   const datasets = new DatasetService(db);

@@ -20,12 +20,20 @@ export interface Job {
   onExit: (crash: string | null) => void;
 }
 
+/**
+ * tfjs-node fails when initialised a second time in a new worker, so its runs share one long-lived
+ * worker per backend; other backends get a fresh worker per run (clean memory, no shared state).
+ */
+export const REUSED_BACKENDS: ReadonlySet<string> = new Set(['tensorflow', 'tensorflow-gpu']);
+
 export class Scheduler {
   private readonly queue: Job[] = [];
   private readonly active = new Map<number, Worker>();
+  private readonly idle = new Map<string, Worker>();
   constructor(
     private readonly factory: WorkerFactory,
     private readonly concurrency = 1,
+    private readonly reuse: ReadonlySet<string> = REUSED_BACKENDS,
   ) {}
 
   submit(job: Job): void {
@@ -58,7 +66,9 @@ export class Scheduler {
 
   async terminateAll(): Promise<void> {
     this.queue.length = 0;
-    await Promise.all([...this.active.values()].map((w) => w.terminate()));
+    const all = [...this.active.values(), ...this.idle.values()];
+    this.idle.clear();
+    await Promise.all(all.map((w) => w.terminate()));
   }
 
   private pump(): void {
@@ -84,26 +94,39 @@ export class Scheduler {
   private preparing = 0;
 
   private spawn(job: Job, start: StartMessage): void {
-    {
-      const worker = this.factory();
-      this.active.set(job.runId, worker);
-      let crash: string | null = null;
-      let finished = false;
-      worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'done') finished = true;
-        job.onMessage(msg);
-        if (msg.type === 'done') void worker.terminate();
-      });
-      worker.on('error', (err) => {
-        crash = `training worker crashed: ${err.message}`;
-      });
-      worker.on('exit', (code) => {
-        this.active.delete(job.runId);
-        if (!finished) job.onExit(crash ?? `training worker exited unexpectedly (code ${code})`);
-        else job.onExit(null);
-        this.pump();
-      });
-      worker.postMessage(start);
-    }
+    const key = start.backend.name;
+    const kept = this.reuse.has(key) ? this.idle.get(key) : undefined;
+    if (kept) this.idle.delete(key);
+    const worker = kept ?? this.factory();
+    this.active.set(job.runId, worker);
+    let crash: string | null = null;
+    let settled = false;
+    const settle = (reason: string | null) => {
+      if (settled) return;
+      settled = true;
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      this.active.delete(job.runId);
+      job.onExit(reason);
+      this.pump();
+    };
+    const onMessage = (msg: FromWorker) => {
+      job.onMessage(msg);
+      if (msg.type !== 'done') return;
+      if (this.reuse.has(key) && !this.idle.has(key)) {
+        this.idle.set(key, worker);
+        worker.once('exit', () => this.idle.get(key) === worker && this.idle.delete(key));
+      } else void worker.terminate();
+      settle(null);
+    };
+    const onError = (err: Error) => {
+      crash = `training worker crashed: ${err.message}`;
+    };
+    const onExit = (code: number) => settle(crash ?? `training worker exited unexpectedly (code ${code})`);
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage(start);
   }
 }

@@ -1,4 +1,5 @@
-// Entry of a training worker thread: one run per worker, typed messages both ways.
+// Entry of a training worker thread: one run at a time (a worker may be kept for the next run of the
+// same backend), typed messages both ways.
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -20,6 +21,7 @@ port.on('message', (msg: ToWorker) => {
 });
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  stop = false;
   const { params } = msg;
   const emptyData = { train: 0, val: 0, classes: 0, skipped: 0 };
   try {
