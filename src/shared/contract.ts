@@ -81,6 +81,7 @@ export const methods = {
       })
       .strict(),
   ),
+  'runs.pause': method<{ id: number; paused: boolean }>()(z.object({ id: z.number().int().positive(), paused: z.boolean() }).strict()),
   'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(RunId),
   'runs.checkpoints': method<CheckpointInfo[]>()(RunId),
   'evaluations.run': method<EvaluationInfo>()(

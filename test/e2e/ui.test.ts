@@ -65,6 +65,15 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/#\/run\/2$/);
     await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) >= 8, null, { timeout: 240_000 });
+    // Pause holds the run between steps; Continue lets it go on.
+    await page.getByTestId('pause-run').click();
+    await page.getByTestId('paused').waitFor({ timeout: 60_000 });
+    const loss = page.locator('canvas[aria-label="Training loss"]');
+    const heldAt = Number(await loss.getAttribute('data-points'));
+    await page.waitForTimeout(1500);
+    expect(Number(await loss.getAttribute('data-points'))).toBe(heldAt);
+    await page.getByTestId('unpause-run').click();
+    await page.waitForFunction((n) => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > n, heldAt, { timeout: 60_000 });
     await page.getByTestId('stop-run').click();
     await page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
     // Stopping writes a checkpoint; Resume continues the same run on the same step axis.

@@ -77,6 +77,7 @@ export function createApp(opts: AppOptions): App {
     'runs.startChain': (a) => runs.startChain(checkSpec(a.params), a.configs),
     'runs.stop': (a) => runs.stop(a.id),
     'runs.resume': (a) => runs.resume(a.id),
+    'runs.pause': (a) => runs.pause(a.id, a.paused),
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
     'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales),
     'evaluations.list': (a) => evaluations.list(a.id),

@@ -138,6 +138,13 @@ export class RunService {
     return { id, deleted: true };
   }
 
+  /** Holds a running run between steps (its worker and memory stay), or lets it go on. */
+  pause(id: number, on: boolean): { id: number; paused: boolean } {
+    const run = this.get(id);
+    if (!this.deps.scheduler.send(id, { type: on ? 'pause' : 'unpause' })) throw new ContractError(`run ${id} is not running (status: ${run.status})`, 'conflict');
+    return { id, paused: on };
+  }
+
   stop(id: number): { id: number; status: string } {
     const run = this.get(id);
     const res = this.deps.scheduler.stop(id);

@@ -56,6 +56,14 @@ export class Scheduler {
     return false;
   }
 
+  /** Sends pause or unpause to a running job; false if it is not running. */
+  send(runId: number, msg: Extract<ToWorker, { type: 'pause' | 'unpause' }>): boolean {
+    const w = this.active.get(runId);
+    if (!w) return false;
+    w.postMessage(msg);
+    return true;
+  }
+
   isActive(runId: number): boolean {
     return this.active.has(runId) || this.queue.some((j) => j.runId === runId);
   }

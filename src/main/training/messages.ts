@@ -11,7 +11,9 @@ export type ToWorker =
       resume?: CheckpointRef;
       warmStart?: CheckpointRef & { runId: number };
     }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'pause' }
+  | { type: 'unpause' };
 
 export type FromWorker =
   | { type: 'started'; backend: string; device: string; data: RunResult['data'] }

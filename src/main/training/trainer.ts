@@ -21,6 +21,9 @@ export interface TrainContext {
   data: LoadedDataset;
   post: (msg: FromWorker) => void;
   stopRequested: () => boolean;
+  /** Pause support: whether a pause is asked for, and a wait that returns when it is lifted. */
+  pauseRequested?: () => boolean;
+  waitWhilePaused?: () => Promise<boolean>;
   checkDevice?: () => Promise<void>;
   /** Largest single buffer the device takes, in bytes. */
   maxBufferBytes?: number;
@@ -233,6 +236,14 @@ export async function train(ctx: TrainContext): Promise<Done> {
         if (diverged) {
           post({ type: 'event', event: { step: st.step, epoch, kind: 'diverged', payload: { message: diverged, lr: st.schedule.lr } } });
           return finish('diverged', diverged);
+        }
+        if (ctx.pauseRequested?.() && ctx.waitWhilePaused) {
+          post({ type: 'event', event: { step: st.step, epoch, kind: 'pause', payload: {} } });
+          const pausedAt = performance.now();
+          await ctx.waitWhilePaused();
+          // Paused time is not training time.
+          t0 += performance.now() - pausedAt;
+          if (!ctx.stopRequested()) post({ type: 'event', event: { step: st.step, epoch, kind: 'unpause', payload: { seconds: (performance.now() - pausedAt) / 1000 } } });
         }
         if (ctx.stopRequested() && st.stepInEpoch < stepsPerEpoch) {
           post({ type: 'event', event: { step: st.step, epoch, kind: 'stop', payload: { reason: 'stopped by user' } } });

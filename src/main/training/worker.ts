@@ -14,14 +14,28 @@ if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
 const post = (msg: FromWorker) => port.postMessage(msg);
 let stop = false;
+let paused = false;
+let wake: (() => void) | null = null;
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'stop') stop = true;
+  else if (msg.type === 'pause') paused = true;
+  else if (msg.type === 'unpause') paused = false;
   else if (msg.type === 'start') void run(msg);
+  if (msg.type !== 'start') wake?.();
 });
+
+/** Holds the trainer between steps while paused; a stop ends the pause. */
+async function waitWhilePaused(): Promise<boolean> {
+  if (!paused || stop) return false;
+  while (paused && !stop) await new Promise<void>((r) => (wake = r));
+  wake = null;
+  return true;
+}
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   stop = false;
+  paused = false;
   const { params } = msg;
   const emptyData = { train: 0, val: 0, classes: 0, skipped: 0 };
   try {
@@ -39,6 +53,8 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       data,
       post,
       stopRequested: () => stop,
+      pauseRequested: () => paused,
+      waitWhilePaused,
       checkDevice: active.checkErrors,
       maxBufferBytes: Number.isFinite(active.maxBufferBytes) ? active.maxBufferBytes : undefined,
       resumeFrom,

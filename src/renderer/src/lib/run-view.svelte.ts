@@ -109,6 +109,21 @@ export class RunView {
     }
   }
 
+  /** Paused: the last pause event has no unpause after it (and the run is still running). */
+  get paused(): boolean {
+    const last = [...this.events].reverse().find((e) => e.kind === 'pause' || e.kind === 'unpause' || e.kind === 'resume');
+    return this.run?.status === 'running' && last?.kind === 'pause';
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    try {
+      this.error = '';
+      await api.call('runs.pause', { id: this.id, paused });
+    } catch (err) {
+      this.error = (err as Error).message;
+    }
+  }
+
   async stop(): Promise<void> {
     try {
       await api.call('runs.stop', { id: this.id });
