@@ -2,6 +2,7 @@
 // backend parity, divergence, schedules, warm start, no tensor leaks.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
@@ -196,6 +197,35 @@ describe('worker reuse', () => {
       expect(reuseApp.runs.get(c.id).summary!.epochs).toBe(1);
     } finally {
       await reuseApp.close();
+    }
+  });
+});
+
+describe('more failures', () => {
+  it('a model too large to allocate fails with an out-of-memory message that suggests what to change', async () => {
+    const r = await trainToEnd({ config: 'A', inputSize: 1024, width: 4, batch: 1, trainSamples: 1, valSamples: 1, epochs: 1, backend: hasNative ? 'native' : 'cpu' });
+    expect(r.status).toBe('failed');
+    expect(r.run.error).toMatch(/out of memory: .*try a smaller --batch or --width/);
+  });
+
+  it('a worker that dies fails its run with the error, and the next run still trains', async () => {
+    let first = true;
+    const crashy = createApp({
+      dataDir: tempDir(),
+      workerFactory: () => {
+        if (!first) return tsxWorkerFactory();
+        first = false;
+        return new Worker('process.exit(3)', { eval: true });
+      },
+    });
+    try {
+      const a = await crashy.runs.start({ ...tiny, epochs: 1 });
+      const b = await crashy.runs.start({ ...tiny, epochs: 1 });
+      expect(await crashy.runs.waitFor(a.id)).toBe('failed');
+      expect(crashy.runs.get(a.id).error).toMatch(/training worker exited unexpectedly \(code 3\)/);
+      expect(await crashy.runs.waitFor(b.id)).toBe('completed');
+    } finally {
+      await crashy.close();
     }
   });
 });
