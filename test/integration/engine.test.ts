@@ -229,3 +229,20 @@ describe('more failures', () => {
     }
   });
 });
+
+describe('scale jittering', () => {
+  it('trains with S drawn per image from [SMIN, SMAX] (images stored once at SMAX) and evaluates at {SMIN, middle, SMAX}', async () => {
+    const r = await trainToEnd({ ...tiny, epochs: 2, scale: '32:48' });
+    expect(r.status, r.run.error ?? '').toBe('completed');
+    expect(r.run.summary!.data.side).toBe(48);
+    const e = await app.evaluations.evaluate([r.id], 'center');
+    expect(e.scales).toEqual([32, 40, 48]);
+  });
+
+  it('refuses SMAX below SMIN and S below the input size before recording, naming the flag', async () => {
+    const before = app.runs.list().length;
+    await expect(app.runs.start({ ...tiny, epochs: 1, scale: '48:32' })).rejects.toThrow(/--scale 48:32: SMAX must not be below SMIN/);
+    await expect(app.runs.start({ ...tiny, epochs: 1, scale: '16' })).rejects.toThrow(/--scale 16: S must be at least the input size \(32\)/);
+    expect(app.runs.list().length).toBe(before);
+  });
+});

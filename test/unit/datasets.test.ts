@@ -105,3 +105,20 @@ describe('binary datasets', () => {
     await expect(loadDataset({ spec: 'cifar10', side: 32, seed: 1 })).rejects.toThrow(/needs a path, as cifar10:PATH/);
   });
 });
+
+describe('rescaling', () => {
+  it('a window of the whole image at the same size is the image; a mirrored one is its mirror', async () => {
+    const { resampleWindow } = await import('../../src/main/data/resize');
+    const side = 6;
+    const img = Float32Array.from({ length: side * side * 3 }, (_, i) => i);
+    const out = new Float32Array(img.length);
+    resampleWindow(img, 0, side, 0, 0, side, side, false, out, 0);
+    expect(Array.from(out)).toEqual(Array.from(img));
+    resampleWindow(img, 0, side, 0, 0, side, side, true, out, 0);
+    expect(out[0]).toBe(img[(side - 1) * 3]);
+    // Half size: each output pixel averages a 2×2 block (bilinear at the block centre).
+    const half = new Float32Array(3 * 3 * 3);
+    resampleWindow(img, 0, side, 0, 0, side, 3, false, half, 0);
+    expect(half[0]).toBeCloseTo((img[0]! + img[3]! + img[side * 3]! + img[side * 3 + 3]!) / 4, 5);
+  });
+});

@@ -7,16 +7,21 @@ import { bestCheckpoint } from '../store/checkpoints';
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
 import { getRun } from '../store/runs';
 import { chooseBackend } from '../training/backend';
-import { trainingScale } from '../training/scale';
+import { scaleRange } from '../training/scale';
 import type { EvalMember, FromEvalWorker, ToEvalWorker } from '../evaluation/messages';
 import type { EventBus } from './bus';
 
 export type EvalWorkerFactory = () => Worker;
 export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/worker-boot.mjs', import.meta.url));
 
-/** The paper's test scales: {S−32, S, S+32} at S = 256, i.e. S·(1 ± 1/8), dropping any below the crop size. */
+/**
+ * The paper's test scales: {S−32, S, S+32} at S = 256, i.e. S·(1 ± 1/8), dropping any below the crop
+ * size; for jittered S ∈ [SMIN, SMAX], {SMIN, the middle, SMAX} (the paper's {256, 384, 512}).
+ */
 export function defaultScales(run: RunDetail): number[] {
-  const S = trainingScale(run.params);
+  const { min, max } = scaleRange(run.params);
+  if (min < max) return [min, Math.round((min + max) / 2), max];
+  const S = min;
   const step = Math.max(1, Math.round(S / 8));
   return [S - step, S, S + step].filter((q) => q >= run.params.inputSize);
 }

@@ -8,6 +8,7 @@ import { annotateRun, deleteRun, getRun, insertRun, listRuns, markFinished } fro
 import { latestCheckpoint, rewindTo } from '../store/checkpoints';
 import type { ToWorker } from '../training/messages';
 import { checkWarmStart, resolveWarmStart } from './warmstart';
+import { scaleRange } from '../training/scale';
 import { chooseBackend } from '../training/backend';
 import { runDir } from '../paths';
 import { APP_VERSION } from '../version';
@@ -57,6 +58,11 @@ export class RunService {
     const params = { ...parsed, dataset: this.deps.resolveDataset?.(parsed.dataset) ?? parsed.dataset };
     // Refused before anything is recorded: an unknown dataset name, a warm start that cannot apply.
     checkWarmStart(this.deps.db, params);
+    try {
+      scaleRange(params);
+    } catch (err) {
+      throw new ContractError((err as Error).message);
+    }
     const id = insertRun(this.deps.db, params, APP_VERSION);
     await this.queue(id, params, {});
     return { id };

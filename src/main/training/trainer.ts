@@ -9,6 +9,8 @@ import { buildVgg, setDropoutStep, type InitName } from '../vgg/model';
 import type { Checkpoint, TensorRecord, TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
 import { afterEpoch, type ScheduleOptions } from './schedule';
+import { scaleRange } from './scale';
+import { resampleWindow } from '../data/resize';
 import { createSgd, evaluateSplit, importWeights } from './sgd';
 
 type Tf = typeof TfCore;
@@ -58,9 +60,11 @@ interface Augment {
   rng: () => number;
   flip: boolean;
   pca: LoadedDataset['pca'];
+  /** Scale jittering: S drawn per image from [min, max] (images are stored at max). */
+  jitter: { min: number; max: number } | null;
 }
 
-function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number, aug?: Augment) {
+function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number, aug?: Augment, evalScale?: number) {
   const rng = aug?.rng;
   const S = split.side;
   const n = to - from;
@@ -71,6 +75,16 @@ function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: n
     const j = idx[from + i]!;
     y[i] = split.labels[j]!;
     const base = j * S * S * 3;
+    // A scale other than the stored one: resample a window (see resampleWindow).
+    const scaleS = aug?.jitter ? aug.jitter.min + Math.floor(aug.rng() * (aug.jitter.max - aug.jitter.min + 1)) : (evalScale ?? S);
+    if (scaleS !== S) {
+      const w = Math.min(S, Math.round((size * S) / scaleS));
+      const wy = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
+      const wx = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
+      resampleWindow(split.images, base, S, wy, wx, w, size, aug?.flip ? rng!() < 0.5 : false, x, i * size * size * 3);
+      if (aug?.pca) colourShift(x, i * size * size * 3, size * size, aug.pca, aug.rng);
+      continue;
+    }
     if (S === size && !rng) {
       x.set(split.images.subarray(base, base + size * size * 3), i * size * size * 3);
       continue;
@@ -89,9 +103,10 @@ function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: n
   return { x: tf.tensor4d(x, [n, size, size, 3]), y: tf.tensor1d(y, 'int32') };
 }
 
-function* evalBatches(tf: Tf, split: Split, size: number, batchSize: number) {
+/** Validation: the central crop at the middle of the training scales. */
+function* evalBatches(tf: Tf, split: Split, size: number, batchSize: number, scale: number) {
   const idx = Int32Array.from({ length: split.count }, (_, i) => i);
-  for (let from = 0; from < split.count; from += batchSize) yield batch(tf, split, idx, from, Math.min(split.count, from + batchSize), size);
+  for (let from = 0; from < split.count; from += batchSize) yield batch(tf, split, idx, from, Math.min(split.count, from + batchSize), size, undefined, scale);
 }
 
 export async function train(ctx: TrainContext): Promise<Done> {
@@ -120,7 +135,9 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
   // Crops and flips draw from their own seeded stream, so they are reproducible too.
   const augRng = mulberry32(params.seed ^ 0xa11ce);
-  const augment: Augment | undefined = data.train.side > params.inputSize || data.flipInvariant || data.pca ? { rng: augRng, flip: data.flipInvariant, pca: data.pca } : undefined;
+  const scales = scaleRange(params);
+  const jitter = scales.min < scales.max ? scales : null;
+  const augment: Augment | undefined = data.train.side > params.inputSize || data.flipInvariant || data.pca || jitter ? { rng: augRng, flip: data.flipInvariant, pca: data.pca, jitter } : undefined;
   let order: Int32Array = Int32Array.from({ length: data.train.count }, (_, i) => i);
   const st: TrainerState = {
     epoch: 1,
@@ -255,7 +272,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     st.imagesTimed += timedImages;
     st.secondsTimed += secs;
 
-    const val = await evaluateSplit(tf, model, evalBatches(tf, data.val, params.inputSize, Math.max(params.batch, 64)), data.classes);
+    const val = await evaluateSplit(tf, model, evalBatches(tf, data.val, params.inputSize, Math.max(params.batch, 64), Math.round((scales.min + scales.max) / 2)), data.classes);
     const trainLoss = st.epochLoss / Math.max(st.seen, 1);
     const trainTop1 = st.epochCorrect / Math.max(st.seen, 1);
     result.epochs = epoch;
