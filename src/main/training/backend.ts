@@ -155,10 +155,16 @@ export async function activateBackend(tf: Tf, info: BackendInfo): Promise<Active
   if (!(await tf.setBackend(backendId))) throw new Error(`backend '${info.name}' failed to initialise`);
   await tf.ready();
   if (info.name === 'webgpu') checkErrors = watchWebGpuErrors(tf);
+  let device = info.device ?? info.name;
+  if (info.name === 'tensorflow-gpu' || info.name === 'tensorflow') {
+    // tfjs-node says whether libtensorflow really placed work on a GPU; record what it says.
+    const b = tf.backend() as unknown as { isGPUPackage?: boolean; isUsingGpuDevice?: boolean };
+    device = b.isUsingGpuDevice ? 'CUDA GPU (libtensorflow)' : b.isGPUPackage ? 'CPU (libtensorflow GPU package, but no GPU in use: check CUDA 11.2 and cuDNN 8.1)' : 'CPU (libtensorflow)';
+  }
   // The CPU backend's first-use banner recommends tfjs-node, which is wrong advice when native runs.
   const cpuLike = tf.backend() as unknown as { firstUse?: boolean };
   if ('firstUse' in cpuLike) cpuLike.firstUse = false;
-  return { name: info.name, device: info.device ?? info.name, maxBufferBytes, checkErrors };
+  return { name: info.name, device, maxBufferBytes, checkErrors };
 }
 
 /** TF.js ignores Dawn's validation errors; collect them so a run fails instead of "succeeding" with zeros. */
