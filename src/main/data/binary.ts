@@ -31,7 +31,7 @@ function parseCifar(bufs: Buffer[], labelBytes: 1 | 2, labelIndex: number, side:
     for (let off = 0; off < buf.length; off += rec, n++) {
       labels[n] = buf[off + labelIndex]!;
       for (let c = 0; c < 3; c++) for (let p = 0; p < 1024; p++) hwc[p * 3 + c] = buf[off + labelBytes + c * 1024 + p]!;
-      resizeSquare(hwc, 32, side, 3, pixels, n * side * side * 3);
+      resizeSquare(hwc, 32, side, pixels, n * side * side * 3);
     }
   }
   return { pixels, labels, count, side };
@@ -82,7 +82,7 @@ function idxSplit(dir: string, prefix: string, side: number): RawSplit {
   for (let n = 0; n < count; n++) {
     // One channel becomes RGB.
     for (let p = 0; p < h * w; p++) rgb[p * 3] = rgb[p * 3 + 1] = rgb[p * 3 + 2] = imgs.data[n * h * w + p]!;
-    resizeSquare(rgb, h, side, 3, pixels, n * side * side * 3);
+    resizeSquare(rgb, h, side, pixels, n * side * side * 3);
   }
   return { pixels, labels: Int32Array.from(labs.data), count, side };
 }
