@@ -15,6 +15,7 @@ export const KEEP_CHECKPOINTS = 3;
 export class Recorder {
   private buffer: MetricPoint[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private epochs: number | undefined;
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
@@ -39,7 +40,9 @@ export class Recorder {
         break;
       }
       case 'progress': {
-        bus.emit('run.progress', { runId, epoch: msg.epoch, epochs: getRun(db, runId)?.epochs ?? 0, step: msg.step, stepInEpoch: msg.stepInEpoch, stepsPerEpoch: msg.stepsPerEpoch, imagesPerSec: msg.imagesPerSec, lr: msg.lr });
+        // A run's epoch count never changes: read it once, not on every progress message.
+        this.epochs ??= getRun(db, runId)?.epochs ?? 0;
+        bus.emit('run.progress', { runId, epoch: msg.epoch, epochs: this.epochs, step: msg.step, stepInEpoch: msg.stepInEpoch, stepsPerEpoch: msg.stepsPerEpoch, imagesPerSec: msg.imagesPerSec, lr: msg.lr });
         if (msg.stepInEpoch === msg.stepsPerEpoch) {
           this.flush();
           updateProgress(db, runId, msg.epoch, msg.step);
