@@ -5,25 +5,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronBinary as findElectron } from './electron-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (msg) => console.log(`vgglab postinstall: ${msg}`);
+const electronBinary = () => findElectron(root);
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', timeout: 600_000, ...opts });
-
-function electronBinary() {
-  const dir = path.join(root, 'node_modules', 'electron');
-  try {
-    const rel = fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim();
-    const bin = path.join(dir, 'dist', rel);
-    return fs.existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
-}
 
 function ensureElectron() {
   if (!fs.existsSync(path.join(root, 'node_modules', 'electron', 'install.js'))) return null;
-  if (electronBinary()) return electronBinary();
+  const existing = electronBinary();
+  if (existing) return existing;
   if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return null;
   // Electron's own download; its install script is disabled in allowScripts so that an
   // offline machine still completes `npm install`.

@@ -3,24 +3,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronBinary } from './electron-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function electronBinary() {
-  try {
-    const dir = path.join(root, 'node_modules', 'electron');
-    const bin = path.join(dir, 'dist', fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
-    return fs.existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
-}
 
 if (!fs.existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
   spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
 }
 
-const bin = electronBinary();
+const bin = electronBinary(root);
 const child = bin
   ? spawn(bin, [root, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
   : (console.log("Electron's binary is not installed (it could not be downloaded), so VGG Lab runs in serve mode: open the URL below in a browser."),

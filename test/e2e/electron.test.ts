@@ -1,20 +1,11 @@
 // The desktop window through Playwright's Electron driver, where Electron's binary exists.
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { _electron } from 'playwright-core';
 import { outputDir, repoRoot, tempDir } from '../helpers';
+import { electronBinary } from '../../scripts/electron-binary.mjs';
 
-function electronBinary(): string | null {
-  try {
-    const dir = path.join(repoRoot, 'node_modules', 'electron');
-    const bin = path.join(dir, 'dist', fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
-    return fs.existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
-}
-const bin = electronBinary();
+const bin = electronBinary(repoRoot);
 const canDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 const reason = !bin
   ? "skipped: Electron's binary is not installed (its download failed at npm install; offline machine)"

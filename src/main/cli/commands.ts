@@ -24,6 +24,12 @@ export interface Globals {
 
 const printJson = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
 
+/** A request the services refused is bad usage on the command line (exit 2). */
+function rethrowAsUsage(err: unknown): never {
+  if (err instanceof ContractError) throw new UsageError(err.message);
+  throw err;
+}
+
 function openApp(g: Globals, transport = 'cli'): App {
   return createApp({ dataDir: resolveDataDir(g.dataDir), transport });
 }
@@ -80,8 +86,7 @@ export async function trainCommand(g: Globals, raw: Record<string, unknown>): Pr
     return await followRun(app, id, Boolean(raw.json));
   } catch (err) {
     await app.close();
-    if (err instanceof ContractError) throw new UsageError(err.message);
-    throw err;
+    rethrowAsUsage(err);
   }
 }
 
@@ -323,8 +328,7 @@ export async function exportCommand(g: Globals, ids: number[], opts: { all?: boo
     console.log(`exported ${runs.length} run(s) as ${opts.format} to ${out} (${content.length} bytes)`);
     return 0;
   } catch (err) {
-    if (err instanceof ContractError) throw new UsageError(err.message);
-    throw err;
+    rethrowAsUsage(err);
   } finally {
     await app.close();
   }
@@ -338,8 +342,7 @@ export async function datasetsAddCommand(g: Globals, dir: string, opts: { name?:
     else console.log(`registered ${d.name}: ${d.kind} at ${d.path}, ${d.classes.length} classes, ${d.counts.train.reduce((a, b) => a + b, 0)} train / ${d.counts.val.reduce((a, b) => a + b, 0)} val images${d.counts.skipped ? `, ${d.counts.skipped} unreadable skipped` : ''}; use --dataset ${d.name}`);
     return 0;
   } catch (err) {
-    if (err instanceof ContractError) throw new UsageError(err.message);
-    throw err;
+    rethrowAsUsage(err);
   } finally {
     await app.close();
   }
