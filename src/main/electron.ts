@@ -6,12 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import workerPath from './training/worker?modulePath';
 import evalWorkerPath from './evaluation/worker?modulePath';
+import pipelineWorkerPath from './data/pipeline/worker?modulePath';
 import { createApp, type App } from './services/app';
 import { useNativeBinding } from './store/db';
 import { resolveDataDir } from './paths';
 import { registerIpc } from './transports/ipc';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// Training workers start the data pipeline's own workers; worker threads inherit this environment.
+process.env.VGGLAB_PIPELINE_WORKER = pipelineWorkerPath;
 
 // better-sqlite3 built for Electron's ABI lives beside the system Node build (scripts/postinstall.mjs).
 const electronSqlite = path.resolve(here, '../../.electron-native/better_sqlite3.node');

@@ -44,6 +44,10 @@ export const TrainParams = z
     trainSamples: z.number().int().min(1).max(10_000_000).optional(),
     valSamples: z.number().int().min(1).max(10_000_000).optional(),
     valFraction: z.number().min(0.01).max(0.9).optional(),
+    /** Threads building training batches; default: the cores the backend leaves free (at least 1); 0: on the training thread. */
+    dataWorkers: z.number().int().min(0).max(64).optional(),
+    /** Memory for decoded images of a folder dataset, in MiB; beyond it they are cached on disk. */
+    cacheMb: z.number().int().min(0).max(1_048_576).default(2048),
   })
   .strict();
 export type TrainParams = z.infer<typeof TrainParams>;

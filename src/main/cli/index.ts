@@ -38,6 +38,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--train-samples <N>', 'training images (synthetic: how many to make; others: at most this many)', intArg('--train-samples', 1))
     .option('--val-samples <N>', 'validation images (as --train-samples)', intArg('--val-samples', 1))
     .option('--val-fraction <X>', 'folder datasets without val/: share of each class held out', numArg('--val-fraction', 0.01, 0.9))
+    .option('--data-workers <N>', 'threads building training batches (default: cores the backend leaves free, at least 1; 0: on the training thread)', intArg('--data-workers', 0, 64))
+    .option('--cache-mb <N>', 'memory for decoded folder images, MiB (default 2048); the rest is cached on disk', intArg('--cache-mb', 0, 1_048_576))
     .option('--epochs <N>', 'epochs', intArg('--epochs', 1))
     .option('--batch <N>', 'mini-batch size', intArg('--batch', 1, 4096))
     .option('--lr <X>', 'learning rate', numArg('--lr', 0, 10, true))

@@ -43,6 +43,8 @@ const FLAG_OF: Record<string, string> = {
   trainSamples: '--train-samples',
   valSamples: '--val-samples',
   valFraction: '--val-fraction',
+  dataWorkers: '--data-workers',
+  cacheMb: '--cache-mb',
 };
 
 /** Validates assembled flags against the run schema; failures name the flag. */

@@ -3,15 +3,15 @@
 // rescaled isotropically so the shorter side is S, and centre-cropped to S×S.
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { DatasetError } from './errors';
+import { decodeImage } from './pipeline/decode';
 import { mulberry32, shuffleInPlace } from './rng';
 import type { RawSplit } from './types';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif'];
 const isImage = (f: string) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase());
 
-interface Item {
+export interface Item {
   file: string;
   label: number;
 }
@@ -76,18 +76,6 @@ export function scanFolder(root: string, valFraction: number, seed: number): Fol
   return scan;
 }
 
-async function decode(file: string, side: number): Promise<Buffer> {
-  const { data, info } = await sharp(file, { failOn: 'error', limitInputPixels: 1e9 })
-    .rotate()
-    .resize(side, side, { fit: 'cover', position: 'centre' })
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3 || info.width !== side || info.height !== side) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
-  return data;
-}
-
 /** Decodes a list; unreadable files are skipped and reported, never fatal. */
 export async function decodeItems(items: Item[], side: number, skipped: string[], concurrency = 4): Promise<RawSplit> {
   const px = side * side * 3;
@@ -99,7 +87,7 @@ export async function decodeItems(items: Item[], side: number, skipped: string[]
     while (next < items.length) {
       const item = items[next++]!;
       try {
-        const buf = await decode(item.file, side);
+        const buf = await decodeImage(item.file, side);
         pixels.set(buf, count * px);
         labels[count] = item.label;
         count += 1;

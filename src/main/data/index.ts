@@ -5,6 +5,7 @@ import { decodeItems, scanFolder } from './folder';
 import { loadSynthetic, parseSyntheticVariant } from './synthetic';
 import type { LoadedDataset, RawSplit, Split } from './types';
 import { rgbStats } from './stats';
+import { sharedFloat32 } from './shared';
 
 export interface DatasetRequest {
   spec: string;
@@ -33,7 +34,7 @@ function finish(name: string, classNames: string[], raw: { train: RawSplit; val:
   const stats = raw.train.count ? rgbStats(raw.train.pixels, raw.train.count * px) : null;
   const mean: [number, number, number] = given ? [...given] : (stats?.mean ?? [0, 0, 0]);
   const toSplit = (r: RawSplit): Split => {
-    const images = new Float32Array(r.count * r.side * r.side * 3);
+    const images = sharedFloat32(r.count * r.side * r.side * 3);
     for (let i = 0; i < images.length; i++) images[i] = r.pixels[i]! - mean[i % 3]!;
     return { images, labels: r.labels, count: r.count, side: r.side };
   };

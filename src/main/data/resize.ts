@@ -11,7 +11,7 @@ export function resizeSquare(src: Float32Array, from: number, to: number, out: F
  * mirrored. Rescaling an image to S and cutting a crop equals cutting a window of size·side/S and
  * rescaling it — which is how scale jittering stays cheap on images stored once at SMAX.
  */
-export function resampleWindow(src: Float32Array, base: number, side: number, oy: number, ox: number, w: number, size: number, flip: boolean, out: Float32Array, at: number): void {
+export function resampleWindow(src: ArrayLike<number>, base: number, side: number, oy: number, ox: number, w: number, size: number, flip: boolean, out: Float32Array, at: number): void {
   const scale = w / size;
   for (let y = 0; y < size; y++) {
     const sy = Math.min(w - 1, Math.max(0, (y + 0.5) * scale - 0.5));

@@ -18,10 +18,22 @@ export function rgbStats(pixels: ArrayLike<number>, count: number): RgbStats {
     for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) cov[a * 3 + b]! += d[a]! * d[b]!;
   }
   for (let k = 0; k < 9; k++) cov[k] = cov[k]! / Math.max(1, n - 1);
+  return eigenStats(mean as [number, number, number], cov);
+}
+
+/** The same from running sums (the pipeline's workers add them up while decoding). */
+export function statsFromSums(pixels: number, sum: number[], cross: number[]): RgbStats {
+  const n = Math.max(1, pixels);
+  const mean = sum.map((v) => v / n) as [number, number, number];
+  const cov = cross.map((v, k) => ((v - n * mean[Math.floor(k / 3)]! * mean[k % 3]!) / Math.max(1, n - 1)));
+  return eigenStats(mean, cov);
+}
+
+function eigenStats(mean: [number, number, number], cov: number[]): RgbStats {
   const { values, vectors } = jacobi3(cov);
   const order = [0, 1, 2].sort((a, b) => values[b]! - values[a]!);
   return {
-    mean: mean as [number, number, number],
+    mean,
     eigenvalues: order.map((i) => Math.max(0, values[i]!)) as [number, number, number],
     eigenvectors: order.map((i) => [vectors[0]![i]!, vectors[1]![i]!, vectors[2]![i]!]) as RgbStats['eigenvectors'],
   };

@@ -4,6 +4,7 @@
 // the classes are learnable but not trivially separable by one pixel.
 import { gaussian, mulberry32 } from './rng';
 import type { LoadedDataset, Split } from './types';
+import { sharedFloat32 } from './shared';
 
 export const SYNTHETIC_VARIANTS = ['basic', 'hard'] as const;
 export type SyntheticVariant = (typeof SYNTHETIC_VARIANTS)[number];
@@ -77,7 +78,7 @@ function render(out: Float32Array, offset: number, size: number, spec: ClassSpec
 
 function makeSplit(count: number, specs: ClassSpec[], opts: SyntheticOptions, seed: number): Split {
   const px = opts.size * opts.size * 3;
-  const images = new Float32Array(count * px);
+  const images = sharedFloat32(count * px);
   const labels = new Int32Array(count);
   for (let n = 0; n < count; n++) {
     const label = n % specs.length;

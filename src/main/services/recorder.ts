@@ -51,9 +51,9 @@ export class Recorder {
         break;
       }
       case 'log':
-        if (msg.level === 'warn') {
+        if (msg.level !== 'info') {
           const run = getRun(db, runId);
-          const event = insertEvent(db, runId, { step: run?.step ?? 0, epoch: run?.epoch ?? 0, kind: 'warning', payload: { message: msg.message } });
+          const event = insertEvent(db, runId, { step: run?.step ?? 0, epoch: run?.epoch ?? 0, kind: msg.level === 'warn' ? 'warning' : 'note', payload: { message: msg.message } });
           bus.emit('run.event', { runId, event });
         }
         break;

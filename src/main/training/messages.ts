@@ -20,7 +20,8 @@ export type FromWorker =
   | { type: 'metrics'; points: MetricPoint[] }
   | { type: 'event'; event: RunEvent }
   | { type: 'progress'; epoch: number; step: number; stepInEpoch: number; stepsPerEpoch: number; imagesPerSec: number; lr: number }
-  | { type: 'log'; level: 'info' | 'warn'; message: string }
+  /** info: console only; note: recorded in the run's log; warn: recorded as a warning. */
+  | { type: 'log'; level: 'info' | 'note' | 'warn'; message: string }
   | { type: 'checkpoint'; kind: 'last' | 'best' | 'stop'; epoch: number; step: number; file: string; sha256: string; valTop1: number | null }
   | { type: 'done'; status: Exclude<RunStatus, 'queued' | 'running' | 'interrupted'>; result: RunResult; error: string | null };
 

@@ -3,14 +3,16 @@
 // sink and checkpoint storage are passed in.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, TrainParams } from '../../shared/domain';
-import type { LoadedDataset, Split } from '../data/types';
-import { gaussian, mulberry32, shuffleInPlace } from '../data/rng';
+import type { Split } from '../data/types';
+import { augmentOne, type AugmentOptions } from '../data/pipeline/augment';
+import type { TrainFeed } from '../data/pipeline/feed';
+import type { TrainingMeta } from '../data/pipeline/open';
+import { mulberry32, shuffleInPlace } from '../data/rng';
 import { buildVgg, setDropoutStep, type InitName } from '../vgg/model';
 import type { Checkpoint, TensorRecord, TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
 import { afterEpoch, type ScheduleOptions } from './schedule';
 import { scaleRange } from './scale';
-import { resampleWindow } from '../data/resize';
 import { createSgd, evaluateSplit, importWeights } from './sgd';
 
 type Tf = typeof TfCore;
@@ -20,7 +22,9 @@ export type CheckpointKind = 'last' | 'best' | 'stop';
 export interface TrainContext {
   tf: Tf;
   params: TrainParams;
-  data: LoadedDataset;
+  data: TrainingMeta;
+  /** The training batches (augmented off this thread where the feed has workers). */
+  feed: TrainFeed;
   post: (msg: FromWorker) => void;
   stopRequested: () => boolean;
   /** Pause support: whether a pause is asked for, and a wait that returns when it is lifted. */
@@ -44,73 +48,21 @@ export const WARM_START_LAYERS = ['block1_conv1', 'block2_conv1', 'block3_conv1'
 const PROGRESS_MS = 250;
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 
-/** AlexNet's colour augmentation: add Σ αᵢλᵢpᵢ (αᵢ ~ N(0, 0.1)) to every pixel of one image. */
-function colourShift(x: Float32Array, at: number, pixels: number, pca: NonNullable<LoadedDataset['pca']>, rng: () => number): void {
-  // Eigenvalues are of 0–255 pixels; AlexNet's α·λ is meant for a 0–1 scale, so λ/255 keeps the shift's size.
-  const a = [0, 1, 2].map((i) => (gaussian(rng) * 0.1 * pca.eigenvalues[i]!) / 255);
-  const shift = [0, 1, 2].map((c) => a.reduce((sum, ai, i) => sum + ai * pca.eigenvectors[i]![c]!, 0));
-  for (let p = 0; p < pixels; p++) for (let c = 0; c < 3; c++) x[at + p * 3 + c]! += shift[c]!;
-}
-
-/**
- * Cuts a batch of `size`×`size` crops from images stored at side S. Training (rng given): a random
- * crop and a random horizontal flip per image, as in the paper; evaluation: the central crop.
- */
-interface Augment {
-  rng: () => number;
-  flip: boolean;
-  pca: LoadedDataset['pca'];
-  /** Scale jittering: S drawn per image from [min, max] (images are stored at max). */
-  jitter: { min: number; max: number } | null;
-}
-
-function batch(tf: Tf, split: Split, idx: ArrayLike<number>, from: number, to: number, size: number, aug?: Augment, evalScale?: number) {
-  const rng = aug?.rng;
-  const S = split.side;
-  const n = to - from;
-  const x = new Float32Array(n * size * size * 3);
-  const y = new Int32Array(n);
-  const row = size * 3;
-  for (let i = 0; i < n; i++) {
-    const j = idx[from + i]!;
-    y[i] = split.labels[j]!;
-    const base = j * S * S * 3;
-    // A scale other than the stored one: resample a window (see resampleWindow).
-    const scaleS = aug?.jitter ? aug.jitter.min + Math.floor(aug.rng() * (aug.jitter.max - aug.jitter.min + 1)) : (evalScale ?? S);
-    if (scaleS !== S) {
-      const w = Math.min(S, Math.round((size * S) / scaleS));
-      const wy = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
-      const wx = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
-      resampleWindow(split.images, base, S, wy, wx, w, size, aug?.flip ? rng!() < 0.5 : false, x, i * size * size * 3);
-      if (aug?.pca) colourShift(x, i * size * size * 3, size * size, aug.pca, aug.rng);
-      continue;
-    }
-    if (S === size && !rng) {
-      x.set(split.images.subarray(base, base + size * size * 3), i * size * size * 3);
-      continue;
-    }
-    const oy = rng ? Math.floor(rng() * (S - size + 1)) : (S - size) >> 1;
-    const ox = rng ? Math.floor(rng() * (S - size + 1)) : (S - size) >> 1;
-    const flip = aug?.flip ? rng!() < 0.5 : false;
-    for (let r = 0; r < size; r++) {
-      const src = base + ((oy + r) * S + ox) * 3;
-      const dst = (i * size + r) * row;
-      if (!flip) x.set(split.images.subarray(src, src + row), dst);
-      else for (let c = 0; c < size; c++) for (let k = 0; k < 3; k++) x[dst + c * 3 + k] = split.images[src + (size - 1 - c) * 3 + k]!;
-    }
-    if (aug?.pca) colourShift(x, i * size * size * 3, size * size, aug.pca, aug.rng);
-  }
-  return { x: tf.tensor4d(x, [n, size, size, 3]), y: tf.tensor1d(y, 'int32') };
-}
-
-/** Validation: the central crop at the middle of the training scales. */
+/** Validation: the central crop at the middle of the training scales (the split is stored mean-subtracted). */
 function* evalBatches(tf: Tf, split: Split, size: number, batchSize: number, scale: number) {
-  const idx = Int32Array.from({ length: split.count }, (_, i) => i);
-  for (let from = 0; from < split.count; from += batchSize) yield batch(tf, split, idx, from, Math.min(split.count, from + batchSize), size, undefined, scale);
+  const opts: AugmentOptions = { seed: 0, size, side: split.side, flip: false, pca: null, jitter: null, mean: [0, 0, 0], evalScale: scale };
+  const img = split.side * split.side * 3;
+  const n = size * size * 3;
+  for (let from = 0; from < split.count; from += batchSize) {
+    const to = Math.min(split.count, from + batchSize);
+    const x = new Float32Array((to - from) * n);
+    for (let i = from; i < to; i++) augmentOne(split.images, i * img, opts, null, x, (i - from) * n);
+    yield { x: tf.tensor4d(x, [to - from, size, size, 3]), y: tf.tensor1d(split.labels.subarray(from, to), 'int32') };
+  }
 }
 
 export async function train(ctx: TrainContext): Promise<Done> {
-  const { tf, params, data, post } = ctx;
+  const { tf, params, data, feed, post } = ctx;
   const flushEvery = ctx.flushEvery ?? 8;
   const model = buildVgg({
     config: params.config,
@@ -133,11 +85,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const schedOpts: ScheduleOptions = { spec: params.schedule, lr: params.lr, patience: params.patience, maxDrops: params.maxDrops, minDelta: params.minDelta };
   const stepsPerEpoch = Math.ceil(data.train.count / params.batch);
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
-  // Crops and flips draw from their own seeded stream, so they are reproducible too.
-  const augRng = mulberry32(params.seed ^ 0xa11ce);
   const scales = scaleRange(params);
-  const jitter = scales.min < scales.max ? scales : null;
-  const augment: Augment | undefined = data.train.side > params.inputSize || data.flipInvariant || data.pca || jitter ? { rng: augRng, flip: data.flipInvariant, pca: data.pca, jitter } : undefined;
   let order: Int32Array = Int32Array.from({ length: data.train.count }, (_, i) => i);
   const st: TrainerState = {
     epoch: 1,
@@ -171,8 +119,9 @@ export async function train(ctx: TrainContext): Promise<Done> {
     Object.assign(st, ck.state);
     result.lrDrops = st.lrDrops;
     rng.restore(st.rngState);
-    augRng.restore(st.augRngState);
     order = ck.order;
+    if (order.length !== data.train.count)
+      throw new Error(`the dataset changed since this checkpoint: it had ${order.length} usable training images, now ${data.train.count}; start a new run`);
     result.epochs = st.epoch - 1;
     result.train = st.last.train;
     result.val = st.last.val;
@@ -187,7 +136,6 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const checkpoint = async (kind: CheckpointKind) => {
     if (!ctx.saveCheckpoint) return;
     st.rngState = rng.state();
-    st.augRngState = augRng.state();
     ctx.saveCheckpoint(kind, { runId: 0, config: params.config, state: structuredClone(st), weights: await sgd.exportWeights(), slots: await sgd.exportSlots(), order });
   };
   const finish = async (status: Done['status'], error: string | null, save?: CheckpointKind): Promise<Done> => {
@@ -199,8 +147,11 @@ export async function train(ctx: TrainContext): Promise<Done> {
   };
 
   let lastProgress = 0;
+  let fed = 0;
   while (st.epoch <= params.epochs) {
     const epoch = st.epoch;
+    if (fed !== epoch) feed.startEpoch(epoch, order, st.stepInEpoch, params.batch);
+    fed = epoch;
     const pending: { step: number; loss: TfCore.Scalar; correct: TfCore.Scalar; n: number }[] = [];
     let t0 = performance.now();
     let timedImages = 0;
@@ -236,18 +187,18 @@ export async function train(ctx: TrainContext): Promise<Done> {
     };
 
     while (st.stepInEpoch < stepsPerEpoch) {
-      const from = st.stepInEpoch * params.batch;
-      const to = Math.min(data.train.count, from + params.batch);
+      // Time the trainer waits for its data: nothing where the pipeline keeps ahead.
       const tData = performance.now();
-      const { x, y } = batch(tf, data.train, order, from, to, params.inputSize, augment);
-      // Time the trainer spends on its data (crop, flip, colour shift, copy): no pipeline runs ahead yet.
+      const b = await feed.next();
+      const x = tf.tensor4d(b.x, [b.n, params.inputSize, params.inputSize, 3]);
+      const y = tf.tensor1d(b.y, 'int32');
       dataMs += performance.now() - tData;
       st.step += 1;
       st.stepInEpoch += 1;
       setDropoutStep(model, st.step);
       const { loss, correct } = sgd.step(x, y, st.schedule.lr);
       tf.dispose([x, y]);
-      pending.push({ step: st.step, loss, correct, n: to - from });
+      pending.push({ step: st.step, loss, correct, n: b.n });
       if (pending.length >= flushEvery || st.stepInEpoch === stepsPerEpoch) {
         const diverged = await flush();
         if (diverged) {
@@ -271,6 +222,13 @@ export async function train(ctx: TrainContext): Promise<Done> {
     const secs = (performance.now() - t0) / 1000;
     st.imagesTimed += timedImages;
     st.secondsTimed += secs;
+    const pipe = feed.takeStats();
+    // The next epoch's order now, so the pipeline prepares its first batches while validation runs.
+    shuffleInPlace(order, rng);
+    if (epoch < params.epochs) {
+      feed.startEpoch(epoch + 1, order, 0, params.batch);
+      fed = epoch + 1;
+    }
 
     const val = await evaluateSplit(tf, model, evalBatches(tf, data.val, params.inputSize, Math.max(params.batch, 64), Math.round((scales.min + scales.max) / 2)), data.classes);
     const trainLoss = st.epochLoss / Math.max(st.seen, 1);
@@ -291,6 +249,8 @@ export async function train(ctx: TrainContext): Promise<Done> {
         { step: st.step, epoch, split: 'val', name: 'top5', value: val.top5 },
         { step: st.step, epoch, split: 'train', name: 'images_per_sec', value: ips },
         { step: st.step, epoch, split: 'train', name: 'data_wait', value: dataMs / 1000 / Math.max(secs, 1e-9) },
+        // What the pipeline could deliver if never idle: images per second of its threads' busy time, times their number.
+        { step: st.step, epoch, split: 'train', name: 'pipeline_images_per_sec', value: (pipe.images / Math.max(pipe.busyMs / 1000, 1e-9)) * Math.max(1, pipe.workers) },
       ],
     });
     post({ type: 'progress', epoch, step: st.step, stepInEpoch: stepsPerEpoch, stepsPerEpoch, imagesPerSec: ips, lr: st.schedule.lr });
@@ -315,7 +275,6 @@ export async function train(ctx: TrainContext): Promise<Done> {
     st.epochLoss = 0;
     st.epochCorrect = 0;
     st.seen = 0;
-    shuffleInPlace(order, rng);
     const isBest = st.bestValTop1 === null || val.top1 > st.bestValTop1;
     if (isBest) st.bestValTop1 = val.top1;
     await checkpoint(isBest ? 'best' : 'last');

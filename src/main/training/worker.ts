@@ -1,5 +1,6 @@
 // Entry of a training worker thread: one run at a time (a worker may be kept for the next run of the
 // same backend), typed messages both ways.
+import os from 'node:os';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,8 +8,8 @@ import type { FromWorker, ToWorker } from './messages';
 import { activateBackend } from './backend';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
-import { loadDataset } from '../data';
-import { trainingScale } from './scale';
+import { defaultPipelineWorkers, openTrainingSet, type TrainingSet } from '../data/pipeline/open';
+import { scaleRange } from './scale';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -38,19 +39,38 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   paused = false;
   const { params } = msg;
   const emptyData = { train: 0, val: 0, classes: 0, skipped: 0 };
+  let set: TrainingSet | null = null;
+  let done: Extract<FromWorker, { type: 'done' }>;
   try {
     // Read checkpoints before anything slow, so a damaged one fails the run at once.
     const resumeFrom = msg.resume ? readCheckpoint(msg.resume.file, msg.resume.sha256) : undefined;
     const warm = msg.warmStart ? readCheckpoint(msg.warmStart.file, msg.warmStart.sha256) : undefined;
     const active = await activateBackend(tf, msg.backend);
-    const data = await loadDataset({ spec: params.dataset, side: trainingScale(params), seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction });
+    const scales = scaleRange(params);
+    // Backends computing on the CPU use every core; a GPU backend leaves all but the training thread's.
+    const cpuBound = active.name !== 'tensorflow-gpu' && !(active.name === 'webgpu' && !active.device.includes('software adapter'));
+    set = await openTrainingSet(
+      { spec: params.dataset, side: scales.max, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction },
+      {
+        workers: params.dataWorkers ?? defaultPipelineWorkers(cpuBound),
+        decodeWorkers: os.availableParallelism(),
+        cacheBytes: params.cacheMb * 2 ** 20,
+        cacheDir: path.join(msg.runDir, 'cache'),
+        seed: params.seed,
+        size: params.inputSize,
+        jitter: scales.min < scales.max ? scales : null,
+        log: (message) => post({ type: 'log', level: 'note', message }),
+      },
+    );
+    const { data, feed } = set;
     if (data.skipped)
       post({ type: 'log', level: 'warn', message: `skipped ${data.skipped} unreadable image file(s): ${data.skippedFiles.map((f) => path.basename(f)).join(', ')}${data.skipped > data.skippedFiles.length ? ', …' : ''}` });
     post({ type: 'started', backend: active.name, device: active.device, data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped } });
-    const done = await train({
+    done = await train({
       tf,
       params,
       data,
+      feed,
       post,
       stopRequested: () => stop,
       pauseRequested: () => paused,
@@ -66,15 +86,17 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         post({ type: 'checkpoint', kind, epoch: completed, step: ck.state.step, file, sha256, valTop1: ck.state.bestValTop1 });
       },
     });
-    post(done);
   } catch (err) {
     const e = err as Error;
     const oom = /out of memory|allocation failed|Array buffer allocation|Invalid typed array length|RangeError/i.test(e.message);
-    post({
+    done = {
       type: 'done',
       status: 'failed',
       error: oom ? `out of memory: ${e.message}; try a smaller --batch or --width` : e.message || String(err),
       result: { epochs: 0, train: { loss: null, top1: null }, val: { loss: null, top1: null, top5: null }, lrDrops: [], imagesPerSec: null, data: emptyData },
-    });
+    };
   }
+  // The pipeline's threads and disk cache go before the run is reported done (the worker may be ended then).
+  await set?.feed.close().catch(() => undefined);
+  post(done);
 }

@@ -1,0 +1,83 @@
+// The paper's training-time augmentation, one batch at a time: scale jittering (a window of the
+// stored image resampled), a random crop, a random horizontal flip, AlexNet's PCA colour shift and
+// the mean-RGB subtraction. Every random draw comes from a generator seeded by (run seed, epoch,
+// position in the epoch), so a batch is the same whichever thread builds it, and a resumed run
+// draws what the uninterrupted one would have.
+import { gaussian, mulberry32 } from '../rng';
+import { resampleWindow } from '../resize';
+import type { LoadedDataset } from '../types';
+
+export type Pixels = Float32Array | Uint8Array;
+
+export interface AugmentOptions {
+  seed: number;
+  /** Crop side (the network's input size). */
+  size: number;
+  /** Side S of the stored images. */
+  side: number;
+  /** Horizontal flips keep the label. */
+  flip: boolean;
+  /** Colour axes for the shift; null: no shift. */
+  pca: LoadedDataset['pca'];
+  /** Scale jittering: S drawn per image in [min, max]; images are stored at max. */
+  jitter: { min: number; max: number } | null;
+  /** Subtracted from every pixel (zeros where the stored images are already centred). */
+  mean: [number, number, number];
+  /** Evaluation: no randomness; the central window at this scale. */
+  evalScale?: number;
+}
+
+/** One generator per image, from the run seed, the epoch and the image's position in it. */
+export function imageRng(seed: number, epoch: number, position: number) {
+  let h = (seed ^ 0xa11ce) >>> 0;
+  h = Math.imul(h ^ (epoch + 0x9e3779b9), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (position + 0x7f4a7c15), 0xc2b2ae35) >>> 0;
+  return mulberry32(h ^ (h >>> 16));
+}
+
+/**
+ * Writes image `src` (side×side HWC) augmented into out[at …] (size×size×3 floats).
+ * `rng` null: the deterministic evaluation path (central crop, no flip, no shift).
+ */
+export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng: (() => number) | null, out: Float32Array, at: number): void {
+  const { size, side: S, mean } = opts;
+  const scaleS = rng && opts.jitter ? opts.jitter.min + Math.floor(rng() * (opts.jitter.max - opts.jitter.min + 1)) : (opts.evalScale ?? (opts.jitter?.max ?? S));
+  const w = scaleS === S ? size : Math.min(S, Math.round((size * S) / scaleS));
+  const oy = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
+  const ox = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
+  const flip = rng !== null && opts.flip && rng() < 0.5;
+  const n = size * size * 3;
+  if (w !== size) resampleWindow(src, base, S, oy, ox, w, size, flip, out, at);
+  else {
+    const row = size * 3;
+    for (let r = 0; r < size; r++) {
+      const s = base + ((oy + r) * S + ox) * 3;
+      const d = at + r * row;
+      if (!flip) for (let k = 0; k < row; k++) out[d + k] = src[s + k]!;
+      else for (let c = 0; c < size; c++) for (let k = 0; k < 3; k++) out[d + c * 3 + k] = src[s + (size - 1 - c) * 3 + k]!;
+    }
+  }
+  let shift: number[] = [0, 0, 0];
+  if (rng && opts.pca) {
+    const pca = opts.pca;
+    // Eigenvalues are of 0–255 pixels; AlexNet's α·λ is meant for a 0–1 scale, so λ/255 keeps the shift's size.
+    const a = [0, 1, 2].map((i) => (gaussian(rng) * 0.1 * pca.eigenvalues[i]!) / 255);
+    shift = [0, 1, 2].map((c) => a.reduce((sum, ai, i) => sum + ai * pca.eigenvectors[i]![c]!, 0));
+  }
+  const d0 = shift[0]! - mean[0];
+  const d1 = shift[1]! - mean[1];
+  const d2 = shift[2]! - mean[2];
+  if (d0 === 0 && d1 === 0 && d2 === 0) return;
+  for (let p = at; p < at + n; p += 3) {
+    out[p]! += d0;
+    out[p + 1]! += d1;
+    out[p + 2]! += d2;
+  }
+}
+
+/** A training batch: images idx[from..to) of `src`, positions from..to of `epoch`. */
+export function augmentBatch(src: Pixels, idx: ArrayLike<number>, from: number, to: number, epoch: number, opts: AugmentOptions, out: Float32Array): void {
+  const img = opts.side * opts.side * 3;
+  const n = opts.size * opts.size * 3;
+  for (let i = from; i < to; i++) augmentOne(src, idx[i]! * img, opts, imageRng(opts.seed, epoch, i), out, (i - from) * n);
+}

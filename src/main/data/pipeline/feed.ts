@@ -1,0 +1,104 @@
+// What the trainer takes its batches from: a feed. The pool feed builds them in worker threads with
+// a bounded prefetch queue; the in-thread feed builds the same batches synchronously (tests, and
+// runs that ask for no pipeline workers).
+import { augmentOne, imageRng, type AugmentOptions } from './augment';
+import { StoreAccess, type ImageStore } from './store';
+
+export interface Batch {
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+}
+
+export interface FeedStats {
+  /** Images delivered since the last call. */
+  images: number;
+  /** Milliseconds the pipeline's threads spent building them. */
+  busyMs: number;
+  workers: number;
+}
+
+export interface TrainFeed {
+  /** Training images (after unreadable ones were dropped). */
+  readonly count: number;
+  readonly workers: number;
+  /** Begins delivering the batches of an epoch in `order` (positions 0…count−1), from step `fromStep`. */
+  startEpoch(epoch: number, order: Int32Array, fromStep: number, batch: number): void;
+  next(): Promise<Batch>;
+  takeStats(): FeedStats;
+  close(): Promise<void>;
+}
+
+/** Positions → store indices and labels of the usable training images. */
+export interface FeedIndex {
+  store: Int32Array;
+  labels: Int32Array;
+}
+
+export abstract class FeedBase implements TrainFeed {
+  protected epoch = 0;
+  protected order: Int32Array = new Int32Array(0);
+  protected step = 0;
+  protected batch = 1;
+  protected stats = { images: 0, busyMs: 0 };
+  constructor(
+    protected readonly index: FeedIndex,
+    readonly workers: number,
+  ) {}
+
+  get count(): number {
+    return this.index.store.length;
+  }
+
+  startEpoch(epoch: number, order: Int32Array, fromStep: number, batch: number): void {
+    this.epoch = epoch;
+    this.order = order;
+    this.step = fromStep;
+    this.batch = batch;
+  }
+
+  /** Store indices and labels of step `step`'s images, and the position of its first. */
+  protected slice(step: number): { first: number; items: Int32Array; labels: Int32Array } | null {
+    const first = step * this.batch;
+    if (first >= this.order.length) return null;
+    const pos = this.order.subarray(first, Math.min(this.order.length, first + this.batch));
+    return { first, items: pos.map((p) => this.index.store[p]!), labels: pos.map((p) => this.index.labels[p]!) };
+  }
+
+  abstract next(): Promise<Batch>;
+
+  takeStats(): FeedStats {
+    const s = { ...this.stats, workers: this.workers };
+    this.stats = { images: 0, busyMs: 0 };
+    return s;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class InThreadFeed extends FeedBase {
+  private readonly access: StoreAccess;
+  constructor(store: ImageStore, index: FeedIndex, private readonly augment: AugmentOptions) {
+    super(index, 0);
+    this.access = new StoreAccess(store);
+  }
+
+  next(): Promise<Batch> {
+    const s = this.slice(this.step++);
+    if (!s) return Promise.reject(new Error('the epoch has no more batches'));
+    const t0 = performance.now();
+    const n = this.augment.size * this.augment.size * 3;
+    const x = new Float32Array(s.items.length * n);
+    for (let k = 0; k < s.items.length; k++) {
+      const [src, base] = this.access.read(s.items[k]!);
+      augmentOne(src, base, this.augment, imageRng(this.augment.seed, this.epoch, s.first + k), x, k * n);
+    }
+    this.stats.images += s.items.length;
+    this.stats.busyMs += performance.now() - t0;
+    return Promise.resolve({ x, y: s.labels, n: s.items.length });
+  }
+
+  override async close(): Promise<void> {
+    this.access.close();
+  }
+}

@@ -1,0 +1,25 @@
+// Messages between the data pipeline's coordinator (in the training thread) and its workers.
+import type { AugmentOptions } from './augment';
+import type { ImageStore } from './store';
+
+export type ToPipelineWorker =
+  | { type: 'init'; store: ImageStore; augment: AugmentOptions }
+  /** Decode files into the store (image folders), summing pixel statistics for the mean and colour axes. */
+  | { type: 'decode'; id: number; items: number[] }
+  /** Build the batch of images `items` (store indices) at positions first… of `epoch`. */
+  | { type: 'batch'; id: number; epoch: number; first: number; items: Int32Array }
+  | { type: 'close' };
+
+export interface PixelSums {
+  /** Pixels summed (images × S²). */
+  pixels: number;
+  sum: [number, number, number];
+  /** Σ rgb·rgbᵀ, row-major 3×3. */
+  cross: number[];
+}
+
+export type FromPipelineWorker =
+  | { type: 'ready'; id: 0 }
+  | { type: 'decoded'; id: number; broken: number[]; sums: PixelSums; ms: number }
+  | { type: 'batch'; id: number; x: Float32Array; ms: number }
+  | { type: 'error'; id: number; message: string };

@@ -1,0 +1,133 @@
+// Opens a dataset for training: the validation split in memory, the training split behind a feed.
+// Image folders are decoded once by the whole pool into the store (memory up to the cache budget,
+// disk beyond), which also yields the exact train mean RGB and colour axes; in-memory datasets are
+// shared with the pool as they are.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatasetError } from '../errors';
+import { decodeItems, scanFolder } from '../folder';
+import { loadDataset, type DatasetRequest } from '../index';
+import { sharedFloat32 } from '../shared';
+import { statsFromSums } from '../stats';
+import type { LoadedDataset, Split } from '../types';
+import type { AugmentOptions } from './augment';
+import { InThreadFeed, type FeedIndex, type TrainFeed } from './feed';
+import { PoolFeed, WorkerPool } from './pool';
+import { imageBytes, planFileStore, type ImageStore } from './store';
+
+export interface PipelineOptions {
+  /** Threads building batches during training; 0 builds them on the training thread. */
+  workers: number;
+  /** Threads decoding an image folder before training (the trainer is idle then: all cores). */
+  decodeWorkers: number;
+  /** Decoded images kept in memory up to this many bytes; the rest go to a file in cacheDir. */
+  cacheBytes: number;
+  cacheDir: string;
+  seed: number;
+  /** Crop side (the input size) and the scale-jittering range (images are stored at its max). */
+  size: number;
+  jitter: { min: number; max: number } | null;
+  log?: (message: string) => void;
+}
+
+export type TrainingMeta = Omit<LoadedDataset, 'train'> & { train: { count: number; side: number } };
+
+export interface TrainingSet {
+  data: TrainingMeta;
+  feed: TrainFeed;
+}
+
+/** The default number of batch-building threads: the cores the compute backend leaves free, at least one. */
+export function defaultPipelineWorkers(backendUsesCpuCores: boolean): number {
+  return backendUsesCpuCores ? 1 : Math.max(1, os.availableParallelism() - 1);
+}
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOptions, opts: PipelineOptions, cleanup: () => void): Promise<TrainFeed> {
+  let feed: TrainFeed;
+  if (opts.workers > 0) {
+    const pool = new WorkerPool(opts.workers, store, augment);
+    // Started before training, so the first steps do not wait for threads to boot.
+    await pool.ready;
+    feed = new PoolFeed(pool, index);
+    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, ${(feed as PoolFeed).depth} batches ahead`);
+  } else {
+    feed = new InThreadFeed(store, index, augment);
+    opts.log?.('data pipeline: batches built on the training thread (--data-workers 0)');
+  }
+  const close = feed.close.bind(feed);
+  feed.close = async () => {
+    await close();
+    cleanup();
+  };
+  return feed;
+}
+
+export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions): Promise<TrainingSet> {
+  const side = req.side;
+  if (!req.spec.startsWith('folder:')) {
+    const data = await loadDataset(req);
+    const store: ImageStore = { kind: 'memory', side, count: data.train.count, pixels: data.train.images };
+    const index = { store: Int32Array.from({ length: data.train.count }, (_, i) => i), labels: data.train.labels };
+    // These images are stored with the mean already subtracted.
+    const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: data.flipInvariant, pca: data.pca, jitter: opts.jitter, mean: [0, 0, 0] };
+    return { data: { ...data, train: { count: data.train.count, side } }, feed: await makeFeed(store, index, augment, opts, () => undefined) };
+  }
+
+  const root = req.spec.slice('folder:'.length);
+  const scan = scanFolder(root, req.valFraction ?? 0.1, req.seed);
+  const items = scan.train.slice(0, req.train);
+  const skippedFiles: string[] = [];
+  const valRaw = await decodeItems(scan.val.slice(0, req.val), side, skippedFiles);
+
+  fs.mkdirSync(opts.cacheDir, { recursive: true });
+  const diskFile = path.join(opts.cacheDir, `decoded-${process.pid}-${Date.now()}.bin`);
+  const store = planFileStore(items.map((i) => i.file), side, opts.cacheBytes, diskFile);
+  const cleanup = () => store.diskFile && fs.rmSync(store.diskFile, { force: true });
+  const spilled = items.length - store.memSlots;
+  opts.log?.(`decoding ${items.length} training images at S=${side} with ${opts.decodeWorkers} worker thread(s); cache: ${store.memSlots} in memory (${mib(store.memSlots * imageBytes(side))}), ${spilled} on disk${spilled ? ` (${mib(spilled * imageBytes(side))})` : ''}`);
+  const decoder = new WorkerPool(opts.decodeWorkers, store, { seed: 0, size: side, side, flip: false, pca: null, jitter: null, mean: [0, 0, 0] });
+  let decoded;
+  try {
+    await decoder.ready;
+    decoded = await decoder.decodeAll(items.length);
+  } catch (err) {
+    cleanup();
+    throw err;
+  } finally {
+    await decoder.close();
+  }
+  const broken = new Set(decoded.broken);
+  for (const i of decoded.broken) skippedFiles.push(items[i]!.file);
+  const good = items.map((_, i) => i).filter((i) => !broken.has(i));
+  scan.classNames.forEach((name, label) => {
+    if (!good.some((i) => items[i]!.label === label)) {
+      cleanup();
+      throw new DatasetError(`folder:${root}: class '${name}' has no readable image (all ${items.filter((i) => i.label === label).length} failed to decode)`);
+    }
+  });
+  const stats = statsFromSums(decoded.sums.pixels, decoded.sums.sum, decoded.sums.cross);
+  const rate = (items.length / Math.max(decoded.ms, 1e-3)) * 1000 * opts.decodeWorkers;
+  opts.log?.(`decoded ${items.length} images (${rate.toFixed(0)} images/s with ${opts.decodeWorkers} thread(s)); ${decoded.broken.length} unreadable`);
+  const mean = stats.mean;
+  const val: Split = { images: sharedFloat32(valRaw.count * imageBytes(side)), labels: valRaw.labels, count: valRaw.count, side };
+  for (let i = 0; i < val.images.length; i++) val.images[i] = valRaw.pixels[i]! - mean[i % 3]!;
+  const index: FeedIndex = { store: Int32Array.from(good), labels: Int32Array.from(good, (i) => items[i]!.label) };
+  const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: true, pca: { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors }, jitter: opts.jitter, mean };
+  const data: TrainingMeta = {
+    name: req.spec,
+    side,
+    classes: scan.classNames.length,
+    classNames: scan.classNames,
+    train: { count: good.length, side },
+    val,
+    meanRgb: mean,
+    pca: augment.pca,
+    flipInvariant: true,
+    skipped: skippedFiles.length,
+    skippedFiles: skippedFiles.slice(0, 10),
+  };
+  return { data, feed: await makeFeed(store, index, augment, opts, cleanup) };
+}

@@ -1,0 +1,171 @@
+// The pipeline's worker pool, driven from the training thread: decodes image folders into the store
+// once (all workers), then builds augmented batches ahead of the trainer, at most `depth` in flight.
+import { Worker } from 'node:worker_threads';
+import type { AugmentOptions } from './augment';
+import { FeedBase, type Batch, type FeedIndex } from './feed';
+import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
+import type { ImageStore } from './store';
+
+/** The bundled app names its worker file in the environment; the CLI and tests run the TypeScript through tsx. */
+function spawn(): Worker {
+  const bundled = process.env.VGGLAB_PIPELINE_WORKER;
+  return new Worker(bundled ? bundled : new URL('./worker-boot.mjs', import.meta.url));
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+interface Pending {
+  resolve: (m: FromPipelineWorker) => void;
+  reject: (e: Error) => void;
+  worker: number;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[];
+  private readonly load: number[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | null = null;
+  /** Resolves when every worker has loaded and taken the store. */
+  readonly ready: Promise<void>;
+
+  constructor(size: number, store: ImageStore, augment: AugmentOptions) {
+    this.workers = Array.from({ length: size }, () => spawn());
+    this.load = this.workers.map(() => 0);
+    const ready: Promise<void>[] = [];
+    this.workers.forEach((w, k) => {
+      ready.push(new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`data pipeline worker exited with code ${code} while starting`)));
+      }));
+      w.postMessage({ type: 'init', store, augment } satisfies ToPipelineWorker);
+      w.on('message', (m: FromPipelineWorker) => {
+        if (m.type === 'ready') return;
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        this.load[k]! -= 1;
+        if (m.type === 'error') p.reject(new Error(`data pipeline: ${m.message}`));
+        else p.resolve(m);
+      });
+      w.on('error', (err) => this.fail(new Error(`data pipeline worker failed: ${err.message}`)));
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`data pipeline worker exited with code ${code}`));
+      });
+    });
+    this.ready = Promise.all(ready).then(() => undefined);
+    this.ready.catch(() => undefined);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /** Sends a job to the least-loaded worker. */
+  request<T extends FromPipelineWorker>(job: DistributiveOmit<Extract<ToPipelineWorker, { type: 'decode' | 'batch' }>, 'id'>): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const k = this.load.indexOf(Math.min(...this.load));
+    const id = this.nextId++;
+    this.load[k]! += 1;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (m: FromPipelineWorker) => void, reject, worker: k });
+      this.workers[k]!.postMessage({ ...job, id } as ToPipelineWorker);
+    });
+  }
+
+  /** Decodes every file of an image-folder store; returns the unreadable ones and the pixel sums. */
+  async decodeAll(count: number, onProgress?: (done: number) => void): Promise<{ broken: number[]; sums: PixelSums; ms: number }> {
+    const chunk = 16;
+    const sums: PixelSums = { pixels: 0, sum: [0, 0, 0], cross: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+    const broken: number[] = [];
+    let next = 0;
+    let done = 0;
+    let ms = 0;
+    const lane = async () => {
+      while (next < count) {
+        const items = Array.from({ length: Math.min(chunk, count - next) }, (_, k) => next + k);
+        next += items.length;
+        const r = await this.request<Extract<FromPipelineWorker, { type: 'decoded' }>>({ type: 'decode', items });
+        broken.push(...r.broken);
+        sums.pixels += r.sums.pixels;
+        r.sums.sum.forEach((v, c) => (sums.sum[c]! += v));
+        r.sums.cross.forEach((v, c) => (sums.cross[c]! += v));
+        ms += r.ms;
+        done += items.length;
+        onProgress?.(done);
+      }
+    };
+    // Two jobs per worker keep each one busy while the other's answer travels.
+    await Promise.all(Array.from({ length: this.size * 2 }, lane));
+    return { broken: broken.sort((a, b) => a - b), sums, ms };
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) w.postMessage({ type: 'close' } satisfies ToPipelineWorker);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Batches built by the pool, `depth` steps ahead of the trainer. */
+export class PoolFeed extends FeedBase {
+  private queue: { step: number; promise: Promise<Batch> }[] = [];
+  private requested = 0;
+  private generation = 0;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    index: FeedIndex,
+    readonly depth = Math.max(2, pool.size * 2),
+  ) {
+    super(index, pool.size);
+  }
+
+  override startEpoch(epoch: number, order: Int32Array, fromStep: number, batch: number): void {
+    super.startEpoch(epoch, order, fromStep, batch);
+    // Batches of an earlier epoch still in flight are dropped.
+    this.generation += 1;
+    this.queue = [];
+    this.requested = fromStep;
+    this.fill();
+  }
+
+  private fill(): void {
+    while (this.queue.length < this.depth) {
+      const step = this.requested;
+      const s = this.slice(step);
+      if (!s) return;
+      this.requested += 1;
+      const gen = this.generation;
+      const promise = this.pool.request<Extract<FromPipelineWorker, { type: 'batch' }>>({ type: 'batch', epoch: this.epoch, first: s.first, items: s.items }).then((m) => {
+        if (gen === this.generation) {
+          this.stats.images += s.items.length;
+          this.stats.busyMs += m.ms;
+        }
+        return { x: m.x, y: s.labels, n: s.items.length };
+      });
+      // A batch abandoned by a new epoch must not surface as an unhandled rejection.
+      promise.catch(() => undefined);
+      this.queue.push({ step, promise });
+    }
+  }
+
+  async next(): Promise<Batch> {
+    const head = this.queue.shift();
+    if (!head) throw new Error('the epoch has no more batches');
+    this.step = head.step + 1;
+    this.fill();
+    return head.promise;
+  }
+
+  override async close(): Promise<void> {
+    this.generation += 1;
+    await this.pool.close();
+  }
+}

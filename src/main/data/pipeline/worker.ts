@@ -1,0 +1,82 @@
+// A data-pipeline worker: decodes image files into the shared store, and builds augmented batches
+// from it. Runs off the training thread; one job at a time, answered in order.
+import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
+import { augmentOne, imageRng, type AugmentOptions } from './augment';
+import { decodeImage } from './decode';
+import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
+import { StoreAccess } from './store';
+
+if (!parentPort) throw new Error('pipeline worker must run in a worker thread');
+const port = parentPort;
+const post = (msg: FromPipelineWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+// One libvips thread per worker: the pool, not libvips, spreads work over the cores.
+sharp.concurrency(1);
+sharp.cache(false);
+
+let access: StoreAccess | null = null;
+let augment: AugmentOptions | null = null;
+
+async function decode(items: number[]): Promise<Extract<FromPipelineWorker, { type: 'decoded' }>> {
+  const t0 = performance.now();
+  const store = access!.store;
+  if (store.kind !== 'files') throw new Error('decode needs an image-folder store');
+  const sums: PixelSums = { pixels: 0, sum: [0, 0, 0], cross: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+  const broken: number[] = [];
+  for (const i of items) {
+    let px: Buffer;
+    try {
+      px = await decodeImage(store.files[i]!, store.side);
+    } catch {
+      broken.push(i);
+      continue;
+    }
+    access!.write(i, px);
+    let r = 0, g = 0, b = 0, rr = 0, rg = 0, rb = 0, gg = 0, gb = 0, bb = 0;
+    for (let p = 0; p < px.length; p += 3) {
+      const R = px[p]!, G = px[p + 1]!, B = px[p + 2]!;
+      r += R; g += G; b += B;
+      rr += R * R; rg += R * G; rb += R * B; gg += G * G; gb += G * B; bb += B * B;
+    }
+    sums.pixels += px.length / 3;
+    sums.sum = [sums.sum[0] + r, sums.sum[1] + g, sums.sum[2] + b];
+    const c = sums.cross;
+    c[0]! += rr; c[1]! += rg; c[2]! += rb; c[3]! += rg; c[4]! += gg; c[5]! += gb; c[6]! += rb; c[7]! += gb; c[8]! += bb;
+  }
+  return { type: 'decoded', id: 0, broken, sums, ms: performance.now() - t0 };
+}
+
+function batch(epoch: number, first: number, items: Int32Array): { x: Float32Array; ms: number } {
+  const t0 = performance.now();
+  const opts = augment!;
+  const n = opts.size * opts.size * 3;
+  const x = new Float32Array(items.length * n);
+  for (let k = 0; k < items.length; k++) {
+    const [src, base] = access!.read(items[k]!);
+    augmentOne(src, base, opts, imageRng(opts.seed, epoch, first + k), x, k * n);
+  }
+  return { x, ms: performance.now() - t0 };
+}
+
+port.on('message', (msg: ToPipelineWorker) => {
+  if (msg.type === 'init') {
+    access = new StoreAccess(msg.store);
+    augment = msg.augment;
+    post({ type: 'ready', id: 0 });
+  } else if (msg.type === 'close') {
+    access?.close();
+    port.close();
+  } else if (msg.type === 'decode') {
+    decode(msg.items).then(
+      (r) => post({ ...r, id: msg.id }),
+      (err: Error) => post({ type: 'error', id: msg.id, message: err.message }),
+    );
+  } else {
+    try {
+      const { x, ms } = batch(msg.epoch, msg.first, msg.items);
+      post({ type: 'batch', id: msg.id, x, ms }, [x.buffer as ArrayBuffer]);
+    } catch (err) {
+      post({ type: 'error', id: msg.id, message: (err as Error).message });
+    }
+  }
+});
