@@ -1,0 +1,140 @@
+// The data pipeline as the trainer uses it: real worker threads, real files, the disk cache.
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { loadDataset } from '../../src/main/data';
+import { decodeImage } from '../../src/main/data/pipeline/decode';
+import type { Batch, TrainFeed } from '../../src/main/data/pipeline/feed';
+import { openTrainingSet, type PipelineOptions } from '../../src/main/data/pipeline/open';
+import { makeImageFolder } from '../fixtures/datasets';
+import { tempDir } from '../helpers';
+
+const base = (cacheDir: string): PipelineOptions => ({ workers: 0, decodeWorkers: 1, cacheBytes: 2 ** 30, cacheDir, seed: 3, size: 32, jitter: null });
+
+async function epochBatches(feed: TrainFeed, epoch: number, batch: number): Promise<Batch[]> {
+  const order = Int32Array.from({ length: feed.count }, (_, i) => (i * 7) % feed.count);
+  feed.startEpoch(epoch, order, 0, batch);
+  const out: Batch[] = [];
+  for (let s = 0; s < Math.ceil(feed.count / batch); s++) out.push(await feed.next());
+  return out;
+}
+
+describe('data pipeline', () => {
+  it('decodes a folder in the pool (broken files skipped and counted), spills past the memory budget to disk, and builds the same batches as the training thread would', async () => {
+    const root = tempDir();
+    await makeImageFolder(root, { perClass: 12, broken: true });
+    const req = { spec: `folder:${root}`, side: 40, seed: 1, valFraction: 0.2 };
+    const cacheDir = tempDir();
+    // Room for 5 decoded images in memory: the rest go to the disk cache.
+    const pooled = await openTrainingSet(req, { ...base(cacheDir), workers: 2, decodeWorkers: 2, cacheBytes: 5 * 40 * 40 * 3, jitter: { min: 36, max: 40 } });
+    const local = await openTrainingSet(req, { ...base(tempDir()), jitter: { min: 36, max: 40 } });
+    try {
+      expect(fs.readdirSync(cacheDir)).toHaveLength(1);
+      expect(pooled.data.skipped).toBe(3);
+      expect(pooled.data.skippedFiles.map((f) => path.basename(f)).sort()).toEqual(['empty.jpg', 'text.png', 'truncated.png']);
+      expect(pooled.feed.count).toBe(local.feed.count);
+      // The mean the workers summed equals the one computed over the whole split in one place.
+      const whole = await loadDataset(req);
+      expect(pooled.data.train.count).toBe(whole.train.count);
+      pooled.data.meanRgb.forEach((m, c) => expect(m).toBeCloseTo(whole.meanRgb[c]!, 6));
+      expect(pooled.data.pca!.eigenvalues[0]).toBeCloseTo(whole.pca!.eigenvalues[0], 3);
+      for (const epoch of [1, 2]) {
+        const a = await epochBatches(pooled.feed, epoch, 8);
+        const b = await epochBatches(local.feed, epoch, 8);
+        expect(a.map((x) => x.n)).toEqual(b.map((x) => x.n));
+        a.forEach((x, k) => {
+          expect(x.y).toEqual(b[k]!.y);
+          expect(x.x).toEqual(b[k]!.x);
+        });
+      }
+      // Another epoch draws other crops.
+      const e1 = await epochBatches(local.feed, 1, 8);
+      const e3 = await epochBatches(local.feed, 3, 8);
+      expect(e1[0]!.x).not.toEqual(e3[0]!.x);
+      expect(pooled.feed.takeStats().images).toBeGreaterThan(0);
+    } finally {
+      await pooled.feed.close();
+      await local.feed.close();
+    }
+    expect(fs.readdirSync(cacheDir)).toHaveLength(0);
+  });
+
+  it('crops, flips, scale jitter and the colour shift keep every label', async () => {
+    const root = tempDir();
+    const { colors } = await makeImageFolder(root, { perClass: 10 });
+    fs.rmSync(path.join(root, 'cats', 'gray-alpha.png'));
+    const set = await openTrainingSet({ spec: `folder:${root}`, side: 48, seed: 1, valFraction: 0.2 }, { ...base(tempDir()), workers: 1, jitter: { min: 32, max: 48 } });
+    const names = set.data.classNames;
+    try {
+      for (const b of await epochBatches(set.feed, 1, 7)) {
+        for (let k = 0; k < b.n; k++) {
+          const px = b.x.subarray(k * 32 * 32 * 3, (k + 1) * 32 * 32 * 3);
+          const avg = [0, 1, 2].map((c) => px.filter((_, i) => i % 3 === c).reduce((s, v) => s + v, 0) / (32 * 32) + set.data.meanRgb[c]!);
+          const nearest = names.map((n) => colors[n]!.reduce((s, v, c) => s + (v - avg[c]!) ** 2, 0));
+          expect(nearest.indexOf(Math.min(...nearest))).toBe(b.y[k]);
+        }
+      }
+    } finally {
+      await set.feed.close();
+    }
+  });
+
+  it('builds the same synthetic batches with one worker, two workers or none', async () => {
+    const req = { spec: 'synthetic', side: 32, seed: 5, train: 100, val: 10 };
+    const sets = await Promise.all([0, 1, 2].map((workers) => openTrainingSet(req, { ...base(tempDir()), workers })));
+    try {
+      const [a, b, c] = await Promise.all(sets.map((s) => epochBatches(s.feed, 2, 16)));
+      expect(b!.map((x) => x.x)).toEqual(a!.map((x) => x.x));
+      expect(c!.map((x) => x.x)).toEqual(a!.map((x) => x.x));
+      expect(c!.map((x) => x.y)).toEqual(a!.map((x) => x.y));
+    } finally {
+      await Promise.all(sets.map((s) => s.feed.close()));
+    }
+  });
+
+  it('decodes CMYK, EXIF-rotated and BMP files, and a 10,000 × 10,000 image with bounded memory', async () => {
+    const dir = tempDir();
+    const red = { r: 220, g: 20, b: 20 };
+    // CMYK JPEG: comes out as (about) the same sRGB red.
+    await sharp({ create: { width: 50, height: 40, channels: 3, background: red } }).toColourspace('cmyk').jpeg({ quality: 95 }).toFile(path.join(dir, 'cmyk.jpg'));
+    expect((await sharp(path.join(dir, 'cmyk.jpg')).metadata()).space).toBe('cmyk');
+    const cmyk = await decodeImage(path.join(dir, 'cmyk.jpg'), 16);
+    expect(Math.abs(cmyk[0]! - 220)).toBeLessThan(30);
+    expect(cmyk[2]!).toBeLessThan(60);
+    // Left half red, right half blue, stored landscape with EXIF orientation 6 (rotate 90° clockwise):
+    // upright it is portrait with red on top.
+    const w = 60, h = 20;
+    const raw = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set(x < w / 2 ? [255, 0, 0] : [0, 0, 255], (y * w + x) * 3);
+    await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(path.join(dir, 'rotated.jpg'));
+    const rot = await decodeImage(path.join(dir, 'rotated.jpg'), 20);
+    const at = (x: number, y: number) => [...rot.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3)];
+    expect(at(10, 2)[0]!).toBeGreaterThan(200);
+    expect(at(10, 17)[2]!).toBeGreaterThan(200);
+    // A 24-bit BMP written by hand: 2×2, rows bottom-up, BGR.
+    const row = 8;
+    const file = Buffer.alloc(54 + row * 2);
+    file.write('BM', 0);
+    file.writeUInt32LE(file.length, 2);
+    file.writeUInt32LE(54, 10);
+    file.writeUInt32LE(40, 14);
+    file.writeInt32LE(2, 18);
+    file.writeInt32LE(2, 22);
+    file.writeUInt16LE(1, 26);
+    file.writeUInt16LE(24, 28);
+    for (let p = 0; p < 2; p++) for (let r = 0; r < 2; r++) file.set([10, 200, 30], 54 + r * row + p * 3);
+    fs.writeFileSync(path.join(dir, 'tiny.bmp'), file);
+    const bmpPx = await decodeImage(path.join(dir, 'tiny.bmp'), 4);
+    expect([...bmpPx.subarray(0, 3)]).toEqual([30, 200, 10]);
+    // 10,000 × 10,000 (300 MB as RGB): shrink-on-load keeps the decode far below that.
+    await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: red } }).jpeg().toFile(path.join(dir, 'huge.jpg'));
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const huge = await decodeImage(path.join(dir, 'huge.jpg'), 32);
+    clearInterval(timer);
+    expect(huge.length).toBe(32 * 32 * 3);
+    expect(peak - before).toBeLessThan(150 * 2 ** 20);
+  });
+});
