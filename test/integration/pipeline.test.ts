@@ -38,7 +38,8 @@ describe('data pipeline', () => {
       const whole = await loadDataset(req);
       expect(pooled.data.train.count).toBe(whole.train.count);
       pooled.data.meanRgb.forEach((m, c) => expect(m).toBeCloseTo(whole.meanRgb[c]!, 6));
-      expect(pooled.data.pca!.eigenvalues[0]).toBeCloseTo(whole.pca!.eigenvalues[0], 3);
+      // The colour axes come from every 4th pixel: close, not equal.
+      expect(Math.abs(pooled.data.pca!.eigenvalues[0] / whole.pca!.eigenvalues[0] - 1)).toBeLessThan(0.01);
       for (const epoch of [1, 2]) {
         const a = await epochBatches(pooled.feed, epoch, 8);
         const b = await epochBatches(local.feed, epoch, 8);

@@ -19,12 +19,14 @@ export interface BenchRow {
   ratio: number | null;
   gflops: number | null;
   pytorchImagesPerSec: number | null;
+  /** Share of the engine's step time spent waiting for the data pipeline. */
+  dataWait: number | null;
   note?: string;
 }
 
 const FAST = (b: BackendInfo) => b.name === 'tensorflow-gpu' || b.name === 'tensorflow' || b.name === 'native' || (b.name === 'webgpu' && !(b.device ?? '').includes('software'));
 
-async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<number | null> {
+async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<{ imagesPerSec: number | null; dataWait: number | null }> {
   const app = createApp({ dataDir, transport: 'bench' });
   try {
     // Two epochs; the second one's rate is reported, the first warms up (JIT, shader compiles).
@@ -36,8 +38,9 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
     });
     const status = await app.runs.waitFor(id);
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
-    const last = app.runs.metrics(id, -1).filter((p) => p.name === 'images_per_sec').at(-1);
-    return last?.value ?? null;
+    const points = app.runs.metrics(id, -1);
+    const last = (name: string) => points.filter((p) => p.name === name).at(-1)?.value ?? null;
+    return { imagesPerSec: last('images_per_sec'), dataWait: last('data_wait') };
   } finally {
     await app.close();
   }
@@ -77,11 +80,11 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
       const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
       if (w.heavy && !FAST(b)) {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, note: 'too heavy for this backend' });
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, dataWait: null, note: 'too heavy for this backend' });
         continue;
       }
       if (b.name === 'cpu' && w.name !== 'W2') {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, note: 'pure-JS cpu backend: too slow, skipped' });
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, dataWait: null, note: 'pure-JS cpu backend: too slow, skipped' });
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
@@ -89,14 +92,15 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / w.batch));
       opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch)…`);
       let engine: number | null = null;
+      let dataWait: number | null = null;
       let note: string | undefined;
       try {
-        engine = await engineRun(opts.dataDir, w, b.name, steps);
+        ({ imagesPerSec: engine, dataWait } = await engineRun(opts.dataDir, w, b.name, steps));
       } catch (err) {
         note = `engine run failed: ${(err as Error).message}`;
       }
       torch[w.name] ??= pytorchReference(w, opts.seconds);
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name] ?? null, note });
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name] ?? null, dataWait, note });
     }
   }
   return rows;

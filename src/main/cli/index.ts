@@ -142,10 +142,10 @@ function buildProgram(setCode: (c: number) => void): Command {
 
   program
     .command('bench')
-    .description('images/s of the engine and of a bare TF.js loop, per backend and workload')
+    .description('images/s of the engine and of a bare TF.js loop, per backend and workload, and of the data pipeline')
     .addOption(new Option('--backend <B>', 'only this backend').choices(BACKEND_CHOICES.filter((b) => b !== 'auto')))
     .option('--seconds <S>', 'measuring time per figure', numArg('--seconds', 0, 600, true), 5)
-    .option('--workload <W>', 'comma-separated subset of W1,W2,W3')
+    .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data (data: the input pipeline alone)')
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => benchCommand(o))());
 

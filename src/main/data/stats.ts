@@ -21,11 +21,15 @@ export function rgbStats(pixels: ArrayLike<number>, count: number): RgbStats {
   return eigenStats(mean as [number, number, number], cov);
 }
 
-/** The same from running sums (the pipeline's workers add them up while decoding). */
-export function statsFromSums(pixels: number, sum: number[], cross: number[]): RgbStats {
-  const n = Math.max(1, pixels);
-  const mean = sum.map((v) => v / n) as [number, number, number];
-  const cov = cross.map((v, k) => ((v - n * mean[Math.floor(k / 3)]! * mean[k % 3]!) / Math.max(1, n - 1)));
+/**
+ * The same from running sums (the pipeline's workers add them up while decoding): the mean over
+ * `pixels`, the covariance over a subset of `covPixels` pixels with its own sums.
+ */
+export function statsFromSums(s: { pixels: number; sum: number[]; covPixels: number; covSum: number[]; cross: number[] }): RgbStats {
+  const mean = s.sum.map((v) => v / Math.max(1, s.pixels)) as [number, number, number];
+  const n = Math.max(1, s.covPixels);
+  const m = s.covSum.map((v) => v / n);
+  const cov = s.cross.map((v, k) => (v - n * m[Math.floor(k / 3)]! * m[k % 3]!) / Math.max(1, n - 1));
   return eigenStats(mean, cov);
 }
 

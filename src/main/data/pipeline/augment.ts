@@ -47,17 +47,8 @@ export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng:
   const ox = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
   const flip = rng !== null && opts.flip && rng() < 0.5;
   const n = size * size * 3;
-  if (w !== size) resampleWindow(src, base, S, oy, ox, w, size, flip, out, at);
-  else {
-    const row = size * 3;
-    for (let r = 0; r < size; r++) {
-      const s = base + ((oy + r) * S + ox) * 3;
-      const d = at + r * row;
-      if (!flip) for (let k = 0; k < row; k++) out[d + k] = src[s + k]!;
-      else for (let c = 0; c < size; c++) for (let k = 0; k < 3; k++) out[d + c * 3 + k] = src[s + (size - 1 - c) * 3 + k]!;
-    }
-  }
-  let shift: number[] = [0, 0, 0];
+  // Colour shift and mean subtraction are one offset per channel, added while copying.
+  let shift = [0, 0, 0];
   if (rng && opts.pca) {
     const pca = opts.pca;
     // Eigenvalues are of 0–255 pixels; AlexNet's α·λ is meant for a 0–1 scale, so λ/255 keeps the shift's size.
@@ -67,11 +58,32 @@ export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng:
   const d0 = shift[0]! - mean[0];
   const d1 = shift[1]! - mean[1];
   const d2 = shift[2]! - mean[2];
-  if (d0 === 0 && d1 === 0 && d2 === 0) return;
-  for (let p = at; p < at + n; p += 3) {
-    out[p]! += d0;
-    out[p + 1]! += d1;
-    out[p + 2]! += d2;
+  if (w !== size) {
+    resampleWindow(src, base, S, oy, ox, w, size, flip, out, at);
+    if (d0 !== 0 || d1 !== 0 || d2 !== 0)
+      for (let p = at; p < at + n; p += 3) {
+        out[p]! += d0;
+        out[p + 1]! += d1;
+        out[p + 2]! += d2;
+      }
+    return;
+  }
+  const row = size * 3;
+  for (let r = 0; r < size; r++) {
+    let s = base + ((oy + r) * S + ox) * 3;
+    const d = at + r * row;
+    if (!flip)
+      for (let k = d; k < d + row; k += 3, s += 3) {
+        out[k] = src[s]! + d0;
+        out[k + 1] = src[s + 1]! + d1;
+        out[k + 2] = src[s + 2]! + d2;
+      }
+    else
+      for (let k = d + row - 3; k >= d; k -= 3, s += 3) {
+        out[k] = src[s]! + d0;
+        out[k + 1] = src[s + 1]! + d1;
+        out[k + 2] = src[s + 2]! + d2;
+      }
   }
 }
 

@@ -11,10 +11,12 @@ export type ToPipelineWorker =
   | { type: 'close' };
 
 export interface PixelSums {
-  /** Pixels summed (images × S²). */
+  /** Pixels summed for the mean (every pixel: images × S²). */
   pixels: number;
   sum: [number, number, number];
-  /** Σ rgb·rgbᵀ, row-major 3×3. */
+  /** The colour covariance is summed over every 4th pixel: Σ rgb and Σ rgb·rgbᵀ (row-major 3×3) of those. */
+  covPixels: number;
+  covSum: [number, number, number];
   cross: number[];
 }
 

@@ -108,7 +108,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
       throw new DatasetError(`folder:${root}: class '${name}' has no readable image (all ${items.filter((i) => i.label === label).length} failed to decode)`);
     }
   });
-  const stats = statsFromSums(decoded.sums.pixels, decoded.sums.sum, decoded.sums.cross);
+  const stats = statsFromSums(decoded.sums);
   const rate = (items.length / Math.max(decoded.ms, 1e-3)) * 1000 * opts.decodeWorkers;
   opts.log?.(`decoded ${items.length} images (${rate.toFixed(0)} images/s with ${opts.decodeWorkers} thread(s)); ${decoded.broken.length} unreadable`);
   const mean = stats.mean;

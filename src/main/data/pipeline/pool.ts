@@ -83,7 +83,7 @@ export class WorkerPool {
   /** Decodes every file of an image-folder store; returns the unreadable ones and the pixel sums. */
   async decodeAll(count: number, onProgress?: (done: number) => void): Promise<{ broken: number[]; sums: PixelSums; ms: number }> {
     const chunk = 16;
-    const sums: PixelSums = { pixels: 0, sum: [0, 0, 0], cross: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+    const sums: PixelSums = { pixels: 0, sum: [0, 0, 0], covPixels: 0, covSum: [0, 0, 0], cross: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
     const broken: number[] = [];
     let next = 0;
     let done = 0;
@@ -95,15 +95,17 @@ export class WorkerPool {
         const r = await this.request<Extract<FromPipelineWorker, { type: 'decoded' }>>({ type: 'decode', items });
         broken.push(...r.broken);
         sums.pixels += r.sums.pixels;
+        sums.covPixels += r.sums.covPixels;
         r.sums.sum.forEach((v, c) => (sums.sum[c]! += v));
+        r.sums.covSum.forEach((v, c) => (sums.covSum[c]! += v));
         r.sums.cross.forEach((v, c) => (sums.cross[c]! += v));
         ms += r.ms;
         done += items.length;
         onProgress?.(done);
       }
     };
-    // Two jobs per worker keep each one busy while the other's answer travels.
-    await Promise.all(Array.from({ length: this.size * 2 }, lane));
+    // One job per worker at a time: each decodes one image at a time, so the pool's size is its parallelism.
+    await Promise.all(Array.from({ length: this.size }, lane));
     return { broken: broken.sort((a, b) => a - b), sums, ms };
   }
 

@@ -21,29 +21,52 @@ async function decode(items: number[]): Promise<Extract<FromPipelineWorker, { ty
   const t0 = performance.now();
   const store = access!.store;
   if (store.kind !== 'files') throw new Error('decode needs an image-folder store');
-  const sums: PixelSums = { pixels: 0, sum: [0, 0, 0], cross: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+  const sums = emptySums();
   const broken: number[] = [];
-  for (const i of items) {
-    let px: Buffer;
-    try {
-      px = await decodeImage(store.files[i]!, store.side);
-    } catch {
-      broken.push(i);
+  // One decode at a time, the next one started before this thread stores and sums the last.
+  const start = (k: number) => (k < items.length ? decodeImage(store.files[items[k]!]!, store.side).catch(() => null) : null);
+  let next = start(0);
+  for (let k = 0; k < items.length; k++) {
+    const px = await next;
+    next = start(k + 1);
+    if (!px) {
+      broken.push(items[k]!);
       continue;
     }
-    access!.write(i, px);
-    let r = 0, g = 0, b = 0, rr = 0, rg = 0, rb = 0, gg = 0, gb = 0, bb = 0;
-    for (let p = 0; p < px.length; p += 3) {
-      const R = px[p]!, G = px[p + 1]!, B = px[p + 2]!;
-      r += R; g += G; b += B;
-      rr += R * R; rg += R * G; rb += R * B; gg += G * G; gb += G * B; bb += B * B;
-    }
-    sums.pixels += px.length / 3;
-    sums.sum = [sums.sum[0] + r, sums.sum[1] + g, sums.sum[2] + b];
-    const c = sums.cross;
-    c[0]! += rr; c[1]! += rg; c[2]! += rb; c[3]! += rg; c[4]! += gg; c[5]! += gb; c[6]! += rb; c[7]! += gb; c[8]! += bb;
+    access!.write(items[k]!, px);
+    addSums(sums, px);
   }
   return { type: 'decoded', id: 0, broken, sums, ms: performance.now() - t0 };
+}
+
+export function emptySums(): PixelSums {
+  return { pixels: 0, sum: [0, 0, 0], covPixels: 0, covSum: [0, 0, 0], cross: [0, 0, 0, 0, 0, 0, 0, 0, 0] };
+}
+
+/** Adds one image's pixels to the running sums: all of them for the mean, every 4th for the covariance. */
+function addSums(sums: PixelSums, px: Uint8Array): void {
+  let r = 0, g = 0, b = 0;
+  for (let p = 0; p < px.length; p += 3) {
+    r += px[p]!;
+    g += px[p + 1]!;
+    b += px[p + 2]!;
+  }
+  let cr = 0, cg = 0, cb = 0, rr = 0, rg = 0, rb = 0, gg = 0, gb = 0, bb = 0;
+  for (let p = 0; p < px.length; p += 12) {
+    const R = px[p]!, G = px[p + 1]!, B = px[p + 2]!;
+    cr += R; cg += G; cb += B;
+    rr += R * R; rg += R * G; rb += R * B; gg += G * G; gb += G * B; bb += B * B;
+  }
+  sums.pixels += px.length / 3;
+  sums.sum[0] += r;
+  sums.sum[1] += g;
+  sums.sum[2] += b;
+  sums.covPixels += Math.ceil(px.length / 12);
+  sums.covSum[0] += cr;
+  sums.covSum[1] += cg;
+  sums.covSum[2] += cb;
+  const c = sums.cross;
+  c[0]! += rr; c[1]! += rg; c[2]! += rb; c[3]! += rg; c[4]! += gg; c[5]! += gb; c[6]! += rb; c[7]! += gb; c[8]! += bb;
 }
 
 function batch(epoch: number, first: number, items: Int32Array): { x: Float32Array; ms: number } {
