@@ -105,6 +105,9 @@ export const methods = {
   'datasets.add': method<DatasetInfo>()(
     z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(100).optional() }).strict(),
   ),
+  'datasets.samples': method<{ name: string; classes: { name: string; images: string[] }[] }>()(
+    z.object({ name: z.string().min(1).max(100), perClass: z.number().int().min(1).max(16).default(6) }).strict(),
+  ),
   'evaluations.list': method<EvaluationInfo[]>()(z.object({ id: z.number().int().positive().optional() }).strict().default({})),
 } as const;
 

@@ -114,6 +114,13 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     const row = page.getByTestId('datasets-table').locator('tbody tr', { hasText: 'pets' }).first();
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/folder\s*3/);
+    // The sample grid: readable images only (dogs and owls lose their broken files), at most 6 a class.
+    await page.locator('img[alt^="owls sample"]').nth(3).waitFor();
+    await expect(page.locator('img[alt^="cats sample"]').count()).resolves.toBe(6);
+    await expect(page.locator('img[alt^="dogs sample"]').count()).resolves.toBe(4);
+    await expect(page.locator('img[alt^="owls sample"]').count()).resolves.toBe(4);
+    await page.getByRole('button', { name: 'show samples', exact: true }).click();
+    await page.getByTestId('samples-synthetic').locator('img').nth(59).waitFor();
     await page.getByLabel('Folder on this machine').fill(path.join(root, 'no-such-folder'));
     await page.getByRole('button', { name: 'Add dataset' }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/no such folder/);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ContractError } from '../../shared/contract';
 import type { DatasetInfo } from '../../shared/domain';
 import { DatasetError, loadDataset } from '../data';
+import { sampleImages, type ClassSamples } from '../data/samples';
 import type { Db } from '../store/db';
 import { findDataset, insertDataset, listDatasets } from '../store/datasets';
 
@@ -68,6 +69,19 @@ export class DatasetService {
       meanRgb: data.meanRgb,
       eigen: data.pca,
     });
+  }
+
+  /** A few images per class of a registered dataset, or of the built-in one (`synthetic[:VARIANT]`). */
+  async samples(name: string, perClass: number): Promise<{ name: string; classes: ClassSamples[] }> {
+    const known = name === 'synthetic' || name.startsWith('synthetic:') ? null : findDataset(this.db, name);
+    if (!known && !name.startsWith('synthetic')) throw new ContractError(`dataset '${name}': not registered; accepted: synthetic, synthetic:hard, or a name from datasets.list`, 'not_found');
+    try {
+      return { name, classes: await sampleImages(known ? known.spec : name, known ? known.classes : null, perClass) };
+    } catch (err) {
+      if (err instanceof DatasetError) throw new ContractError(`dataset '${name}': ${err.message}; its files may have moved since it was registered`);
+      if (!known) throw new ContractError((err as Error).message);
+      throw err;
+    }
   }
 
   /** A registered dataset's name becomes its SPEC; anything else is returned as given. */
