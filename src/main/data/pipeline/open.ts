@@ -82,6 +82,8 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   const skippedFiles: string[] = [];
   const valRaw = await decodeItems(scan.val.slice(0, req.val), side, skippedFiles);
 
+  // The cache folder belongs to this run: files left by a killed process are stale.
+  for (const f of fs.existsSync(opts.cacheDir) ? fs.readdirSync(opts.cacheDir) : []) if (/^decoded-\d+-\d+\.bin$/.test(f)) fs.rmSync(path.join(opts.cacheDir, f), { force: true });
   fs.mkdirSync(opts.cacheDir, { recursive: true });
   const diskFile = path.join(opts.cacheDir, `decoded-${process.pid}-${Date.now()}.bin`);
   const store = planFileStore(items.map((i) => i.file), side, opts.cacheBytes, diskFile);
