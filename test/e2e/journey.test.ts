@@ -79,6 +79,27 @@ describe.skipIf(!hasChromium)('journey: create, compare, export, evaluate, delet
     expect([png.body.readUInt32BE(16), png.body.readUInt32BE(20)]).toEqual(size);
   });
 
+  it('exports the same chart as SVG: one path per run with every drawn point, and every marker', async () => {
+    const svg = (await downloadOf(() => page.getByRole('button', { name: 'Save Validation top-1 per epoch as SVG' }).click())).body.toString('utf8');
+    // Parsed by the browser's own XML parser: a well-formed SVG document.
+    const parsed = await page.evaluate((text) => {
+      const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+      if (doc.querySelector('parsererror')) return null;
+      return {
+        root: doc.documentElement.tagName,
+        width: doc.documentElement.getAttribute('width'),
+        series: [...doc.querySelectorAll('path.series')].map((p) => Number(p.getAttribute('data-points'))),
+        markers: doc.querySelectorAll('line.marker').length,
+      };
+    }, svg);
+    expect(parsed).not.toBeNull();
+    expect(parsed!.root).toBe('svg');
+    expect(Number(parsed!.width)).toBeGreaterThan(100);
+    // Two runs × 3 epochs; two LR drops each.
+    expect(parsed!.series).toEqual([3, 3]);
+    expect(parsed!.markers).toBe(4);
+  });
+
   it('exports CSV and JSON whose contents match the runs', async () => {
     await page.goto(served.url + '#/runs');
     await page.getByLabel(`Select run ${a}`).check();
