@@ -89,7 +89,36 @@ await time('run page: zoom to 1,000 steps at full resolution', async () => {
   await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 4000);
 });
 await page.screenshot({ path: path.join(dataDir, 'big-run.png') });
-await browser.close();
 await server.close();
 await app.close();
+
+// Live updates: the same training run, unwatched and then watched on its run page; the trainer's
+// images/s (epochs 2 on; the first warms up) is compared.
+const liveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-uibench-live-'));
+const live = createApp({ dataDir: liveDir });
+const liveServer = await startServer(live, { host: '127.0.0.1', port: 0, token: 'bench', staticDir });
+const trainRate = async (watch: boolean) => {
+  const { id } = await live.runs.start({ config: 'A', inputSize: 32, width: 0.125, epochs: 5, batch: 32, trainSamples: 4000, valSamples: 200, schedule: 'none', seed: 1, experiment: 'live-bench', backend: process.env.BACKEND as never });
+  if (watch) await page.goto(liveServer.url + `#/run/${id}`);
+  else await page.goto('about:blank');
+  await live.runs.waitFor(id);
+  const rates = live.runs.metrics(id, -1).filter((p) => p.name === 'images_per_sec').map((p) => p.value);
+  return rates.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, rates.length - 1);
+};
+const rounds: [number, number][] = [];
+// Alternating which goes first cancels slow drifts of the machine's speed.
+for (let r = 0; r < 4; r++) {
+  if (r % 2 === 0) rounds.push([await trainRate(false), await trainRate(true)]);
+  else {
+    const w = await trainRate(true);
+    rounds.push([await trainRate(false), w]);
+  }
+}
+const unwatched = rounds.reduce((a, [u]) => a + u, 0) / rounds.length;
+const watched = rounds.reduce((a, [, w]) => a + w, 0) / rounds.length;
+console.log(`live updates: trainer ${unwatched.toFixed(0)} img/s unwatched, ${watched.toFixed(0)} img/s with its run page open (cost ${(100 * (1 - watched / unwatched)).toFixed(1)}%; rounds: ${rounds.map(([u, w]) => `${u.toFixed(0)}/${w.toFixed(0)}`).join(', ')})`);
+await browser.close();
+await liveServer.close();
+await live.close();
+fs.rmSync(liveDir, { recursive: true, force: true });
 fs.rmSync(dataDir, { recursive: true, force: true });

@@ -7,6 +7,7 @@ export type SeriesKey = 'train/loss' | 'train/epoch_loss' | 'val/loss' | 'train/
 const KEYS: SeriesKey[] = ['train/loss', 'train/epoch_loss', 'val/loss', 'train/top1', 'val/top1', 'val/top5', 'train/lr', 'train/data_wait'];
 /** Buckets for the per-step loss: each keeps its min and max, so about 4,000 points at most. */
 const STEP_BUCKETS = 2000;
+const LIVE_REDRAW_MS = 1000;
 
 type Pt = { step: number; epoch: number; value: number };
 
@@ -70,19 +71,37 @@ export class RunView {
     this.series = { ...this.series, 'train/loss': loss };
   }
 
+  /** Live points wait here and reach the charts at most once a second: redrawing on every message costs the trainer CPU. */
+  private buffered: MetricPoint[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
   private append(points: MetricPoint[]): void {
-    const next = { ...this.series };
-    let changed = false;
+    this.buffered.push(...points);
+    this.flushTimer ??= setTimeout(() => this.flush(), LIVE_REDRAW_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const points = this.buffered;
+    this.buffered = [];
+    const added: Partial<Record<SeriesKey, Pt[]>> = {};
     for (const p of points) {
       const key = `${p.split}/${p.name}` as SeriesKey;
-      const list = next[key];
+      const list = this.series[key];
       if (!list) continue;
-      if (list.length && list[list.length - 1]!.step >= p.step) continue;
+      const fresh = (added[key] ??= []);
+      const last = fresh.at(-1) ?? list.at(-1);
+      if (last && last.step >= p.step) continue;
       if (key === 'train/loss' && this.zoom && p.step > this.zoom.to) continue;
-      next[key] = [...list, { step: p.step, epoch: p.epoch, value: p.value }];
-      changed = true;
+      fresh.push({ step: p.step, epoch: p.epoch, value: p.value });
     }
-    if (changed) this.series = next;
+    const keys = Object.keys(added) as SeriesKey[];
+    if (!keys.length) return;
+    const next = { ...this.series };
+    for (const k of keys) next[k] = next[k].concat(added[k]!);
+    this.series = next;
+    // A long watch re-decimates the per-step loss instead of letting it grow without bound.
+    if (!this.zoom && next['train/loss'].length > 3 * STEP_BUCKETS) void this.setZoom(null);
   }
 
   xy(key: SeriesKey, x: 'step' | 'epoch'): { x: number; y: number }[] {
@@ -133,6 +152,7 @@ export class RunView {
   }
 
   dispose(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.offs.forEach((o) => o());
   }
 }
