@@ -97,11 +97,33 @@ await app.close();
 const liveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-uibench-live-'));
 const live = createApp({ dataDir: liveDir });
 const liveServer = await startServer(live, { host: '127.0.0.1', port: 0, token: 'bench', staticDir });
+/** CPU seconds used so far by every Chromium process (Linux /proc), to show what watching costs in CPU. */
+const chromiumCpu = (): number => {
+  let ticks = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium')) continue;
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks / 100;
+};
+let watchCpu = 0;
+let watchWall = 0;
 const trainRate = async (watch: boolean) => {
+  const cpu0 = chromiumCpu();
+  const wall0 = performance.now();
   const { id } = await live.runs.start({ config: 'A', inputSize: 32, width: 0.125, epochs: 5, batch: 32, trainSamples: 4000, valSamples: 200, schedule: 'none', seed: 1, experiment: 'live-bench', backend: process.env.BACKEND as never });
   if (watch) await page.goto(liveServer.url + `#/run/${id}`);
   else await page.goto('about:blank');
   await live.runs.waitFor(id);
+  if (watch) {
+    watchCpu += chromiumCpu() - cpu0;
+    watchWall += (performance.now() - wall0) / 1000;
+  }
   const rates = live.runs.metrics(id, -1).filter((p) => p.name === 'images_per_sec').map((p) => p.value);
   return rates.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, rates.length - 1);
 };
@@ -116,6 +138,7 @@ for (let r = 0; r < 4; r++) {
 }
 const unwatched = rounds.reduce((a, [u]) => a + u, 0) / rounds.length;
 const watched = rounds.reduce((a, [, w]) => a + w, 0) / rounds.length;
+console.log(`live updates: Chromium used ${(100 * watchCpu / watchWall).toFixed(1)}% of one core while showing the training run page`);
 console.log(`live updates: trainer ${unwatched.toFixed(0)} img/s unwatched, ${watched.toFixed(0)} img/s with its run page open (cost ${(100 * (1 - watched / unwatched)).toFixed(1)}%; rounds: ${rounds.map(([u, w]) => `${u.toFixed(0)}/${w.toFixed(0)}`).join(', ')})`);
 await browser.close();
 await liveServer.close();

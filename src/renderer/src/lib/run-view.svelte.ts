@@ -35,7 +35,11 @@ export class RunView {
         if (event.kind === 'resume') void this.reload();
       }),
       api.on('run.progress', (p) => {
-        if (p.runId === this.id) this.progress = p;
+        if (p.runId !== this.id) return;
+        // At most one redraw a second; an epoch's end shows at once.
+        this.pendingProgress = p;
+        if (p.stepInEpoch === p.stepsPerEpoch || !this.progress) this.showProgress();
+        else this.progressTimer ??= setTimeout(() => this.showProgress(), LIVE_REDRAW_MS);
       }),
       api.on('run.updated', (r) => {
         if (r.id !== this.id || !this.run) return;
@@ -69,6 +73,15 @@ export class RunView {
     this.zoom = zoom;
     const loss = await this.fetchSeries('train/loss');
     this.series = { ...this.series, 'train/loss': loss };
+  }
+
+  private pendingProgress: RunProgress | null = null;
+  private progressTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private showProgress(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = null;
+    if (this.pendingProgress) this.progress = this.pendingProgress;
   }
 
   /** Live points wait here and reach the charts at most once a second: redrawing on every message costs the trainer CPU. */
@@ -153,6 +166,7 @@ export class RunView {
 
   dispose(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.progressTimer) clearTimeout(this.progressTimer);
     this.offs.forEach((o) => o());
   }
 }

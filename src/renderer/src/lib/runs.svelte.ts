@@ -2,7 +2,13 @@
 import type { RunSummary } from '../../../shared/domain';
 import { api } from './api';
 
-export const runsState = $state({ runs: [] as RunSummary[], loaded: false, error: '' });
+// The list is replaced, never mutated in place: raw state skips a proxy per run (10,000 runs filter fast).
+class RunsState {
+  runs = $state.raw<RunSummary[]>([]);
+  loaded = $state(false);
+  error = $state('');
+}
+export const runsState = new RunsState();
 
 export async function refreshRuns(): Promise<void> {
   try {
@@ -15,7 +21,7 @@ export async function refreshRuns(): Promise<void> {
 
 api.on('run.updated', (run) => {
   const i = runsState.runs.findIndex((r) => r.id === run.id);
-  if (i >= 0) runsState.runs[i] = run;
+  if (i >= 0) runsState.runs = runsState.runs.with(i, run);
   else runsState.runs = [run, ...runsState.runs];
 });
 
