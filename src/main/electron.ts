@@ -11,6 +11,7 @@ import { createApp, type App } from './services/app';
 import { useNativeBinding } from './store/db';
 import { resolveDataDir } from './paths';
 import { registerIpc } from './transports/ipc';
+import { CSP, guardNavigation, secureWebPreferences } from './window-security';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Training workers start the data pipeline's own workers; worker threads inherit this environment.
@@ -20,7 +21,6 @@ process.env.VGGLAB_PIPELINE_WORKER = pipelineWorkerPath;
 const electronSqlite = path.resolve(here, '../../.electron-native/better_sqlite3.node');
 if (fs.existsSync(electronSqlite)) useNativeBinding(electronSqlite);
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'";
 
 let win: BrowserWindow | null = null;
 let core: App | null = null;
@@ -31,23 +31,10 @@ function createWindow(): void {
     height: 860,
     title: 'VGG Lab',
     show: false,
-    webPreferences: {
-      preload: path.join(here, '../preload/index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
+    webPreferences: secureWebPreferences(path.join(here, '../preload/index.cjs')),
   });
   win.once('ready-to-show', () => win?.show());
-  // Navigation away from the app and new windows are refused; http(s) links open in the system browser.
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  win.webContents.on('will-navigate', (e, url) => {
-    if (url !== win?.webContents.getURL()) e.preventDefault();
-  });
+  guardNavigation(win.webContents, (url) => shell.openExternal(url));
   if (process.env.ELECTRON_RENDERER_URL) void win.loadURL(process.env.ELECTRON_RENDERER_URL);
   else void win.loadFile(path.join(here, '../renderer/index.html'));
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES } from '../../shared/contract';
 import type { App } from '../services/app';
+import { CSP } from '../window-security';
 import { createDispatcher } from './dispatch';
 
 const MAX_BODY = 1024 * 1024;
@@ -155,6 +156,9 @@ function serveStatic(root: string, url: URL, token: string, res: http.ServerResp
     const headers: Record<string, string> = {
       'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
       'x-content-type-options': 'nosniff',
+      // The same policy as the desktop window: this origin's scripts, sockets and images only.
+      'content-security-policy': CSP,
+      'x-frame-options': 'DENY',
     };
     // The page's own scripts and sockets then carry the token as a same-site cookie.
     if (rel === '/index.html') headers['set-cookie'] = `vgglab_token=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;

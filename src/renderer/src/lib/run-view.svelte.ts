@@ -30,6 +30,11 @@ export class RunView {
       api.on('run.metrics', ({ runId, points }) => runId === this.id && this.append(points)),
       api.on('run.event', ({ runId, event }) => {
         if (runId !== this.id || this.events.some((e) => e.id === event.id)) return;
+        // Points sent before an event (a pause, a stop, an LR drop) show with it.
+        if (this.flushTimer) {
+          clearTimeout(this.flushTimer);
+          this.flush();
+        }
         this.events = [...this.events, event];
         if (event.kind === 'checkpoint') void this.loadCheckpoints();
         if (event.kind === 'resume') void this.reload();
