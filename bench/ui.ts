@@ -62,6 +62,8 @@ await time(`runs page, ${RUNS + 1} runs: first screen`, async () => {
   await page.goto(server.url.replace('/?', '/?r=' + Math.random() + '&') + '#/runs');
   await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
 });
+// Filters need the whole list, which follows the first screen.
+await page.getByText(/in all\)/).waitFor();
 await time('runs page: filter by text', async () => {
   await page.getByRole('searchbox').fill('');
   await page.getByRole('searchbox').fill(`#${Math.floor(RUNS / 2)}`);

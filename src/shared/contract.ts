@@ -53,7 +53,8 @@ export const methods = {
       })
       .strict(),
   ),
-  'runs.list': method<RunSummary[]>()(Empty),
+  /** Newest first; `limit` gives just the first rows (the run list's first screen). */
+  'runs.list': method<RunSummary[]>()(z.object({ limit: z.number().int().min(1).max(1_000_000).optional() }).strict().default({})),
   'runs.get': method<RunDetail>()(RunId),
   'runs.metrics': method<MetricPoint[]>()(
     z.object({ id: z.number().int().positive(), afterStep: z.number().int().min(-1).default(-1) }).strict(),

@@ -68,7 +68,7 @@ export function createApp(opts: AppOptions): App {
     'models.memory': (a) => memoryEstimate(a),
     // Newest completed runs first; each backend's figure comes from its latest one.
     'backends.rates': () => measuredRates(runs.list().filter((r) => r.status === 'completed').slice(0, 200).map((r) => getRun(db, r.id)!)),
-    'runs.list': () => runs.list(),
+    'runs.list': (a) => runs.list(a.limit),
     'runs.get': (a) => runs.get(a.id),
     'runs.metrics': (a) => runs.metrics(a.id, a.afterStep),
     'runs.events': (a) => runs.events(a.id),

@@ -32,8 +32,8 @@ export class RunService {
   private readonly finished = new Map<number, Array<(status: RunStatus) => void>>();
   constructor(private readonly deps: RunServiceDeps) {}
 
-  list() {
-    return listRuns(this.deps.db);
+  list(limit?: number) {
+    return listRuns(this.deps.db, limit);
   }
 
   get(id: number): RunDetail {

@@ -54,8 +54,8 @@ function toSummary(r: Omit<RunRow, 'params_json' | 'seed' | 'summary_json' | 'ap
 }
 
 /** Every run, newest first, without the heavy columns (parameters, full summary). */
-export function listRuns(db: Db): RunSummary[] {
-  return (db.prepare(`SELECT ${LIST_COLS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ORDER BY r.id DESC`).all() as RunRow[]).map(toSummary);
+export function listRuns(db: Db, limit = -1): RunSummary[] {
+  return (db.prepare(`SELECT ${LIST_COLS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ORDER BY r.id DESC LIMIT ?`).all(limit) as RunRow[]).map(toSummary);
 }
 
 export function getRun(db: Db, id: number): RunDetail | undefined {

@@ -6,13 +6,26 @@ import { api } from './api';
 class RunsState {
   runs = $state.raw<RunSummary[]>([]);
   loaded = $state(false);
+  /** Only the newest rows are here yet; the rest are on their way. */
+  partial = $state(false);
   error = $state('');
 }
 export const runsState = new RunsState();
 
-export async function refreshRuns(): Promise<void> {
+/** The newest `first` runs at once (the first screen), then all of them (filters and sorting need every run). */
+export async function refreshRuns(first = 100): Promise<void> {
   try {
+    if (!runsState.loaded) {
+      const head = await api.call('runs.list', { limit: first });
+      if (!runsState.loaded) {
+        runsState.runs = head;
+        runsState.partial = head.length === first;
+        runsState.loaded = true;
+      }
+      if (head.length < first) return;
+    }
     runsState.runs = await api.call('runs.list');
+    runsState.partial = false;
     runsState.loaded = true;
   } catch (err) {
     runsState.error = (err as Error).message;
