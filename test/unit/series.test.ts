@@ -22,4 +22,35 @@ describe('decimated metric series', () => {
     const z = metricSeries(db, id, 'train', 'loss', 1000, 1000, 1500);
     expect(z.map((p) => p.step)).toEqual(Array.from({ length: 501 }, (_, i) => 1000 + i));
   });
+
+  it('answers from per-block extremes exactly as a scan of every point would, also after points are deleted', () => {
+    const db = openMemoryDatabase();
+    const id = insertRun(db, TrainParams.parse({ config: 'A' }), 'test');
+    let v = 0;
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const points = Array.from({ length: 20_000 }, (_, i) => ({ step: i + 1, epoch: 1 + Math.floor(i / 500), split: 'train' as const, name: 'loss', value: (v += rnd() - 0.5) }));
+    insertMetrics(db, id, points);
+    /** Every point scanned, bucketed as the blocks are (width a multiple of 256, aligned at step 0). */
+    const brute = (from: number, to: number, buckets: number) => {
+      const inRange = points.filter((p) => p.step >= from && p.step <= to);
+      const width = Math.max(1, Math.ceil((inRange.at(-1)!.step - inRange[0]!.step + 1) / buckets / 256)) * 256;
+      const lo = new Map<number, (typeof points)[number]>();
+      const hi = new Map<number, (typeof points)[number]>();
+      for (const p of inRange) {
+        const b = Math.floor(p.step / width);
+        if (!lo.has(b) || p.value < lo.get(b)!.value) lo.set(b, p);
+        if (!hi.has(b) || p.value > hi.get(b)!.value) hi.set(b, p);
+      }
+      return [...new Set([...lo.values(), ...hi.values()])].sort((a, b) => a.step - b.step).map((p) => [p.step, p.value]);
+    };
+    const got = (from: number, to: number, buckets: number) => metricSeries(db, id, 'train', 'loss', buckets, from, to).map((p) => [p.step, p.value]);
+    expect(got(0, Number.MAX_SAFE_INTEGER, 30)).toEqual(brute(0, Number.MAX_SAFE_INTEGER, 30));
+    expect(got(1234, 8765, 12)).toEqual(brute(1234, 8765, 12));
+    // A resumed run drops the points after its checkpoint: the blocks they touched are recomputed.
+    db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(id, 15_000);
+    points.length = 15_000;
+    expect(got(0, Number.MAX_SAFE_INTEGER, 30)).toEqual(brute(0, Number.MAX_SAFE_INTEGER, 30));
+    expect(got(10_000, 20_000, 8)).toEqual(brute(10_000, 20_000, 8));
+  });
 });

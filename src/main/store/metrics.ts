@@ -37,30 +37,85 @@ export interface SeriesPoint {
   value: number;
 }
 
+/** Steps per row of metric_blocks (migration 004). */
+const BLOCK = 256;
+
+interface BlockRow {
+  block: number;
+  min_step: number;
+  min_epoch: number;
+  min_value: number;
+  max_step: number;
+  max_epoch: number;
+  max_value: number;
+}
+
+/** Recomputes the blocks of one metric that lost points (resume truncation) or predate migration 004. */
+function refreshDirtyBlocks(db: Db, runId: number, split: string, name: string): void {
+  const dirty = db.prepare('SELECT block FROM metric_blocks WHERE run_id = ? AND split = ? AND name = ? AND dirty = 1').pluck().all(runId, split, name) as number[];
+  if (!dirty.length) return;
+  const where = 'FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND value IS NOT NULL AND step BETWEEN ? AND ?';
+  const stats = db.prepare(`SELECT count(*) AS n, min(step) AS lo, max(step) AS hi ${where}`);
+  const lowest = db.prepare(`SELECT step, epoch, min(value) AS value ${where}`);
+  const highest = db.prepare(`SELECT step, epoch, max(value) AS value ${where}`);
+  db.transaction(() => {
+    for (const b of dirty) {
+      const args = [runId, split, name, b * BLOCK, b * BLOCK + BLOCK - 1] as const;
+      const st = stats.get(...args) as { n: number; lo: number; hi: number };
+      if (!st.n) {
+        db.prepare('DELETE FROM metric_blocks WHERE run_id = ? AND split = ? AND name = ? AND block = ?').run(runId, split, name, b);
+        continue;
+      }
+      const mn = lowest.get(...args) as SeriesPoint;
+      const mx = highest.get(...args) as SeriesPoint;
+      db.prepare(
+        'UPDATE metric_blocks SET n = ?, lo_step = ?, hi_step = ?, min_step = ?, min_epoch = ?, min_value = ?, max_step = ?, max_epoch = ?, max_value = ?, dirty = 0 WHERE run_id = ? AND split = ? AND name = ? AND block = ?',
+      ).run(st.n, st.lo, st.hi, mn.step, mn.epoch, mn.value, mx.step, mx.epoch, mx.value, runId, split, name, b);
+    }
+  })();
+}
+
 /**
  * One metric over a step range, at most ~2 × buckets points: every bucket keeps its minimum and its
  * maximum (in step order), so no spike and no best value disappears when a long run is drawn.
+ * Buckets are whole numbers of 256-step blocks, so they are answered from the blocks' stored
+ * extremes; only the partial blocks at the range's ends are read point by point.
  */
 export function metricSeries(db: Db, runId: number, split: string, name: string, buckets: number, fromStep = 0, toStep = Number.MAX_SAFE_INTEGER): SeriesPoint[] {
+  refreshDirtyBlocks(db, runId, split, name);
   const range = db
-    .prepare('SELECT min(step) AS lo, max(step) AS hi, count(*) AS n FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ?')
-    .get(runId, split, name, fromStep, toStep) as { lo: number | null; hi: number | null; n: number };
+    .prepare('SELECT min(lo_step) AS lo, max(hi_step) AS hi, sum(n) AS n FROM metric_blocks WHERE run_id = ? AND split = ? AND name = ? AND block BETWEEN ? AND ?')
+    .get(runId, split, name, Math.floor(fromStep / BLOCK), Math.floor(toStep / BLOCK)) as { lo: number | null; hi: number | null; n: number | null };
+  const raw = (from: number, to: number) =>
+    db.prepare('SELECT step, epoch, value FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step').all(runId, split, name, from, to) as SeriesPoint[];
   if (range.lo === null || range.hi === null) return [];
-  if (range.n <= 2 * buckets)
-    return db
-      .prepare('SELECT step, epoch, value FROM metrics WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? ORDER BY step')
-      .all(runId, split, name, range.lo, range.hi) as SeriesPoint[];
-  const width = (range.hi - range.lo + 1) / buckets;
-  // SQLite returns the row holding the min (or max) for bare columns next to a single min()/max().
-  const pick = (agg: 'min' | 'max') =>
-    db
-      .prepare(
-        `SELECT step, epoch, ${agg}(value) AS value FROM metrics
-         WHERE run_id = ? AND split = ? AND name = ? AND step BETWEEN ? AND ? AND value IS NOT NULL
-         GROUP BY CAST((step - ?) / ? AS INTEGER)`,
-      )
-      .all(runId, split, name, range.lo, range.hi, range.lo, width) as SeriesPoint[];
+  const lo = Math.max(range.lo, fromStep);
+  const hi = Math.min(range.hi, toStep);
+  // Few enough points (edge blocks counted whole): every one, nulls included.
+  if ((range.n ?? 0) <= 2 * buckets) return raw(lo, hi);
+  const width = Math.max(1, Math.ceil((hi - lo + 1) / buckets / BLOCK)) * BLOCK;
+  const firstFull = Math.ceil(lo / BLOCK);
+  const lastFull = Math.floor((hi + 1) / BLOCK) - 1;
+  const candidates: SeriesPoint[] = [];
+  if (firstFull <= lastFull) {
+    const rows = db
+      .prepare('SELECT block, min_step, min_epoch, min_value, max_step, max_epoch, max_value FROM metric_blocks WHERE run_id = ? AND split = ? AND name = ? AND block BETWEEN ? AND ?')
+      .all(runId, split, name, firstFull, lastFull) as BlockRow[];
+    for (const r of rows) candidates.push({ step: r.min_step, epoch: r.min_epoch, value: r.min_value }, { step: r.max_step, epoch: r.max_epoch, value: r.max_value });
+    if (lo < firstFull * BLOCK) candidates.push(...raw(lo, firstFull * BLOCK - 1));
+    if (hi >= (lastFull + 1) * BLOCK) candidates.push(...raw((lastFull + 1) * BLOCK, hi));
+  } else candidates.push(...raw(lo, hi));
+  const lowest = new Map<number, SeriesPoint>();
+  const highest = new Map<number, SeriesPoint>();
+  for (const p of candidates) {
+    if (p.value === null) continue;
+    const b = Math.floor(p.step / width);
+    const l = lowest.get(b);
+    if (!l || p.value < l.value || (p.value === l.value && p.step < l.step)) lowest.set(b, p);
+    const h = highest.get(b);
+    if (!h || p.value > h.value || (p.value === h.value && p.step < h.step)) highest.set(b, p);
+  }
   const byStep = new Map<number, SeriesPoint>();
-  for (const p of [...pick('min'), ...pick('max')]) byStep.set(p.step, p);
+  for (const p of [...lowest.values(), ...highest.values()]) byStep.set(p.step, p);
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }

@@ -3,6 +3,7 @@ import type { Migration } from './types';
 import { migration as m001 } from './001-initial';
 import { migration as m002 } from './002-metric-series-index';
 import { migration as m003 } from './003-covering-series-index';
+import { migration as m004 } from './004-metric-blocks';
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
 export type { Migration };
