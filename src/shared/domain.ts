@@ -1,16 +1,8 @@
 // Domain vocabulary shared by the engine, the services and the UI.
 import { z } from 'zod';
 
-export const CONFIG_NAMES = ['A', 'A-LRN', 'B', 'C', 'D', 'E'] as const;
-export type ConfigName = (typeof CONFIG_NAMES)[number];
-
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'native', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'diverged', 'failed', 'stopped', 'interrupted'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+import { BACKEND_CHOICES, CONFIG_NAMES, type BackendName, type ConfigName, type RunStatus } from './names';
+export * from './names';
 export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
 
 export const INIT_RE = /^(glorot|paper|paper-0\.1|from:\d+)$/;
@@ -152,8 +144,6 @@ export interface CheckpointInfo {
   createdAt: string;
 }
 
-export const PROTOCOLS = ['center', 'dense', 'multicrop', 'dense+multicrop'] as const;
-export type ProtocolName = (typeof PROTOCOLS)[number];
 
 export interface EvaluationInfo {
   id: number;

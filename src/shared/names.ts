@@ -1,0 +1,15 @@
+// The fixed vocabularies (configurations, backends, statuses, protocols), free of any schema library
+// so the UI's first screen can use them without loading zod.
+export const CONFIG_NAMES = ['A', 'A-LRN', 'B', 'C', 'D', 'E'] as const;
+export type ConfigName = (typeof CONFIG_NAMES)[number];
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'native', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'diverged', 'failed', 'stopped', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const PROTOCOLS = ['center', 'dense', 'multicrop', 'dense+multicrop'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
