@@ -202,3 +202,33 @@ describe.skipIf(Boolean(reason))('native fused kernels', () => {
     }
   });
 });
+
+describe.skipIf(Boolean(reason))('native output buffers are reused safely', () => {
+  it('reuses a freed activation buffer, but never one whose values were read out or that another tensor views', async () => {
+    await tf.setBackend('native');
+    const { pool } = await import('../../src/main/training/native/kernels');
+    const x = tf.tensor(rand([4, 16, 16, 8]), [4, 16, 16, 8]);
+    // A freed output comes back for the next op of its size.
+    const before = pool.reused;
+    tf.dispose(tf.relu(x));
+    tf.dispose(tf.relu(x));
+    expect(pool.reused).toBeGreaterThan(before);
+    // Values handed out stay as they were after their tensor is gone and more ops run.
+    const r = tf.relu(x);
+    const seen = r.dataSync();
+    const copy = Float32Array.from(seen);
+    r.dispose();
+    for (let i = 0; i < 3; i++) tf.dispose(tf.mul(tf.relu(x), 3));
+    expect(seen).toEqual(copy);
+    // A view of a pooled buffer (a reshape shares data; a slice may view it) keeps its values too.
+    const y = tf.relu(x);
+    const flat = tf.reshape(y, [-1]);
+    const part = tf.slice(flat, [0], [2048]);
+    const partCopy = Float32Array.from(await part.data());
+    y.dispose();
+    flat.dispose();
+    for (let i = 0; i < 3; i++) tf.dispose(tf.mul(tf.relu(x), -7));
+    expect(await part.data()).toEqual(partCopy);
+    tf.dispose([x, part]);
+  });
+});

@@ -5,6 +5,10 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { ConvGeom, NativeAddon, PoolGeom } from './addon';
+import { BufferPool, PooledCpuBackend } from './pool';
+
+/** Output buffers of the native kernels (see pool.ts). */
+export const pool = new BufferPool();
 
 type Tf = typeof TfCore;
 type Conv2DInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
@@ -62,7 +66,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       return fallback(args);
     const backend = args.backend as MathBackendCPU;
     const info = bu.computeConv2DInfo(x!.shape as [number, number, number, number], filter!.shape as [number, number, number, number], a.strides as [number, number], 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
-    const out = new Float32Array(size(info.outShape));
+    const out = pool.alloc(size(info.outShape));
     addon.conv2d(values(backend, x!), values(backend, filter!), out, convGeom(info), bias ? values(backend, bias) : null, fused && activation === 'relu');
     return backend.makeTensorInfo(info.outShape, 'float32', out);
   };
@@ -87,7 +91,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
     const outer = batchA >= batchB ? (outerA.length >= outerB.length ? outerA : outerB) : outerB;
     const backend = args.backend as MathBackendCPU;
     const outShape = [...outer, m, n];
-    const out = new Float32Array(Math.max(batchA, batchB) * m * n);
+    const out = pool.alloc(Math.max(batchA, batchB) * m * n);
     addon.matmul(values(backend, a!), values(backend, b!), out, batchA, batchB, m, n, k, at.transposeA, at.transposeB, bias ? values(backend, bias) : null, fused && activation === 'relu');
     return backend.makeTensorInfo(outShape, 'float32', out);
   };
@@ -98,7 +102,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
     const [big, small] = size(a!.shape) >= size(b!.shape) ? [a!, b!] : [b!, a!];
     if (!repeatsOver(small.shape, big.shape)) return fallback(args);
     const backend = args.backend as MathBackendCPU;
-    const out = new Float32Array(size(big.shape));
+    const out = pool.alloc(size(big.shape));
     addon.binary(op, values(backend, a!), values(backend, b!), out);
     return backend.makeTensorInfo(big.shape, 'float32', out);
   };
@@ -107,7 +111,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
     const { x } = args.inputs as Record<string, TensorInfo>;
     if (x!.dtype !== 'float32') return fallback(args);
     const backend = args.backend as MathBackendCPU;
-    const out = new Float32Array(size(x!.shape));
+    const out = pool.alloc(size(x!.shape));
     addon.unary(op, values(backend, x!), out, Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? 0));
     return backend.makeTensorInfo(x!.shape, 'float32', out);
   };
@@ -132,7 +136,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       const reduced = size(axes.map((ax) => x!.shape[ax]!));
       const kept = size(x!.shape) / Math.max(reduced, 1);
       const backend = args.backend as MathBackendCPU;
-      const out = new Float32Array(Math.max(size(outShape), 1));
+      const out = pool.alloc(Math.max(size(outShape), 1));
       // leading: sum over the first axes (outer = reduced); trailing: row sums (inner = reduced).
       if (leading && !(trailing && axes.length === rank)) addon.sum(values(backend, x!), out, reduced, kept, true);
       else addon.sum(values(backend, x!), out, kept, reduced, false);
@@ -148,7 +152,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       const backend = args.backend as MathBackendCPU;
       const inShape = a.inputShape as [number, number, number, number];
       const info = bu.computeConv2DInfo(inShape, filter!.shape as [number, number, number, number], a.strides as [number, number], 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
-      const dx = new Float32Array(size(inShape));
+      const dx = pool.alloc(size(inShape));
       addon.conv2dBackpropInput(values(backend, dy!), values(backend, filter!), dx, convGeom(info));
       return backend.makeTensorInfo(inShape, 'float32', dx);
     },
@@ -159,7 +163,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       const backend = args.backend as MathBackendCPU;
       const filterShape = a.filterShape as [number, number, number, number];
       const info = bu.computeConv2DInfo(x!.shape as [number, number, number, number], filterShape, a.strides as [number, number], 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
-      const dw = new Float32Array(size(filterShape));
+      const dw = pool.alloc(size(filterShape));
       addon.conv2dBackpropFilter(values(backend, x!), values(backend, dy!), dw, convGeom(info));
       return backend.makeTensorInfo(filterShape, 'float32', dw);
     },
@@ -171,7 +175,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       if (!allFloat(x) || x!.shape.length !== 4) return fallback(args);
       const backend = args.backend as MathBackendCPU;
       const info = bu.computePool2DInfo(x!.shape as [number, number, number, number], a.filterSize as number, a.strides as number, 1, a.pad as 'same', a.dimRoundingMode as 'floor');
-      const out = new Float32Array(size(info.outShape));
+      const out = pool.alloc(size(info.outShape));
       addon.maxPool(values(backend, x!), out, poolGeom(info));
       return backend.makeTensorInfo(info.outShape, 'float32', out);
     },
@@ -180,7 +184,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
       if (x!.dtype !== 'float32' || x!.shape.length !== 4) return fallback(args);
       const backend = args.backend as MathBackendCPU;
-      const y = new Float32Array(size(x!.shape));
+      const y = pool.alloc(size(x!.shape));
       addon.lrn(values(backend, x!), y, x!.shape[3]!, a.depthRadius, a.bias, a.alpha, a.beta);
       return backend.makeTensorInfo(x!.shape, 'float32', y);
     },
@@ -189,7 +193,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       const a = args.attrs as { depthRadius: number; bias: number; alpha: number; beta: number };
       if (!allFloat(x, y, dy) || x!.shape.length !== 4) return fallback(args);
       const backend = args.backend as MathBackendCPU;
-      const dx = new Float32Array(size(x!.shape));
+      const dx = pool.alloc(size(x!.shape));
       addon.lrnGrad(values(backend, x!), values(backend, y!), values(backend, dy!), dx, x!.shape[3]!, a.depthRadius, a.bias, a.alpha, a.beta);
       return backend.makeTensorInfo(x!.shape, 'float32', dx);
     },
@@ -199,7 +203,7 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
       if (!allFloat(dy, input) || input!.shape.length !== 4) return fallback(args);
       const backend = args.backend as MathBackendCPU;
       const info = bu.computePool2DInfo(input!.shape as [number, number, number, number], a.filterSize as number, a.strides as number, 1, a.pad as 'same', a.dimRoundingMode as 'floor');
-      const dx = new Float32Array(size(input!.shape));
+      const dx = pool.alloc(size(input!.shape));
       addon.maxPoolGrad(values(backend, dy!), values(backend, input!), dx, poolGeom(info));
       return backend.makeTensorInfo(input!.shape, 'float32', dx);
     },
@@ -211,7 +215,7 @@ let registered = false;
 /** Registers backend 'native': every CPU kernel, with the heavy ones replaced. */
 export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
   if (registered) return;
-  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 0);
+  tf.registerBackend(NATIVE_BACKEND, () => new PooledCpuBackend(pool), 0);
   const overrides = nativeKernels(tf, addon);
   for (const config of tf.getKernelsForBackend('cpu') as KernelConfig[]) {
     const native = overrides[config.kernelName];
@@ -224,7 +228,7 @@ export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
     kernelFunc: ({ inputs, backend }) => {
       const { dy, x } = inputs as Record<string, TensorInfo>;
       const b = backend as MathBackendCPU;
-      const out = new Float32Array(size(dy!.shape));
+      const out = pool.alloc(size(dy!.shape));
       addon.reluGrad(values(b, dy!), values(b, x!), out);
       return b.makeTensorInfo(dy!.shape, 'float32', out);
     },
@@ -237,8 +241,8 @@ export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
       const { lr, mu, wd } = attrs as { lr: number; mu: number; wd: number };
       const b = backend as MathBackendCPU;
       const n = size(w!.shape);
-      const ow = new Float32Array(n);
-      const ov = new Float32Array(n);
+      const ow = pool.alloc(n);
+      const ov = pool.alloc(n);
       addon.sgdUpdate(values(b, w!), values(b, g!), values(b, v!), ow, ov, lr, mu, wd);
       return [b.makeTensorInfo(w!.shape, 'float32', ow), b.makeTensorInfo(w!.shape, 'float32', ov)];
     },

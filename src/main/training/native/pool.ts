@@ -1,0 +1,97 @@
+// Output buffers of the native kernels, reused: a training step allocates the same few dozen
+// activation-sized arrays every time, and fresh ones cost a zero fill each and garbage collections.
+// A buffer comes back when TF.js disposes the last tensor using it, unless it has escaped: read
+// out by user code (dataSync/data), or shared with another tensor (a view or a second owner).
+import type { DataId } from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+
+/** Smaller arrays are cheap to allocate; pooling them is not worth the bookkeeping. */
+const MIN_POOLED = 4096;
+/** Spare buffers kept at most, in bytes. */
+const MAX_SPARE_BYTES = 512 * 2 ** 20;
+
+export class BufferPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  private readonly owners = new WeakMap<ArrayBufferLike, Float32Array>();
+  private readonly inUse = new WeakSet<Float32Array>();
+  private readonly escaped = new WeakSet<Float32Array>();
+  private spareBytes = 0;
+  reused = 0;
+  allocated = 0;
+
+  /** An array of n floats with arbitrary contents: the kernel must write every element. */
+  alloc(n: number): Float32Array {
+    if (n < MIN_POOLED) return new Float32Array(n);
+    const spare = this.free.get(n)?.pop();
+    if (spare) {
+      this.spareBytes -= spare.byteLength;
+      this.reused += 1;
+      return spare;
+    }
+    const a = new Float32Array(n);
+    this.owners.set(a.buffer, a);
+    this.allocated += 1;
+    return a;
+  }
+
+  /** Called when a tensor's data is stored: a pooled buffer may back exactly one tensor, whole. */
+  track(values: unknown): void {
+    if (!ArrayBuffer.isView(values)) return;
+    const owner = this.owners.get(values.buffer);
+    if (!owner) return;
+    if (values !== owner || this.inUse.has(owner)) this.escaped.add(owner);
+    else this.inUse.add(owner);
+  }
+
+  /** Called when a tensor's values are handed out to code outside the backend. */
+  escape(values: unknown): void {
+    if (!ArrayBuffer.isView(values)) return;
+    const owner = this.owners.get(values.buffer);
+    if (owner) this.escaped.add(owner);
+  }
+
+  /** Called when the last tensor using `values` is gone. */
+  release(values: unknown): void {
+    if (!(values instanceof Float32Array) || this.owners.get(values.buffer) !== values) return;
+    this.inUse.delete(values);
+    if (this.escaped.has(values)) {
+      this.owners.delete(values.buffer);
+      return;
+    }
+    if (this.spareBytes + values.byteLength > MAX_SPARE_BYTES) return;
+    const list = this.free.get(values.length) ?? [];
+    list.push(values);
+    this.free.set(values.length, list);
+    this.spareBytes += values.byteLength;
+  }
+}
+
+/** TF.js's CPU backend, telling the pool when tensor data is stored, read out and freed. */
+export class PooledCpuBackend extends MathBackendCPU {
+  constructor(readonly pool: BufferPool) {
+    super();
+  }
+
+  override write(values: Parameters<MathBackendCPU['write']>[0], shape: number[], dtype: Parameters<MathBackendCPU['write']>[2]): DataId {
+    this.pool.track(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: DataId, values: Parameters<MathBackendCPU['move']>[1], shape: number[], dtype: Parameters<MathBackendCPU['move']>[3], refCount: number): void {
+    this.pool.track(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: DataId): ReturnType<MathBackendCPU['readSync']> {
+    const v = super.readSync(dataId);
+    this.pool.escape(v);
+    return v;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const gone = super.disposeData(dataId, force);
+    if (gone) this.pool.release(values);
+    return gone;
+  }
+}
