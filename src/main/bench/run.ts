@@ -29,9 +29,10 @@ const FAST = (b: BackendInfo) => b.name === 'tensorflow-gpu' || b.name === 'tens
 async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<{ imagesPerSec: number | null; dataWait: number | null }> {
   const app = createApp({ dataDir, transport: 'bench' });
   try {
-    // Two epochs; the second one's rate is reported, the first warms up (JIT, shader compiles).
+    // Four epochs: the first warms up (JIT, shader compiles); the median of the other three is reported,
+    // which a passing slowdown of a shared machine does not move.
     const { id } = await app.runs.start({
-      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: 2,
+      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: 4,
       trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
@@ -39,8 +40,11 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
     const status = await app.runs.waitFor(id);
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
     const points = app.runs.metrics(id, -1);
-    const last = (name: string) => points.filter((p) => p.name === name).at(-1)?.value ?? null;
-    return { imagesPerSec: last('images_per_sec'), dataWait: last('data_wait') };
+    const median = (name: string) => {
+      const v = points.filter((p) => p.name === name && p.epoch > 1).map((p) => p.value).sort((a, b) => a - b);
+      return v.length ? v[Math.floor(v.length / 2)]! : null;
+    };
+    return { imagesPerSec: median('images_per_sec'), dataWait: median('data_wait') };
   } finally {
     await app.close();
   }
