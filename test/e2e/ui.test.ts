@@ -32,6 +32,8 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     await page.goto(served.url);
     await page.getByTestId('no-runs').waitFor();
     await page.getByRole('link', { name: 'New run' }).first().click();
+    // The form's page loads on first visit.
+    await page.locator('input[name="config"]').first().waitFor();
     const offered = await page.locator('input[name="config"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
     expect(offered).toEqual(['A', 'A-LRN', 'B', 'C', 'D', 'E']);
     await page.getByLabel('Epochs', { exact: true }).fill('3');
@@ -93,7 +95,7 @@ describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
     served = await serve(dataDir);
     await page.goto(served.url);
     const table = page.getByTestId('runs-table');
-    await table.waitFor();
+    await table.locator('tbody tr').nth(1).waitFor();
     await expect(table.locator('tbody tr').count()).resolves.toBe(2);
     await page.getByRole('link', { name: '#1' }).click();
     await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
