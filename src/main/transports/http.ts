@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES } from '../../shared/contract';
 import type { App } from '../services/app';
 import { CSP } from '../window-security';
+import { coalesceLive } from './coalesce';
 import { createDispatcher } from './dispatch';
 
 const MAX_BODY = 1024 * 1024;
@@ -111,11 +112,13 @@ export function startServer(app: App, opts: ServeOptions): Promise<RunningServer
     subscribers.add(ws);
     ws.on('close', () => subscribers.delete(ws));
   });
+  const live = coalesceLive((name, payload) => {
+    const msg = JSON.stringify({ event: name, payload });
+    for (const ws of subscribers) if (ws.readyState === ws.OPEN) ws.send(msg);
+  });
   const unsubscribe = EVENT_NAMES.map((name) =>
     app.bus.on(name, (payload) => {
-      if (!subscribers.size) return;
-      const msg = JSON.stringify({ event: name, payload });
-      for (const ws of subscribers) if (ws.readyState === ws.OPEN) ws.send(msg);
+      if (subscribers.size) live.push(name, payload);
     }),
   );
 
@@ -131,6 +134,7 @@ export function startServer(app: App, opts: ServeOptions): Promise<RunningServer
         close: () =>
           new Promise<void>((done) => {
             unsubscribe.forEach((u) => u());
+            live.close();
             for (const ws of subscribers) ws.terminate();
             wss.close();
             server.closeAllConnections?.();

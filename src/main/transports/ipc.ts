@@ -2,6 +2,7 @@
 import type { IpcMain, WebContents } from 'electron';
 import { EVENT_NAMES } from '../../shared/contract';
 import type { App } from '../services/app';
+import { coalesceLive } from './coalesce';
 import { createDispatcher } from './dispatch';
 
 export const IPC_CALL = 'vgglab:call';
@@ -10,13 +11,13 @@ export const IPC_EVENT = 'vgglab:event';
 export function registerIpc(app: App, ipcMain: IpcMain, target: () => WebContents | null): () => void {
   const dispatch = createDispatcher(app.handlers);
   ipcMain.handle(IPC_CALL, (_e, method: unknown, args: unknown) => dispatch(method, args));
-  const offs = EVENT_NAMES.map((name) =>
-    app.bus.on(name, (payload) => {
-      const wc = target();
-      if (wc && !wc.isDestroyed()) wc.send(IPC_EVENT, name, payload);
-    }),
-  );
+  const live = coalesceLive((name, payload) => {
+    const wc = target();
+    if (wc && !wc.isDestroyed()) wc.send(IPC_EVENT, name, payload);
+  });
+  const offs = EVENT_NAMES.map((name) => app.bus.on(name, (payload) => live.push(name, payload)));
   return () => {
+    live.close();
     ipcMain.removeHandler(IPC_CALL);
     offs.forEach((o) => o());
   };

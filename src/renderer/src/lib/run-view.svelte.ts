@@ -7,7 +7,9 @@ export type SeriesKey = 'train/loss' | 'train/epoch_loss' | 'val/loss' | 'train/
 const KEYS: SeriesKey[] = ['train/loss', 'train/epoch_loss', 'val/loss', 'train/top1', 'val/top1', 'val/top5', 'train/lr', 'train/data_wait'];
 /** Buckets for the per-step loss: each keeps its min and max, so about 4,000 points at most. */
 const STEP_BUCKETS = 2000;
-const LIVE_REDRAW_MS = 1000;
+/** Live charts redraw at most this often (each redraw costs CPU the trainer could use); the progress line once a second. */
+const CHART_REDRAW_MS = 1000;
+const PROGRESS_REDRAW_MS = 1000;
 
 type Pt = { step: number; epoch: number; value: number };
 
@@ -44,7 +46,7 @@ export class RunView {
         // At most one redraw a second; an epoch's end shows at once.
         this.pendingProgress = p;
         if (p.stepInEpoch === p.stepsPerEpoch || !this.progress) this.showProgress();
-        else this.progressTimer ??= setTimeout(() => this.showProgress(), LIVE_REDRAW_MS);
+        else this.progressTimer ??= setTimeout(() => this.showProgress(), PROGRESS_REDRAW_MS);
       }),
       api.on('run.updated', (r) => {
         if (r.id !== this.id || !this.run) return;
@@ -89,13 +91,13 @@ export class RunView {
     if (this.pendingProgress) this.progress = this.pendingProgress;
   }
 
-  /** Live points wait here and reach the charts at most once a second: redrawing on every message costs the trainer CPU. */
+  /** Live points wait here and reach the charts at most every CHART_REDRAW_MS. */
   private buffered: MetricPoint[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   private append(points: MetricPoint[]): void {
     this.buffered.push(...points);
-    this.flushTimer ??= setTimeout(() => this.flush(), LIVE_REDRAW_MS);
+    this.flushTimer ??= setTimeout(() => this.flush(), CHART_REDRAW_MS);
   }
 
   private flush(): void {
