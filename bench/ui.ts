@@ -157,6 +157,9 @@ for (let r = 0; r < 4; r++) {
 const unwatched = rounds.reduce((a, [u]) => a + u, 0) / rounds.length;
 const watched = rounds.reduce((a, [, w]) => a + w, 0) / rounds.length;
 console.log(`live updates: Chromium used ${(100 * watchCpu / watchWall).toFixed(1)}% of one core while showing the training run page`);
+const costs = rounds.map(([u, w]) => 1 - w / u).sort((a, b) => a - b);
+const medianCost = (costs[(costs.length - 1) >> 1]! + costs[costs.length >> 1]!) / 2;
+console.log(`live updates: median cost per round ${(100 * medianCost).toFixed(1)}% (a round trains the same run unwatched and watched, back to back)`);
 console.log(`live updates: trainer ${unwatched.toFixed(0)} img/s unwatched, ${watched.toFixed(0)} img/s with its run page open (cost ${(100 * (1 - watched / unwatched)).toFixed(1)}%; rounds: ${rounds.map(([u, w]) => `${u.toFixed(0)}/${w.toFixed(0)}`).join(', ')})`);
 await browser.close();
 await liveServer.close();
