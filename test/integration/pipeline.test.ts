@@ -55,8 +55,8 @@ describe('data pipeline', () => {
       expect(e1[0]!.x).not.toEqual(e3[0]!.x);
       expect(pooled.feed.takeStats().images).toBeGreaterThan(0);
     } finally {
-      await pooled.feed.close();
-      await local.feed.close();
+      await pooled.close();
+      await local.close();
     }
     expect(fs.readdirSync(cacheDir)).toHaveLength(0);
   });
@@ -77,7 +77,7 @@ describe('data pipeline', () => {
         }
       }
     } finally {
-      await set.feed.close();
+      await set.close();
     }
   });
 
@@ -90,7 +90,7 @@ describe('data pipeline', () => {
       expect(c!.map((x) => x.x)).toEqual(a!.map((x) => x.x));
       expect(c!.map((x) => x.y)).toEqual(a!.map((x) => x.y));
     } finally {
-      await Promise.all(sets.map((s) => s.feed.close()));
+      await Promise.all(sets.map((s) => s.close()));
     }
   });
 

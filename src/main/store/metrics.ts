@@ -58,19 +58,21 @@ function refreshDirtyBlocks(db: Db, runId: number, split: string, name: string):
   const stats = db.prepare(`SELECT count(*) AS n, min(step) AS lo, max(step) AS hi ${where}`);
   const lowest = db.prepare(`SELECT step, epoch, min(value) AS value ${where}`);
   const highest = db.prepare(`SELECT step, epoch, max(value) AS value ${where}`);
+  const drop = db.prepare('DELETE FROM metric_blocks WHERE run_id = ? AND split = ? AND name = ? AND block = ?');
+  const update = db.prepare(
+    'UPDATE metric_blocks SET n = ?, lo_step = ?, hi_step = ?, min_step = ?, min_epoch = ?, min_value = ?, max_step = ?, max_epoch = ?, max_value = ?, dirty = 0 WHERE run_id = ? AND split = ? AND name = ? AND block = ?',
+  );
   db.transaction(() => {
     for (const b of dirty) {
       const args = [runId, split, name, b * BLOCK, b * BLOCK + BLOCK - 1] as const;
       const st = stats.get(...args) as { n: number; lo: number; hi: number };
       if (!st.n) {
-        db.prepare('DELETE FROM metric_blocks WHERE run_id = ? AND split = ? AND name = ? AND block = ?').run(runId, split, name, b);
+        drop.run(runId, split, name, b);
         continue;
       }
       const mn = lowest.get(...args) as SeriesPoint;
       const mx = highest.get(...args) as SeriesPoint;
-      db.prepare(
-        'UPDATE metric_blocks SET n = ?, lo_step = ?, hi_step = ?, min_step = ?, min_epoch = ?, min_value = ?, max_step = ?, max_epoch = ?, max_value = ?, dirty = 0 WHERE run_id = ? AND split = ? AND name = ? AND block = ?',
-      ).run(st.n, st.lo, st.hi, mn.step, mn.epoch, mn.value, mx.step, mx.epoch, mx.value, runId, split, name, b);
+      update.run(st.n, st.lo, st.hi, mn.step, mn.epoch, mn.value, mx.step, mx.epoch, mx.value, runId, split, name, b);
     }
   })();
 }

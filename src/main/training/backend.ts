@@ -95,10 +95,14 @@ export async function listBackends(): Promise<BackendInfo[]> {
   return out;
 }
 
+/** Whether a backend computes on a real GPU (else on CPU cores: libtensorflow, native, pure JS, a software WebGPU adapter). */
+export function onHardwareGpu(b: { name: string; device?: string | null }): boolean {
+  return b.name === 'tensorflow-gpu' || (b.name === 'webgpu' && !(b.device ?? '').includes('software adapter'));
+}
+
 /** Auto order (DESIGN.md): hardware GPU first, then native CPU, then a software GPU, then pure JS. */
 function rank(b: BackendInfo): number {
-  const software = b.device?.includes('software adapter') ?? false;
-  return { 'tensorflow-gpu': 0, tensorflow: 1, webgpu: software ? 4 : 2, native: 3, cpu: 5 }[b.name];
+  return { 'tensorflow-gpu': 0, tensorflow: 1, webgpu: onHardwareGpu(b) ? 2 : 4, native: 3, cpu: 5 }[b.name];
 }
 
 export function chooseBackend(choice: BackendChoice, all: BackendInfo[]): BackendInfo {

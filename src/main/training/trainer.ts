@@ -4,7 +4,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, TrainParams } from '../../shared/domain';
 import type { Split } from '../data/types';
-import { augmentOne, type AugmentOptions } from '../data/pipeline/augment';
+import { buildBatch, type AugmentOptions } from '../data/pipeline/augment';
 import type { TrainFeed } from '../data/pipeline/feed';
 import type { TrainingMeta } from '../data/pipeline/open';
 import { mulberry32, shuffleInPlace } from '../data/rng';
@@ -52,11 +52,10 @@ const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 function* evalBatches(tf: Tf, split: Split, size: number, batchSize: number, scale: number) {
   const opts: AugmentOptions = { seed: 0, size, side: split.side, flip: false, pca: null, jitter: null, mean: [0, 0, 0], evalScale: scale };
   const img = split.side * split.side * 3;
-  const n = size * size * 3;
+  const read = (i: number): [Float32Array, number] => [split.images, i * img];
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
-    const x = new Float32Array((to - from) * n);
-    for (let i = from; i < to; i++) augmentOne(split.images, i * img, opts, null, x, (i - from) * n);
+    const x = buildBatch(read, Int32Array.from({ length: to - from }, (_, k) => from + k), opts, null);
     yield { x: tf.tensor4d(x, [to - from, size, size, 3]), y: tf.tensor1d(split.labels.subarray(from, to), 'int32') };
   }
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ToWorker } from './messages';
-import { activateBackend } from './backend';
+import { activateBackend, onHardwareGpu } from './backend';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
 import { defaultPipelineWorkers, openTrainingSet, type TrainingSet } from '../data/pipeline/open';
@@ -47,12 +47,10 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const warm = msg.warmStart ? readCheckpoint(msg.warmStart.file, msg.warmStart.sha256) : undefined;
     const active = await activateBackend(tf, msg.backend);
     const scales = scaleRange(params);
-    // Backends computing on the CPU use every core; a GPU backend leaves all but the training thread's.
-    const cpuBound = active.name !== 'tensorflow-gpu' && !(active.name === 'webgpu' && !active.device.includes('software adapter'));
     set = await openTrainingSet(
       { spec: params.dataset, side: scales.max, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction },
       {
-        workers: params.dataWorkers ?? defaultPipelineWorkers(cpuBound),
+        workers: params.dataWorkers ?? defaultPipelineWorkers(!onHardwareGpu(active)),
         decodeWorkers: os.availableParallelism(),
         cacheBytes: params.cacheMb * 2 ** 20,
         cacheDir: path.join(msg.runDir, 'cache'),
@@ -97,6 +95,6 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     };
   }
   // The pipeline's threads and disk cache go before the run is reported done (the worker may be ended then).
-  await set?.feed.close().catch(() => undefined);
+  await set?.close().catch(() => undefined);
   post(done);
 }

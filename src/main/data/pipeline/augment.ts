@@ -87,9 +87,17 @@ export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng:
   }
 }
 
-/** A training batch: images idx[from..to) of `src`, positions from..to of `epoch`. */
-export function augmentBatch(src: Pixels, idx: ArrayLike<number>, from: number, to: number, epoch: number, opts: AugmentOptions, out: Float32Array): void {
-  const img = opts.side * opts.side * 3;
+/**
+ * The batch of images `items`, each read through `read` (pixels and where the image starts).
+ * Training: `at` gives the epoch and the position of the first image, which seed the draws;
+ * evaluation (`at` null): the deterministic central window.
+ */
+export function buildBatch(read: (item: number) => [Pixels, number], items: ArrayLike<number>, opts: AugmentOptions, at: { epoch: number; first: number } | null): Float32Array {
   const n = opts.size * opts.size * 3;
-  for (let i = from; i < to; i++) augmentOne(src, idx[i]! * img, opts, imageRng(opts.seed, epoch, i), out, (i - from) * n);
+  const x = new Float32Array(items.length * n);
+  for (let k = 0; k < items.length; k++) {
+    const [src, base] = read(items[k]!);
+    augmentOne(src, base, opts, at ? imageRng(opts.seed, at.epoch, at.first + k) : null, x, k * n);
+  }
+  return x;
 }

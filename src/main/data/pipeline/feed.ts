@@ -1,7 +1,7 @@
 // What the trainer takes its batches from: a feed. The pool feed builds them in worker threads with
 // a bounded prefetch queue; the in-thread feed builds the same batches synchronously (tests, and
 // runs that ask for no pipeline workers).
-import { augmentOne, imageRng, type AugmentOptions } from './augment';
+import { buildBatch, type AugmentOptions } from './augment';
 import { StoreAccess, type ImageStore } from './store';
 
 export interface Batch {
@@ -87,12 +87,7 @@ export class InThreadFeed extends FeedBase {
     const s = this.slice(this.step++);
     if (!s) return Promise.reject(new Error('the epoch has no more batches'));
     const t0 = performance.now();
-    const n = this.augment.size * this.augment.size * 3;
-    const x = new Float32Array(s.items.length * n);
-    for (let k = 0; k < s.items.length; k++) {
-      const [src, base] = this.access.read(s.items[k]!);
-      augmentOne(src, base, this.augment, imageRng(this.augment.seed, this.epoch, s.first + k), x, k * n);
-    }
+    const x = buildBatch((i) => this.access.read(i), s.items, this.augment, { epoch: this.epoch, first: s.first });
     this.stats.images += s.items.length;
     this.stats.busyMs += performance.now() - t0;
     return Promise.resolve({ x, y: s.labels, n: s.items.length });

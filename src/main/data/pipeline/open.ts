@@ -36,32 +36,30 @@ export type TrainingMeta = Omit<LoadedDataset, 'train'> & { train: { count: numb
 export interface TrainingSet {
   data: TrainingMeta;
   feed: TrainFeed;
+  /** Ends the pipeline's threads and removes the disk cache. */
+  close(): Promise<void>;
 }
 
-/** The default number of batch-building threads: the cores the compute backend leaves free, at least one. */
+/** The default number of batch-building threads: the cores the compute backend leaves free, at least one (backends on the CPU use every core). */
 export function defaultPipelineWorkers(backendUsesCpuCores: boolean): number {
   return backendUsesCpuCores ? 1 : Math.max(1, os.availableParallelism() - 1);
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
-async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOptions, opts: PipelineOptions, cleanup: () => void): Promise<TrainFeed> {
+async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOptions, opts: PipelineOptions): Promise<TrainFeed> {
   let feed: TrainFeed;
   if (opts.workers > 0) {
     const pool = new WorkerPool(opts.workers, store, augment);
     // Started before training, so the first steps do not wait for threads to boot.
     await pool.ready;
-    feed = new PoolFeed(pool, index);
-    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, ${(feed as PoolFeed).depth} batches ahead`);
+    const poolFeed = new PoolFeed(pool, index);
+    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, ${poolFeed.depth} batches ahead`);
+    feed = poolFeed;
   } else {
     feed = new InThreadFeed(store, index, augment);
     opts.log?.('data pipeline: batches built on the training thread (--data-workers 0)');
   }
-  const close = feed.close.bind(feed);
-  feed.close = async () => {
-    await close();
-    cleanup();
-  };
   return feed;
 }
 
@@ -73,7 +71,8 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
     const index = { store: Int32Array.from({ length: data.train.count }, (_, i) => i), labels: data.train.labels };
     // These images are stored with the mean already subtracted.
     const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: data.flipInvariant, pca: data.pca, jitter: opts.jitter, mean: [0, 0, 0] };
-    return { data: { ...data, train: { count: data.train.count, side } }, feed: await makeFeed(store, index, augment, opts, () => undefined) };
+    const feed = await makeFeed(store, index, augment, opts);
+    return { data: { ...data, train: { count: data.train.count, side } }, feed, close: () => feed.close() };
   }
 
   const root = req.spec.slice('folder:'.length);
@@ -131,5 +130,13 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
     skipped: skippedFiles.length,
     skippedFiles: skippedFiles.slice(0, 10),
   };
-  return { data, feed: await makeFeed(store, index, augment, opts, cleanup) };
+  const feed = await makeFeed(store, index, augment, opts);
+  return {
+    data,
+    feed,
+    close: async () => {
+      await feed.close();
+      cleanup();
+    },
+  };
 }

@@ -2,7 +2,7 @@
 // from it. Runs off the training thread; one job at a time, answered in order.
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { augmentOne, imageRng, type AugmentOptions } from './augment';
+import { buildBatch, type AugmentOptions } from './augment';
 import { decodeImage } from './decode';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
 import { StoreAccess } from './store';
@@ -71,13 +71,7 @@ function addSums(sums: PixelSums, px: Uint8Array): void {
 
 function batch(epoch: number, first: number, items: Int32Array): { x: Float32Array; ms: number } {
   const t0 = performance.now();
-  const opts = augment!;
-  const n = opts.size * opts.size * 3;
-  const x = new Float32Array(items.length * n);
-  for (let k = 0; k < items.length; k++) {
-    const [src, base] = access!.read(items[k]!);
-    augmentOne(src, base, opts, imageRng(opts.seed, epoch, first + k), x, k * n);
-  }
+  const x = buildBatch((i) => access!.read(i), items, augment!, { epoch, first });
   return { x, ms: performance.now() - t0 };
 }
 
