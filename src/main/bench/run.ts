@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo, BackendName } from '../../shared/domain';
 import { createApp } from '../services/app';
-import { listBackends } from '../training/backend';
+import { listBackends, onHardwareGpu } from '../training/backend';
 import { Worker } from 'node:worker_threads';
 import { WORKLOADS, type Workload } from './workloads';
 
@@ -24,7 +24,7 @@ export interface BenchRow {
   note?: string;
 }
 
-const FAST = (b: BackendInfo) => b.name === 'tensorflow-gpu' || b.name === 'tensorflow' || b.name === 'native' || (b.name === 'webgpu' && !(b.device ?? '').includes('software'));
+const FAST = (b: BackendInfo) => b.name === 'tensorflow' || b.name === 'native' || onHardwareGpu(b);
 
 async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<{ imagesPerSec: number | null; dataWait: number | null }> {
   const app = createApp({ dataDir, transport: 'bench' });
