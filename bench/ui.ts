@@ -10,6 +10,7 @@ import { insertRun, markFinished } from '../src/main/store/runs';
 import { startServer } from '../src/main/transports/http';
 import { rendererDir } from '../src/main/cli/commands';
 import { TrainParams, CONFIG_NAMES, type MetricPoint } from '../src/shared/domain';
+import { thisProcess } from '../src/main/services/owner';
 
 const RUNS = Number(process.env.RUNS ?? 10_000);
 const POINTS = Number(process.env.POINTS ?? 1_000_000);
@@ -19,11 +20,11 @@ const t0 = performance.now();
 app.db.transaction(() => {
   for (let i = 0; i < RUNS; i++) {
     const params = TrainParams.parse({ config: CONFIG_NAMES[i % 6], seed: i, epochs: 10 });
-    const id = insertRun(app.db, params, 'bench');
+    const id = insertRun(app.db, params, 'bench', thisProcess());
     markFinished(app.db, id, 'completed', { epochs: 10, train: { loss: 0.5, top1: 0.8 }, val: { loss: 0.7, top1: 0.7 + (i % 100) / 1000, top5: 0.95 }, lrDrops: [], imagesPerSec: 1000, data: { train: 1000, val: 100, classes: 10, skipped: 0 } }, null);
   }
 })();
-const big = insertRun(app.db, TrainParams.parse({ config: 'D', epochs: 1000 }), 'bench');
+const big = insertRun(app.db, TrainParams.parse({ config: 'D', epochs: 1000 }), 'bench', thisProcess());
 const steps = POINTS - 1000 * 6;
 for (let from = 0; from < steps; from += 100_000) {
   const pts: MetricPoint[] = [];

@@ -14,3 +14,8 @@ export function outputDir(): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/** Appended to a test's title, so that a skipped test says why in every report. */
+export function skipNote(reason: string | null | undefined): string {
+  return reason ? ` (skipped: ${reason})` : '';
+}

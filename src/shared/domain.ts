@@ -9,37 +9,47 @@ export const INIT_RE = /^(glorot|paper|paper-0\.1|from:\d+)$/;
 export const SCHEDULE_RE = /^(plateau|none|step:\d+(,\d+)*)$/;
 export const SCALE_RE = /^\d+(:\d+)?$/;
 
+/** A number field whose every refusal names the accepted range (shown beside the field, and by the CLI). */
+function between(min: number, max: number, opts: { int?: boolean; above?: boolean } = {}) {
+  const range = `${opts.above ? `more than ${min}` : min} to ${max}`;
+  const message = `accepted: ${opts.int ? 'whole numbers ' : ''}${range}`;
+  let n = z.number({ error: message });
+  if (opts.int) n = n.int(message);
+  return (opts.above ? n.gt(min, message) : n.min(min, message)).max(max, message);
+}
+const intIn = (min: number, max: number) => between(min, max, { int: true });
+
 /** Everything needed to reproduce a training run; stored as JSON in the run row. */
 export const TrainParams = z
   .object({
     config: z.enum(CONFIG_NAMES),
     dataset: z.string().min(1).default('synthetic'),
-    inputSize: z.number().int().min(32).max(1024).refine((n) => n % 32 === 0, 'must be a multiple of 32 (32, 64, …, 224, …)').default(32),
-    width: z.number().gt(0).max(4).default(0.125),
-    fcWidth: z.number().int().min(1).max(65536).optional(),
-    epochs: z.number().int().min(1).max(100000).default(10),
-    batch: z.number().int().min(1).max(4096).default(32),
-    lr: z.number().gt(0).max(10).default(0.01),
-    momentum: z.number().min(0).max(0.999).default(0.9),
-    weightDecay: z.number().min(0).max(1).default(5e-4),
-    dropout: z.number().min(0).max(0.95).default(0.5),
+    inputSize: intIn(32, 1024).refine((n) => n % 32 === 0, 'accepted: a multiple of 32 from 32 to 1024 (32, 64, …, 224, …)').default(32),
+    width: between(0, 4, { above: true }).default(0.125),
+    fcWidth: intIn(1, 65536).optional(),
+    epochs: intIn(1, 100000).default(10),
+    batch: intIn(1, 4096).default(32),
+    lr: between(0, 10, { above: true }).default(0.01),
+    momentum: between(0, 0.999).default(0.9),
+    weightDecay: between(0, 1).default(5e-4),
+    dropout: between(0, 0.95).default(0.5),
     init: z.string().regex(INIT_RE, 'accepted: glorot, paper, paper-0.1, from:RUN').default('glorot'),
     schedule: z.string().regex(SCHEDULE_RE, 'accepted: plateau, none, step:E1,E2,…').default('plateau'),
-    patience: z.number().int().min(1).max(1000).default(2),
-    maxDrops: z.number().int().min(0).max(20).default(3),
-    minDelta: z.number().min(0).max(1).default(0),
+    patience: intIn(1, 1000).default(2),
+    maxDrops: intIn(0, 20).default(3),
+    minDelta: between(0, 1).default(0),
     scale: z.string().regex(SCALE_RE, 'accepted: S or SMIN:SMAX').optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: intIn(0, 2 ** 31 - 1).default(1),
     backend: z.enum(BACKEND_CHOICES).default('auto'),
     experiment: z.string().min(1).max(200).optional(),
-    classes: z.number().int().min(2).max(1000).optional(),
-    trainSamples: z.number().int().min(1).max(10_000_000).optional(),
-    valSamples: z.number().int().min(1).max(10_000_000).optional(),
-    valFraction: z.number().min(0.01).max(0.9).optional(),
+    classes: intIn(2, 1000).optional(),
+    trainSamples: intIn(1, 10_000_000).optional(),
+    valSamples: intIn(1, 10_000_000).optional(),
+    valFraction: between(0.01, 0.9).optional(),
     /** Threads building training batches; default: the cores the backend leaves free (at least 1); 0: on the training thread. */
-    dataWorkers: z.number().int().min(0).max(64).optional(),
+    dataWorkers: intIn(0, 64).optional(),
     /** Memory for decoded images of a folder dataset, in MiB; beyond it they are cached on disk. */
-    cacheMb: z.number().int().min(0).max(1_048_576).default(2048),
+    cacheMb: intIn(0, 1_048_576).default(2048),
   })
   .strict();
 export type TrainParams = z.infer<typeof TrainParams>;

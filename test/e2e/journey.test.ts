@@ -4,12 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { outputDir, tempDir } from '../helpers';
-import { hasChromium, launchChromium, serve, type Served } from './serve';
+import sharp from 'sharp';
+import { outputDir, skipNote, tempDir } from '../helpers';
+import { hasChromium, launchChromium, noChromium, serve, type Served } from './serve';
 
 let browser: Browser;
 let served: Served;
 let page: Page;
+let dataDir: string;
+const dialogs: string[] = [];
 
 async function startRun(config: 'A' | 'B') {
   await page.goto(served.url + '#/new');
@@ -29,13 +32,17 @@ async function downloadOf(click: () => Promise<void>): Promise<{ name: string; b
   return { name: dl.suggestedFilename(), body: fs.readFileSync(file) };
 }
 
-describe.skipIf(!hasChromium)('journey: create, compare, export, evaluate, delete', () => {
+describe.skipIf(!hasChromium)(`journey: create, compare, export, evaluate, delete${skipNote(noChromium)}`, () => {
   beforeAll(async () => {
-    served = await serve(tempDir());
+    dataDir = tempDir();
+    served = await serve(dataDir);
     browser = await launchChromium();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await ctx.newPage();
-    page.on('dialog', (d) => void d.accept());
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -77,6 +84,20 @@ describe.skipIf(!hasChromium)('journey: create, compare, export, evaluate, delet
     const png = await downloadOf(() => page.getByRole('button', { name: 'Save Validation top-1 per epoch as PNG' }).click());
     expect(png.body.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     expect([png.body.readUInt32BE(16), png.body.readUInt32BE(20)]).toEqual(size);
+    // The chart is drawn, not blank: decoded, it has many pixels that differ from the background
+    // (axes, grid, two curves, the markers), in more than one colour.
+    const { data, info } = await sharp(png.body).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const bg = [data[0]!, data[1]!, data[2]!];
+    let drawn = 0;
+    const colours = new Set<string>();
+    for (let i = 0; i < data.length; i += 3) {
+      if (Math.abs(data[i]! - bg[0]!) + Math.abs(data[i + 1]! - bg[1]!) + Math.abs(data[i + 2]! - bg[2]!) > 60) {
+        drawn += 1;
+        colours.add(`${data[i]! >> 5},${data[i + 1]! >> 5},${data[i + 2]! >> 5}`);
+      }
+    }
+    expect(drawn).toBeGreaterThan(info.width * info.height * 0.005);
+    expect(colours.size).toBeGreaterThan(2);
   });
 
   it('exports the same chart as SVG: one path per run with every drawn point, and every marker', async () => {
@@ -123,16 +144,46 @@ describe.skipIf(!hasChromium)('journey: create, compare, export, evaluate, delet
     await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
     await page.locator('select[name="protocol"]').selectOption('dense');
     await page.getByTestId('evaluate').click();
-    await page.getByTestId('evaluations').locator('tbody tr', { hasText: /^\d+dense/ }).first().waitFor({ timeout: 120_000 });
+    const row = page.getByTestId('evaluations').locator('tbody tr', { hasText: /^\d+dense/ }).first();
+    await row.waitFor({ timeout: 120_000 });
+    // The row shows the evaluation just recorded: its id, protocol, scales, image count and errors.
+    const cells = await row.locator('td').allTextContents();
+    const recorded = await page.evaluate(async ([url, id]) => {
+      const res = await fetch(new URL('/api/call', url as string), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'evaluations.list', args: { id } }) });
+      return (await res.json()).result;
+    }, [served.url, a] as const);
+    // Besides the fusion of A and B (made on the Compare page), exactly one evaluation of A.
+    const own = recorded.filter((x: { runId: number | null }) => x.runId === a);
+    expect(own).toHaveLength(1);
+    const e = own[0];
+    expect(e).toMatchObject({ runId: a, protocol: 'dense' });
+    expect(e.details.count).toBe(64);
+    expect(e.top1Error).toBeGreaterThanOrEqual(0);
+    expect(e.top1Error).toBeLessThanOrEqual(1);
+    expect(e.top5Error).toBeLessThanOrEqual(e.top1Error);
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    expect(cells).toEqual([String(e.id), 'dense', e.scales.join(', '), '64', pct(e.top1Error), pct(e.top5Error)]);
     await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
   });
 
   it('deletes a run after asking, and it is gone', async () => {
     await page.goto(served.url + '#/runs');
     await page.getByLabel(`Select run ${b}`).check();
+    const runFolder = path.join(dataDir, 'runs', String(b));
+    expect(fs.readdirSync(path.join(runFolder, 'checkpoints')).length).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByLabel(`Select run ${b}`).waitFor({ state: 'detached' });
+    // The confirmation was asked, naming what goes.
+    expect(dialogs.at(-1)).toMatch(/Delete 1 run\(s\) with their metrics, checkpoints and evaluations\?/);
     await expect(page.getByTestId('runs-table').locator('tbody tr').count()).resolves.toBe(1);
+    // Gone from the database and from the disk.
+    const gone = await page.evaluate(async ([url, id]) => {
+      const res = await fetch(new URL('/api/call', url as string), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'runs.get', args: { id } }) });
+      return { status: res.status, body: await res.json() };
+    }, [served.url, b] as const);
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.message).toMatch(new RegExp(`run ${b} does not exist`));
+    expect(fs.existsSync(runFolder)).toBe(false);
     await page.screenshot({ path: path.join(outputDir(), 'runs-page.png'), fullPage: true });
     await page.goto(served.url + '#/new');
     // With finished runs on this backend, each configuration shows an estimated time per epoch.

@@ -8,17 +8,23 @@ import { repoRoot } from '../helpers';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = fs.existsSync(CHROMIUM);
+/** Why the browser tests cannot run here, or null. */
+export const noChromium = hasChromium ? null : `no Chromium at ${CHROMIUM}; install it with scripts/install-system-deps.sh or set CHROMIUM_PATH`;
 
 export interface Served {
   url: string;
   proc: ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
   stop(): Promise<void>;
 }
 
-export function serve(dataDir: string, token = 'e2e-token'): Promise<Served> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token, '--data-root', os.tmpdir()], {
+/** Starts `vgglab serve` on a free port; `args` replace the default `--data-root` (the temp folder). */
+export function serve(dataDir: string, token = 'e2e-token', opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token, ...(opts.args ?? ['--data-root', os.tmpdir()])], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
   });
   let out = '';
   return new Promise((resolve, reject) => {
@@ -32,6 +38,7 @@ export function serve(dataDir: string, token = 'e2e-token'): Promise<Served> {
         resolve({
           url: m[1]!,
           proc,
+          output: () => out,
           stop: () =>
             new Promise((done) => {
               if (proc.exitCode !== null) return done();

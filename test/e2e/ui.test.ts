@@ -3,16 +3,16 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { outputDir, tempDir } from '../helpers';
+import { outputDir, skipNote, tempDir } from '../helpers';
 import { makeImageFolder } from '../fixtures/datasets';
-import { hasChromium, launchChromium, serve, type Served } from './serve';
+import { hasChromium, launchChromium, noChromium, serve, type Served } from './serve';
 
 let browser: Browser;
 let served: Served;
 let page: Page;
 const dataDir = tempDir();
 
-describe.skipIf(!hasChromium)('UI in Chromium via vgglab serve', () => {
+describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChromium)}`, () => {
   beforeAll(async () => {
     served = await serve(dataDir);
     browser = await launchChromium();

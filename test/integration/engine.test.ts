@@ -7,17 +7,24 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
 import { tsxWorkerFactory } from '../../src/main/services/scheduler';
-import { listBackends } from '../../src/main/training/backend';
+import { listBackends, probeWebGpu } from '../../src/main/training/backend';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
-import { repoRoot, tempDir } from '../helpers';
+import { repoRoot, skipNote, tempDir } from '../helpers';
 
 const tiny = { config: 'A' as const, inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 32 };
 let app: App;
 let dataDir: string;
 const backends = await listBackends();
-const hasNative = backends.some((b) => b.name === 'native' && b.available);
-// A software WebGPU adapter (Mesa) has a 128 MiB buffer limit; VGG-16's fc1 at 224 px is 392 MiB.
-const hasWebGpu = backends.some((b) => b.name === 'webgpu' && b.available);
+const native = backends.find((b) => b.name === 'native')!;
+const hasNative = native.available;
+// The premise of the buffer-limit test: a WebGPU adapter whose largest buffer is below VGG-16's fc1
+// at 224 px (25088 × 4096 floats, 392 MiB), as on Mesa's software adapter (128 MiB). A hardware
+// adapter with a larger limit would train it, so the test does not apply there.
+const FC1_BYTES = 25088 * 4096 * 4;
+const probe = await probeWebGpu();
+const webGpuLimit = typeof probe === 'string' ? null : Math.min(probe.adapter.limits.maxBufferSize, probe.adapter.limits.maxStorageBufferBindingSize);
+const smallWebGpu =
+  webGpuLimit === null ? `no WebGPU adapter (${probe as string})` : webGpuLimit >= FC1_BYTES ? `this WebGPU adapter takes buffers of ${(webGpuLimit / 2 ** 20).toFixed(0)} MiB, enough for the 392 MiB weight` : null;
 
 beforeAll(async () => {
   dataDir = tempDir();
@@ -45,7 +52,7 @@ describe('engine', () => {
     expect(losses(c.id)).not.toEqual(losses(a.id));
   });
 
-  it.skipIf(!hasNative)('native and cpu backends give matching loss curves', async () => {
+  it.skipIf(!hasNative)(`native and cpu backends give matching loss curves${skipNote(hasNative ? null : `native backend unavailable: ${native.reason}`)}`, async () => {
     const cpu = await trainToEnd({ ...tiny, epochs: 1, backend: 'cpu', seed: 11 });
     const nat = await trainToEnd({ ...tiny, epochs: 1, backend: 'native', seed: 11 });
     expect(nat.run.backend).toBe('native');
@@ -88,8 +95,16 @@ describe('engine', () => {
       for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
       expect(worst, name).toBeLessThan(1e-6);
     }
-    // A layer the warm start leaves random differs.
-    expect(w(cb, 'block1_conv2/kernel')).toBeDefined();
+    // A layer the warm start leaves random differs from the source by far more than the update
+    // (lr 1e-9) could move it: its own fresh initialisation.
+    // (block4/5 exist in both A and B; the paper copies only the first four conv layers.)
+    for (const name of ['block4_conv1/kernel', 'block5_conv2/kernel']) {
+      const [x, y] = [w(ca, name), w(cb, name)];
+      expect(y).toHaveLength(x.length);
+      let diff = 0;
+      for (let i = 0; i < x.length; i++) diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+      expect(diff, name).toBeGreaterThan(1e-3);
+    }
   });
 
   it('refuses a warm start whose shapes differ, naming the layer and both shapes, before recording anything', async () => {
@@ -166,7 +181,7 @@ describe('failures', () => {
     expect(app.db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss'").pluck().get(id)).toBeGreaterThan(0);
   });
 
-  it.skipIf(!hasWebGpu)('on webgpu, a weight larger than the adapter allows is refused before training, with the sizes', async () => {
+  it.skipIf(Boolean(smallWebGpu))(`on webgpu, a weight larger than the adapter allows is refused before training, with the sizes${skipNote(smallWebGpu)}`, async () => {
     const r = await trainToEnd({ config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 1, trainSamples: 2, valSamples: 2, epochs: 1, backend: 'webgpu' });
     expect(r.status).toBe('failed');
     expect(r.run.error).toMatch(/largest weight of this model \(392 MiB\) exceeds the device's buffer limit \(\d+ MiB\)/);
@@ -185,18 +200,23 @@ describe('worker reuse', () => {
       },
     });
     try {
-      const a = await reuseApp.runs.start({ ...tiny, epochs: 1 });
+      // All on one backend (cpu), so that the one kept worker serves all three runs.
+      const a = await reuseApp.runs.start({ ...tiny, epochs: 1, backend: 'cpu' });
       expect(await reuseApp.runs.waitFor(a.id)).toBe('completed');
-      // No plateau schedule: it would end the run early, and the native backend is fast enough to finish before the stop.
-      const b = await reuseApp.runs.start({ ...tiny, epochs: 200, trainSamples: 256, schedule: 'none' });
+      // No plateau schedule: it would end the run early.
+      const b = await reuseApp.runs.start({ ...tiny, epochs: 200, trainSamples: 256, schedule: 'none', backend: 'cpu' });
       await new Promise((r) => setTimeout(r, 1500));
       reuseApp.runs.stop(b.id);
       expect(await reuseApp.runs.waitFor(b.id)).toBe('stopped');
-      const c = await reuseApp.runs.start({ ...tiny, epochs: 1, seed: 11 });
+      const c = await reuseApp.runs.start({ ...tiny, epochs: 1, seed: 11, backend: 'cpu' });
       expect(await reuseApp.runs.waitFor(c.id)).toBe('completed');
       expect(spawned).toBe(1);
-      // The kept worker's third run is the same as a fresh worker's: nothing leaked from the others.
-      expect(reuseApp.runs.get(c.id).summary!.epochs).toBe(1);
+      // The kept worker's third run is the same as a fresh worker's, to the last bit (cpu is
+      // deterministic): nothing leaked from the runs before it.
+      const fresh = await trainToEnd({ ...tiny, epochs: 1, seed: 11, backend: 'cpu' });
+      const kept = reuseApp.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train' ORDER BY step").pluck().all(c.id);
+      expect(kept).toHaveLength(4);
+      expect(kept).toEqual(losses(fresh.id));
     } finally {
       await reuseApp.close();
     }

@@ -22,9 +22,13 @@ describe('soak', () => {
     expect(new Set(tensors.slice(1)).size).toBe(1);
     const rss = series(id, 'rss_mb');
     const early = rss[49]!;
+    const mid = rss[epochs / 2 - 1]!;
     const late = rss.at(-1)!;
-    console.log(`soak: ${epochs} epochs, ${losses} step losses recorded of ${epochs}; numTensors ${tensors[1]} → ${tensors.at(-1)}; RSS ${early.toFixed(0)} MB at epoch 50 → ${late.toFixed(0)} MB at epoch ${epochs}`);
-    expect(late - early).toBeLessThan(150);
+    console.log(`soak: ${epochs} epochs, ${losses} step losses recorded of ${epochs}; numTensors ${tensors[1]} → ${tensors.at(-1)}; RSS ${early.toFixed(0)} MB at epoch 50 → ${mid.toFixed(0)} MB at epoch ${epochs / 2} → ${late.toFixed(0)} MB at epoch ${epochs}`);
+    // A leak grows with epochs; caches and allocator pools fill once. Over the second 500 epochs,
+    // keeping one copy of this model's weights (~0.5 MB) per epoch would add ~250 MB; 100 MB is
+    // far above the noise of a steady process (a few MB) and far below such a leak.
+    expect(late - mid).toBeLessThan(100);
   });
 
   it('two concurrent runs and a reader at full rate: no lock errors, no metric lost', async () => {

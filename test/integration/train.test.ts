@@ -3,10 +3,13 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
-import { tempDir } from '../helpers';
+import { listBackends } from '../../src/main/training/backend';
+import { skipNote, tempDir } from '../helpers';
 
 let app: App;
 let dataDir: string;
+const missing = (await listBackends()).find((b) => !b.available);
+const HINTS: Record<string, RegExp> = { 'tensorflow-gpu': /tfjs-node-gpu/, tensorflow: /tfjs-node/, webgpu: /Vulkan/, native: /OpenBLAS/ };
 
 beforeAll(() => {
   dataDir = tempDir();
@@ -18,13 +21,22 @@ const count = (sql: string, ...args: unknown[]) => (app.db.prepare(sql).get(...a
 
 describe('training in a worker', () => {
   it('learns the synthetic dataset well above chance and records every metric', async () => {
+    // A task this net learns with certainty, not by luck: four synthetic classes (orientation,
+    // frequency and colour all differ) and a learning rate of 1e-3. At the paper's 1e-2 a BN-free
+    // VGG on 0–255 inputs sometimes collapses to chance for whole epochs, depending on seed and BLAS
+    // kernel; at 1e-3 every one of 8 seeds reached a best validation top-1 of 0.97–1.00 by epoch 10
+    // (and 0.90 or more by epoch 9). The bar below, 0.6 against a chance level of 0.25, leaves a
+    // margin of more than 0.35 to the worst of those, so a different summation order cannot cross it.
     const { id } = await app.runs.start({
       config: 'A',
       inputSize: 32,
       width: 0.125,
-      epochs: 6,
+      classes: 4,
+      epochs: 12,
       batch: 32,
-      trainSamples: 1024,
+      lr: 0.001,
+      schedule: 'none',
+      trainSamples: 512,
       valSamples: 256,
       seed: 1,
     });
@@ -32,10 +44,16 @@ describe('training in a worker', () => {
     const run = app.runs.get(id);
     expect(run.backend).toBeTruthy();
     expect(run.device).toBeTruthy();
-    // 10 classes: chance is 10%.
-    expect(run.summary!.val.top1!).toBeGreaterThan(0.35);
-    expect(run.summary!.data).toMatchObject({ train: 1024, val: 256, classes: 10, skipped: 0 });
-    const steps = Math.ceil(1024 / 32) * run.summary!.epochs;
+    const valTop1 = app.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'top1' AND split = 'val' ORDER BY step").pluck().all(id) as number[];
+    expect(valTop1).toHaveLength(12);
+    expect(Math.max(...valTop1), JSON.stringify(valTop1)).toBeGreaterThan(0.6);
+    // The best checkpoint records that best epoch's accuracy.
+    expect(app.db.prepare("SELECT max(val_top1) FROM checkpoints WHERE run_id = ?").pluck().get(id)).toBe(Math.max(...valTop1));
+    // The training loss falls: the last epoch's mean is below the first's (ln 4 ≈ 1.39 at chance).
+    const epochLoss = app.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'epoch_loss' ORDER BY step").pluck().all(id) as number[];
+    expect(epochLoss.at(-1)!, JSON.stringify(epochLoss)).toBeLessThan(epochLoss[0]! * 0.75);
+    expect(run.summary!.data).toMatchObject({ train: 512, val: 256, classes: 4, skipped: 0 });
+    const steps = Math.ceil(512 / 32) * run.summary!.epochs;
     expect(count("SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train'", id)).toBe(steps);
     expect(count("SELECT count(*) AS n FROM metrics WHERE run_id = ? AND name = 'top1' AND split = 'val'", id)).toBe(run.summary!.epochs);
     expect(run.epoch).toBe(run.summary!.epochs);
@@ -70,9 +88,13 @@ describe('training in a worker', () => {
     expect(app.runs.list().map((r) => r.status)).toEqual(['completed', 'completed']);
   });
 
-  it('fails a run at once when a forced backend is missing, naming what to install', async () => {
-    const { id } = await app.runs.start({ config: 'A', backend: 'tensorflow-gpu', epochs: 1 });
+  // The premise, checked: some optional backend must be missing on this machine (tfjs-node-gpu or
+  // tfjs-node, when their download failed; webgpu without a Vulkan driver; native without OpenBLAS).
+  it.skipIf(!missing)(`fails a run at once when a forced backend is missing, naming what to install${skipNote(missing ? null : 'every backend is installed here')}`, async () => {
+    const { id } = await app.runs.start({ config: 'A', backend: missing!.name, epochs: 1 });
     expect(await app.runs.waitFor(id)).toBe('failed');
-    expect(app.runs.get(id).error).toMatch(/tfjs-node-gpu/);
+    expect(app.runs.get(id).error).toContain(`backend '${missing!.name}' is not available`);
+    expect(app.runs.get(id).error).toMatch(HINTS[missing!.name]!);
+    expect(app.db.prepare('SELECT count(*) FROM metrics WHERE run_id = ?').pluck().get(id)).toBe(0);
   });
 });

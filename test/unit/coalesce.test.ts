@@ -25,15 +25,17 @@ describe('live events to a UI connection', () => {
 
   it('keeps order: another event of the run first delivers what is pending for it', () => {
     vi.useFakeTimers();
-    const sent: string[] = [];
-    const live = coalesceLive((name, payload) => sent.push(`${name}:${JSON.stringify(payload).length > 0 ? 'x' : ''}`), 1000);
+    const sent: [string, { runId: number; points?: { step: number }[]; event?: { kind: string } }][] = [];
+    const live = coalesceLive((name, payload) => sent.push([name, payload as (typeof sent)[number][1]]), 1000);
     live.push('run.metrics', { runId: 2, points: [point(1)] });
-    live.push('run.metrics', { runId: 3, points: [point(1)] });
-    live.push('run.event', { runId: 2, event: { step: 1, epoch: 1, kind: 'pause', payload: {} } });
+    live.push('run.metrics', { runId: 3, points: [point(1), point(2)] });
+    live.push('run.metrics', { runId: 2, points: [point(2)] });
+    live.push('run.event', { runId: 2, event: { step: 2, epoch: 1, kind: 'pause', payload: {} } });
     // Run 2's points precede its pause; run 3's wait for the interval.
-    expect(sent).toEqual(['run.metrics:x', 'run.event:x']);
+    const summary = () => sent.map(([name, p]) => `${name} run ${p.runId}: ${p.points ? p.points.map((x) => x.step).join(',') : p.event!.kind}`);
+    expect(summary()).toEqual(['run.metrics run 2: 1,2', 'run.event run 2: pause']);
     vi.advanceTimersByTime(1000);
-    expect(sent).toHaveLength(3);
+    expect(summary()).toEqual(['run.metrics run 2: 1,2', 'run.event run 2: pause', 'run.metrics run 3: 1,2']);
     live.close();
   });
 });

@@ -47,7 +47,7 @@ describe('migrations', () => {
     db.prepare("INSERT INTO runs (config, dataset, params_json, status, seed, epochs, app_version, created_at) VALUES ('A', 'synthetic', '{}', 'completed', 1, 1, 'x', 'now')").run();
     const ins = db.prepare("INSERT INTO metrics VALUES (1, ?, 1, 'train', 'loss', ?)");
     for (let i = 1; i <= 100; i++) ins.run(i, i / 10);
-    expect(migrate(db)).toEqual([2, 3, 4]);
+    expect(migrate(db)).toEqual([2, 3, 4, 5]);
     expect(db.prepare("SELECT count(*) AS n, sum(value) AS s FROM metrics").get()).toEqual({ n: 100, s: 505 });
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT step, epoch, value FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss' ORDER BY step").all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('COVERING INDEX metrics_series_covering');

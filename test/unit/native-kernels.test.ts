@@ -139,7 +139,7 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
   });
 });
 
-describe.skipIf(Boolean(reason))('native element-wise kernels agree with the CPU backend', () => {
+describe.skipIf(Boolean(reason))(`native element-wise kernels agree with the CPU backend${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it.each([
     ['same shape', [3, 4, 5], [3, 4, 5]],
     ['bias over the last axis', [2, 3, 4, 6], [6]],
@@ -182,7 +182,7 @@ describe.skipIf(Boolean(reason))('native element-wise kernels agree with the CPU
   });
 });
 
-describe.skipIf(Boolean(reason))('native fused kernels', () => {
+describe.skipIf(Boolean(reason))(`native fused kernels${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it('the ReLU gradient (one fused pass) equals step-then-multiply on the CPU backend', async () => {
     const [cpu, nat] = await both([{ shape: [3, 5, 5, 4], data: rand([3, 5, 5, 4]) }], (x) => [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), tf.reshape(tf.range(0, 300), [3, 5, 5, 4]))))(x!)]);
     expectClose(nat, cpu);
@@ -203,7 +203,7 @@ describe.skipIf(Boolean(reason))('native fused kernels', () => {
   });
 });
 
-describe.skipIf(Boolean(reason))('native output buffers are reused safely', () => {
+describe.skipIf(Boolean(reason))(`native output buffers are reused safely${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it('reuses a freed activation buffer, but never one whose values were read out or that another tensor views', async () => {
     await tf.setBackend('native');
     const { pool } = await import('../../src/main/training/native/kernels');

@@ -3,11 +3,12 @@ import { openMemoryDatabase } from '../../src/main/store/db';
 import { insertMetrics, metricSeries } from '../../src/main/store/metrics';
 import { insertRun } from '../../src/main/store/runs';
 import { TrainParams } from '../../src/shared/domain';
+import { thisProcess } from '../../src/main/services/owner';
 
 describe('decimated metric series', () => {
   it('keeps every bucket’s min and max: a single spike and the best value survive 100,000 → ~200 points', () => {
     const db = openMemoryDatabase();
-    const id = insertRun(db, TrainParams.parse({ config: 'A' }), 'test');
+    const id = insertRun(db, TrainParams.parse({ config: 'A' }), 'test', thisProcess());
     const points = Array.from({ length: 100_000 }, (_, i) => ({ step: i + 1, epoch: 1 + Math.floor(i / 1000), split: 'train' as const, name: 'loss', value: 2 + Math.sin(i / 300) * 0.1 }));
     points[54_321]!.value = 99; // a spike
     points[77_777]!.value = -5; // the minimum
@@ -25,7 +26,7 @@ describe('decimated metric series', () => {
 
   it('answers from per-block extremes exactly as a scan of every point would, also after points are deleted', () => {
     const db = openMemoryDatabase();
-    const id = insertRun(db, TrainParams.parse({ config: 'A' }), 'test');
+    const id = insertRun(db, TrainParams.parse({ config: 'A' }), 'test', thisProcess());
     let v = 0;
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

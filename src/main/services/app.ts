@@ -2,7 +2,7 @@
 // handler table that both transports dispatch to.
 import type { MethodName, ParsedArgsOf, ResultOf } from '../../shared/contract';
 import { openDatabase, type Db } from '../store/db';
-import { markInterrupted } from '../store/runs';
+import { HEARTBEAT_MS } from './owner';
 import { listCheckpoints } from '../store/checkpoints';
 import { metricSeries } from '../store/metrics';
 import { listBackends } from '../training/backend';
@@ -30,6 +30,8 @@ export interface AppOptions {
   transport?: string;
   /** Paths a caller may make the app read; serve mode confines them (default: any). */
   pathPolicy?: PathPolicy;
+  /** How often runs whose owner died are looked for and marked interrupted (default 10 s). */
+  sweepMs?: number;
 }
 
 export interface App {
@@ -45,8 +47,6 @@ export interface App {
 
 export function createApp(opts: AppOptions): App {
   const db = openDatabase(opts.dataDir);
-  // Whatever was running when the last process died did not finish.
-  markInterrupted(db);
   const bus = new EventBus();
   const scheduler = new Scheduler(opts.workerFactory ?? tsxWorkerFactory, opts.concurrency ?? 1, opts.reuseWorkers);
   let backendCache: ReturnType<typeof listBackends> | undefined;
@@ -60,6 +60,10 @@ export function createApp(opts: AppOptions): App {
     return a;
   };
   const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends, resolveDataset: (s) => datasets.resolve(s) });
+  // Other processes share the folder: runs whose owner died are marked interrupted now and every
+  // sweep; the runs this process holds get a heartbeat, and stop/pause asked from elsewhere reach them.
+  runs.sweep();
+  const ticker = ownerTicker(runs, opts.sweepMs ?? 10_000);
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
@@ -107,8 +111,33 @@ export function createApp(opts: AppOptions): App {
     handlers,
     dataDir: opts.dataDir,
     async close() {
+      clearInterval(ticker);
       await scheduler.terminateAll();
       db.close();
     },
   };
+}
+
+/** One timer for the owner's duties: requests every second, the heartbeat, and the sweep. */
+function ownerTicker(runs: RunService, sweepMs: number): NodeJS.Timeout {
+  let last = { heartbeat: Date.now(), sweep: Date.now() };
+  const timer = setInterval(() => {
+    const now = Date.now();
+    try {
+      runs.takeRequests();
+      if (now - last.heartbeat >= HEARTBEAT_MS) {
+        runs.heartbeat();
+        last = { ...last, heartbeat: now };
+      }
+      if (now - last.sweep >= sweepMs) {
+        runs.sweep();
+        last = { ...last, sweep: now };
+      }
+    } catch (err) {
+      // A busy or closing database must not take the process down; the next tick tries again.
+      if (!/database connection is not open/.test((err as Error).message)) process.stderr.write(`vgglab: ${(err as Error).message}\n`);
+    }
+  }, Math.min(1000, sweepMs));
+  timer.unref();
+  return timer;
 }

@@ -7,6 +7,7 @@ import { getRun, markFinished, markStarted, updateProgress } from '../store/runs
 import type { FromWorker } from '../training/messages';
 import type { MetricPoint } from '../../shared/domain';
 import type { EventBus } from './bus';
+import { holds, type OwnerRow } from '../store/owners';
 
 const FLUSH_MS = 200;
 /** Newest checkpoints kept per run, besides the best one. */
@@ -16,14 +17,30 @@ export class Recorder {
   private buffer: MetricPoint[] = [];
   private timer: NodeJS.Timeout | null = null;
   private epochs: number | undefined;
+  private lost = false;
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly runId: number,
+    /** This process: only the run's owner writes its rows and prunes its checkpoints. */
+    private readonly owner: OwnerRow,
+    /** Called once if another process has taken the run over (this one was judged gone). */
+    private readonly onLost: () => void,
   ) {}
+
+  /** Whether this process still holds the run; once it does not, nothing more is written. */
+  private holding(): boolean {
+    if (this.lost) return false;
+    if (holds(this.db, this.runId, this.owner)) return true;
+    this.lost = true;
+    this.buffer = [];
+    this.onLost();
+    return false;
+  }
 
   handle(msg: FromWorker): void {
     const { db, bus, runId } = this;
+    if (msg.type !== 'metrics' && msg.type !== 'progress' && !this.holding()) return;
     switch (msg.type) {
       case 'started':
         markStarted(db, runId, msg.backend, msg.device);
@@ -36,14 +53,14 @@ export class Recorder {
       case 'event': {
         this.flush();
         const event = insertEvent(db, runId, msg.event);
-        bus.emit('run.event', { runId, event });
+        if (event) bus.emit('run.event', { runId, event });
         break;
       }
       case 'progress': {
         // A run's epoch count never changes: read it once, not on every progress message.
         this.epochs ??= getRun(db, runId)?.epochs ?? 0;
         bus.emit('run.progress', { runId, epoch: msg.epoch, epochs: this.epochs, step: msg.step, stepInEpoch: msg.stepInEpoch, stepsPerEpoch: msg.stepsPerEpoch, imagesPerSec: msg.imagesPerSec, lr: msg.lr });
-        if (msg.stepInEpoch === msg.stepsPerEpoch) {
+        if (msg.stepInEpoch === msg.stepsPerEpoch && this.holding()) {
           this.flush();
           updateProgress(db, runId, msg.epoch, msg.step);
           this.publishRun();
@@ -54,7 +71,7 @@ export class Recorder {
         if (msg.level !== 'info') {
           const run = getRun(db, runId);
           const event = insertEvent(db, runId, { step: run?.step ?? 0, epoch: run?.epoch ?? 0, kind: msg.level === 'warn' ? 'warning' : 'note', payload: { message: msg.message } });
-          bus.emit('run.event', { runId, event });
+          if (event) bus.emit('run.event', { runId, event });
         }
         break;
       case 'checkpoint': {
@@ -62,7 +79,7 @@ export class Recorder {
         insertCheckpoint(db, { runId, epoch: msg.epoch, step: msg.step, kind: msg.kind, path: msg.file, sha256: msg.sha256, valTop1: msg.valTop1 });
         for (const old of pruneCheckpoints(db, runId, KEEP_CHECKPOINTS)) fs.rmSync(old.path, { force: true });
         const event = insertEvent(db, runId, { step: msg.step, epoch: msg.epoch, kind: 'checkpoint', payload: { kind: msg.kind, file: msg.file } });
-        bus.emit('run.event', { runId, event });
+        if (event) bus.emit('run.event', { runId, event });
         break;
       }
       case 'done':
@@ -77,7 +94,7 @@ export class Recorder {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.buffer.length) return;
+    if (!this.buffer.length || !this.holding()) return;
     const points = this.buffer;
     this.buffer = [];
     insertMetrics(this.db, this.runId, points);

@@ -5,6 +5,8 @@ import { TrainParams, type ConfigName, type BackendInfo, type RunDetail, type Ru
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { annotateRun, deleteRun, getRun, insertRun, listRuns, markFinished } from '../store/runs';
+import { activeRuns, claim, heartbeat, markOwnerGone, ownedRun, request, takeRequests, type OwnedRun } from '../store/owners';
+import { describeOwner, ownerGone, sameOwner, thisProcess } from './owner';
 import { latestCheckpoint, rewindTo } from '../store/checkpoints';
 import type { ToWorker } from '../training/messages';
 import { checkWarmStart, resolveWarmStart } from './warmstart';
@@ -17,6 +19,8 @@ import { Recorder } from './recorder';
 import type { Scheduler } from './scheduler';
 
 const RESUMABLE: RunStatus[] = ['stopped', 'failed', 'interrupted'];
+const ACTIVE: RunStatus[] = ['queued', 'running'];
+const hhmm = (iso: string) => new Date(iso).toTimeString().slice(0, 5);
 
 export interface RunServiceDeps {
   db: Db;
@@ -63,7 +67,7 @@ export class RunService {
     } catch (err) {
       throw new ContractError((err as Error).message);
     }
-    const id = insertRun(this.deps.db, params, APP_VERSION);
+    const id = insertRun(this.deps.db, params, APP_VERSION, this.me);
     await this.queue(id, params, {});
     return { id };
   }
@@ -77,17 +81,74 @@ export class RunService {
     return { ids, experiment };
   }
 
-  /** Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and step axis. */
+  /**
+   * Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and
+   * step axis. The run is claimed for this process in one conditional update: a run that another
+   * live process trains is refused, and a refusal changes nothing.
+   */
   async resume(id: number): Promise<{ id: number; fromEpoch: number; fromStep: number }> {
+    this.sweep(id);
     const run = this.get(id);
+    if (ACTIVE.includes(run.status)) throw new ContractError(this.busyMessage(ownedRun(this.deps.db, id)!), 'conflict');
     if (!RESUMABLE.includes(run.status)) throw new ContractError(`run ${id} is ${run.status}; only ${RESUMABLE.join(', ')} runs can be resumed`, 'conflict');
     const ck = latestCheckpoint(this.deps.db, id);
     if (!ck) throw new ContractError(`run ${id} has no checkpoint to resume from (it stopped before its first epoch ended); start a new run instead`, 'conflict');
-    rewindTo(this.deps.db, id, ck.step, ck.epoch);
-    const event = insertEvent(this.deps.db, id, { step: ck.step, epoch: ck.epoch, kind: 'resume', payload: { fromStep: ck.step, fromEpoch: ck.epoch, previousStatus: run.status } });
-    this.deps.bus.emit('run.event', { runId: id, event });
+    const { db } = this.deps;
+    const event = db.transaction(() => {
+      if (!claim(db, id, this.me, RESUMABLE)) throw new ContractError(this.busyMessage(ownedRun(db, id)!), 'conflict');
+      rewindTo(db, id, ck.step, ck.epoch);
+      return insertEvent(db, id, { step: ck.step, epoch: ck.epoch, kind: 'resume', payload: { fromStep: ck.step, fromEpoch: ck.epoch, previousStatus: run.status } });
+    })();
+    if (event) this.deps.bus.emit('run.event', { runId: id, event });
     await this.queue(id, run.params, { resume: { file: ck.path, sha256: ck.sha256 } });
     return { id, fromEpoch: ck.epoch, fromStep: ck.step };
+  }
+
+  /** This process, as the owner of the runs it queues. */
+  private readonly me = thisProcess();
+
+  /** "run 7 is training in process 1234 on this machine (started 10:42); stop it first". */
+  private busyMessage(run: OwnedRun): string {
+    const doing = run.status === 'running' ? 'training' : 'queued';
+    const where = run.owner ? (sameOwner(run.owner, this.me) ? 'in this process' : describeOwner(run.owner)) : 'in another process';
+    const since = run.startedAt ? ` (started ${hhmm(run.startedAt)})` : '';
+    return `run ${run.id} is ${doing} ${where}${since}; stop it first`;
+  }
+
+  /**
+   * Marks runs whose owner is provably gone (see owner.ts) as interrupted, and tells the UI;
+   * runs this process or another live one holds are left alone. Returns the ids marked.
+   */
+  sweep(only?: number): number[] {
+    const { db } = this.deps;
+    const marked: number[] = [];
+    const candidates = only === undefined ? activeRuns(db) : [ownedRun(db, only)].filter((r): r is OwnedRun => !!r && ACTIVE.includes(r.status));
+    for (const r of candidates) {
+      if (r.owner && (sameOwner(r.owner, this.me) || !ownerGone(r.owner, r.heartbeatAt))) continue;
+      if (markOwnerGone(db, r.id, r.owner)) {
+        marked.push(r.id);
+        this.publish(r.id);
+        this.settle(r.id, 'interrupted');
+      }
+    }
+    return marked;
+  }
+
+  /** The owner's side of sharing a folder: the heartbeat on the runs it holds. */
+  heartbeat(): void {
+    heartbeat(this.deps.db, this.me);
+  }
+
+  /** Stop, pause or continue asked by other processes for runs this one trains. */
+  takeRequests(): void {
+    for (const r of takeRequests(this.deps.db, this.me)) {
+      try {
+        if (r.requested === 'stop') this.stop(r.id);
+        else this.pause(r.id, r.requested === 'pause');
+      } catch {
+        /* it ended meanwhile */
+      }
+    }
   }
 
   private async queue(id: number, params: TrainParams, extra: Pick<Extract<ToWorker, { type: 'start' }>, 'resume' | 'warmStart'>): Promise<void> {
@@ -103,7 +164,11 @@ export class RunService {
     }
     const dir = runDir(dataDir, id);
     fs.mkdirSync(dir, { recursive: true });
-    const recorder = new Recorder(db, bus, id);
+    const recorder = new Recorder(db, bus, id, this.me, () => {
+      // Another process judged this one gone and took the run: stop training it here, at once.
+      process.stderr.write(`vgglab: run ${id} was taken over by another process; this process stops training it\n`);
+      scheduler.stop(id);
+    });
     this.publish(id);
     scheduler.submit({
       runId: id,
@@ -144,15 +209,25 @@ export class RunService {
     return { id, deleted: true };
   }
 
-  /** Holds a running run between steps (its worker and memory stay), or lets it go on. */
+  /** Holds a running run between steps (its worker and memory stay), or lets it go on; another process's run through its row. */
   pause(id: number, on: boolean): { id: number; paused: boolean } {
     const run = this.get(id);
-    if (!this.deps.scheduler.send(id, { type: on ? 'pause' : 'unpause' })) throw new ContractError(`run ${id} is not running (status: ${run.status})`, 'conflict');
-    return { id, paused: on };
+    if (this.deps.scheduler.send(id, { type: on ? 'pause' : 'unpause' })) return { id, paused: on };
+    if (run.status === 'running' && this.ownedElsewhere(id) && request(this.deps.db, id, on ? 'pause' : 'continue')) return { id, paused: on };
+    throw new ContractError(`run ${id} is not running (status: ${run.status})`, 'conflict');
+  }
+
+  /** Whether a live process other than this one holds the run. */
+  private ownedElsewhere(id: number): boolean {
+    this.sweep(id);
+    const r = ownedRun(this.deps.db, id);
+    return !!r?.owner && ACTIVE.includes(r.status) && !sameOwner(r.owner, this.me);
   }
 
   stop(id: number): { id: number; status: string } {
     const run = this.get(id);
+    // Another process trains it: the request reaches that owner through the run's row.
+    if (!this.deps.scheduler.isActive(id) && this.ownedElsewhere(id) && request(this.deps.db, id, 'stop')) return { id, status: 'stopping' };
     const res = this.deps.scheduler.stop(id);
     if (res === 'dequeued') {
       insertEvent(this.deps.db, id, { step: run.step, epoch: run.epoch, kind: 'stop', payload: { reason: 'stopped before it started' } });

@@ -9,7 +9,10 @@ const COLS = 'id, run_id AS runId, epoch, step, kind, path, sha256, val_top1 AS 
 export function insertCheckpoint(db: Db, c: Omit<CheckpointRow, 'id' | 'createdAt'>): number {
   return Number(
     db
-      .prepare('INSERT INTO checkpoints (run_id, epoch, step, kind, path, sha256, val_top1, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        `INSERT INTO checkpoints (run_id, epoch, step, kind, path, sha256, val_top1, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, path) DO UPDATE SET epoch = excluded.epoch, step = excluded.step, kind = excluded.kind, sha256 = excluded.sha256, val_top1 = excluded.val_top1, created_at = excluded.created_at`,
+      )
       .run(c.runId, c.epoch, c.step, c.kind, c.path, c.sha256, c.valTop1, new Date().toISOString()).lastInsertRowid,
   );
 }

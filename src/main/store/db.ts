@@ -46,7 +46,7 @@ export function openDatabase(dataDir: string): Db {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 10000');
     db.pragma('synchronous = NORMAL');
-    migrate(db);
+    migrate(db, undefined, (message) => process.stderr.write(`vgglab: ${message}\n`));
   } catch (err) {
     db.close();
     if (err instanceof Error && /not a database|malformed|SQLITE_(NOTADB|CORRUPT)/i.test(err.message) && !(err instanceof DatabaseDamagedError)) setAside(file, err);

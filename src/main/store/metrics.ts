@@ -2,8 +2,14 @@
 import type { Db } from './db';
 import type { MetricPoint, RunEvent } from '../../shared/domain';
 
+/**
+ * A point already recorded (same run, split, name and step) is kept as first written and the new
+ * copy ignored: writing a point is idempotent by design, so a delivery repeated after a crash (the
+ * cluster's at-least-once event streams) lands exactly once. Two trainers on one run cannot happen
+ * (ownership, services/owner.ts); the unique key is the database's own guarantee.
+ */
 export function insertMetrics(db: Db, runId: number, points: readonly MetricPoint[]): void {
-  const stmt = db.prepare('INSERT INTO metrics (run_id, step, epoch, split, name, value) VALUES (?, ?, ?, ?, ?, ?)');
+  const stmt = db.prepare('INSERT INTO metrics (run_id, step, epoch, split, name, value) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
   db.transaction(() => {
     for (const p of points) stmt.run(runId, p.step, p.epoch, p.split, p.name, Number.isFinite(p.value) ? p.value : null);
   })();
@@ -16,12 +22,13 @@ export function listMetrics(db: Db, runId: number, afterStep = -1): MetricPoint[
   return rows.map((r) => ({ ...r, value: r.value ?? Number.NaN }));
 }
 
-export function insertEvent(db: Db, runId: number, ev: RunEvent): RunEvent {
+/** Returns the recorded event, or null where the same fact (a checkpoint file, an LR drop at a step) is already recorded. */
+export function insertEvent(db: Db, runId: number, ev: RunEvent): RunEvent | null {
   const createdAt = new Date().toISOString();
   const res = db
-    .prepare('INSERT INTO events (run_id, step, epoch, kind, payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .prepare('INSERT INTO events (run_id, step, epoch, kind, payload_json, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
     .run(runId, ev.step, ev.epoch, ev.kind, JSON.stringify(ev.payload ?? {}), createdAt);
-  return { ...ev, id: Number(res.lastInsertRowid), createdAt };
+  return res.changes ? { ...ev, id: Number(res.lastInsertRowid), createdAt } : null;
 }
 
 export function listEvents(db: Db, runId: number): RunEvent[] {

@@ -10,7 +10,8 @@ export class MigrationMismatchError extends Error {
   }
 }
 
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+/** Applies what is missing; returns the versions applied. `report` hears what a migration repaired. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, report: (message: string) => void = () => {}): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
   const applied = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
@@ -33,7 +34,10 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   for (const m of migrations.slice(applied.length)) {
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up);
-      else m.up(db);
+      else {
+        const said = m.up(db);
+        if (said) report(`migration ${m.version} (${m.name}): ${said}`);
+      }
       record.run(m.version, m.name, new Date().toISOString());
     })();
     done.push(m.version);

@@ -1,5 +1,6 @@
 // Queries and mutations on runs and experiments.
 import type { Db } from './db';
+import type { OwnerRow } from './owners';
 import type { ConfigName, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
 
 interface RunRow {
@@ -76,15 +77,17 @@ function experimentId(db: Db, name: string | undefined): number | null {
   return (db.prepare('SELECT id FROM experiments WHERE name = ?').get(name) as { id: number }).id;
 }
 
-export function insertRun(db: Db, params: TrainParams, appVersion: string): number {
+/** Records a new run, queued and owned by `owner` from its first moment. */
+export function insertRun(db: Db, params: TrainParams, appVersion: string, owner: OwnerRow): number {
   return db.transaction(() => {
     const exp = experimentId(db, params.experiment);
+    const at = now();
     const res = db
       .prepare(
-        `INSERT INTO runs (experiment_id, config, dataset, params_json, status, seed, epochs, app_version, created_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+        `INSERT INTO runs (experiment_id, config, dataset, params_json, status, seed, epochs, app_version, created_at, owner_pid, owner_host, owner_since, heartbeat_at)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(exp, params.config, params.dataset, JSON.stringify(params), params.seed, params.epochs, appVersion, now());
+      .run(exp, params.config, params.dataset, JSON.stringify(params), params.seed, params.epochs, appVersion, at, owner.pid, owner.host, owner.since, at);
     return Number(res.lastInsertRowid);
   })();
 }
@@ -110,11 +113,6 @@ export function markFinished(db: Db, id: number, status: RunStatus, summary: Run
     now(),
     id,
   );
-}
-
-/** Runs a crash or kill left 'running' or 'queued' become 'interrupted', to be resumed. */
-export function markInterrupted(db: Db): number {
-  return db.prepare(`UPDATE runs SET status = 'interrupted', ended_at = ? WHERE status IN ('running', 'queued')`).run(now()).changes;
 }
 
 export function annotateRun(db: Db, id: number, tags: string[] | undefined, notes: string | undefined): void {

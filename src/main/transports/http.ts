@@ -52,7 +52,8 @@ function requestToken(req: http.IncomingMessage, url: URL): string | null {
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  // Every answer carries the policy, errors included: a browser never renders anything under a looser one.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' });
   res.end(JSON.stringify(body));
 }
 

@@ -1,0 +1,31 @@
+// `vgglab bench` as a user runs it: W2 for one second on the fastest backend here prints one JSON
+// object with every documented key. Figures are printed, never asserted against a target.
+import { describe, expect, it } from 'vitest';
+import { chooseBackend, listBackends } from '../../src/main/training/backend';
+import { vgglabSync } from '../cli-process';
+import { tempDir } from '../helpers';
+
+const fastest = chooseBackend('auto', await listBackends());
+
+describe('vgglab bench', () => {
+  it(`runs W2 for a second on the fastest backend here (${fastest.name}) and prints valid JSON with all keys`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'W2', '--seconds', '1', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.json, r.stdout.slice(-2000)).not.toBeNull();
+    expect(Object.keys(r.json).sort()).toEqual(['data', 'workloads']);
+    expect(r.json.workloads).toHaveLength(1);
+    const row = r.json.workloads[0];
+    expect(Object.keys(row).sort()).toEqual(
+      ['backend', 'bareImagesPerSec', 'dataWait', 'device', 'engineImagesPerSec', 'gflops', 'name', 'pytorchImagesPerSec', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+    );
+    expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device });
+    expect(row.note).toBeUndefined();
+    for (const k of ['engineImagesPerSec', 'bareImagesPerSec', 'ratio', 'gflops']) expect(row[k], k).toBeGreaterThan(0);
+    expect(row.ratio).toBeCloseTo(row.engineImagesPerSec / row.bareImagesPerSec, 10);
+    expect(row.dataWait).toBeGreaterThanOrEqual(0);
+    expect(row.dataWait).toBeLessThan(1);
+    // The PyTorch reference is there only where python3-torch is installed.
+    expect(row.pytorchImagesPerSec === null || row.pytorchImagesPerSec > 0).toBe(true);
+    expect(r.json.data).toEqual([]);
+  });
+});

@@ -1,0 +1,95 @@
+// What the README promises about checkpoints, checked through real `vgglab` processes:
+// a killed run resumed with `vgglab resume` continues exactly as if it had never stopped, and a
+// run keeps exactly its newest three checkpoints and its best one, each loadable.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/main/services/app';
+import { listBackends } from '../../src/main/training/backend';
+import { readCheckpoint } from '../../src/main/training/checkpoint';
+import { killed, vgglab, vgglabSync, waitInDb } from '../cli-process';
+import { skipNote, tempDir } from '../helpers';
+
+const native = (await listBackends()).find((b) => b.name === 'native')!;
+const hasNative = native.available;
+const nativeMissing = hasNative ? null : `the native backend is unavailable: ${native.reason}`;
+
+function losses(dataDir: string, runId: number): number[] {
+  const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
+  try {
+    return db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train' ORDER BY step").pluck().all(runId) as number[];
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Trains run 1 without interruption, then the same run again as run 2, killed by SIGKILL once its
+ * second checkpoint exists and resumed with `vgglab resume 2`; returns both loss sequences.
+ */
+async function brokenAndUnbroken(args: string[], env: NodeJS.ProcessEnv, epochs: number) {
+  const dataDir = tempDir();
+  await createApp({ dataDir }).close();
+  const train = ['train', '--config', 'A', '--schedule', 'none', '--seed', '5', '--epochs', String(epochs), ...args, '--json'];
+  const whole = vgglabSync(dataDir, train, env);
+  expect(whole.code, whole.stderr).toBe(0);
+  const { proc, done } = vgglab(dataDir, train, env);
+  let exited = false;
+  void done.then(() => (exited = true));
+  await waitInDb(dataDir, (db) => (db.prepare('SELECT count(*) FROM checkpoints WHERE run_id = 2').pluck().get() as number) >= 2, { exited: () => exited });
+  await killed(proc);
+  expect((await done).code, 'the run finished before it could be killed').toBeNull();
+  const res = vgglabSync(dataDir, ['resume', '2', '--json'], env);
+  expect(res.code, res.stderr).toBe(0);
+  expect(res.json).toMatchObject({ runId: 2, status: 'completed', epochs });
+  const resumeEvent = createApp({ dataDir });
+  const fromEpoch = resumeEvent.runs.events(2).find((e) => e.kind === 'resume')?.payload.fromEpoch;
+  await resumeEvent.close();
+  return { dataDir, fromEpoch: fromEpoch as number, whole: losses(dataDir, 1), resumed: losses(dataDir, 2) };
+}
+
+describe('exact resume through the CLI', () => {
+  it('on cpu, a run killed after epoch 2 and resumed gives the unbroken run’s loss at every step, bit for bit', async () => {
+    // 4 steps an epoch on pure JavaScript (about a second each): two whole epochs remain after the kill.
+    const r = await brokenAndUnbroken(['--backend', 'cpu', '--width', '0.0625', '--batch', '8', '--train-samples', '32', '--val-samples', '16'], {}, 4);
+    expect(r.fromEpoch).toBeGreaterThanOrEqual(2);
+    expect(r.whole).toHaveLength(16);
+    expect(r.resumed).toEqual(r.whole);
+  });
+
+  it.skipIf(!hasNative)(`on native with a fixed thread count, the resumed losses match within 1e-6${skipNote(nativeMissing)}`, async () => {
+    // One OpenMP thread count for both processes: the GEMM's summation order then does not change.
+    const r = await brokenAndUnbroken(['--backend', 'native', '--width', '0.125', '--batch', '16', '--train-samples', '256', '--val-samples', '32'], { OMP_NUM_THREADS: '2' }, 8);
+    expect(r.fromEpoch).toBeGreaterThanOrEqual(2);
+    expect(r.whole).toHaveLength(8 * 16);
+    expect(r.resumed).toHaveLength(r.whole.length);
+    r.whole.forEach((v, i) => expect(Math.abs(r.resumed[i]! - v), `step ${i + 1}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+  });
+});
+
+describe('checkpoint retention', () => {
+  it('after 8 epochs exactly the newest three and the best remain, on disk and in the database, and each loads', () => {
+    const dataDir = tempDir();
+    // A rate so small that no weight changes in float32 (1e-12 × a gradient is far below a weight's
+    // last bit): validation accuracy is the same every epoch, so epoch 1 stays the best and is not
+    // among the newest three.
+    const r = vgglabSync(dataDir, ['train', '--config', 'A', '--width', '0.0625', '--batch', '16', '--train-samples', '64', '--val-samples', '32', '--epochs', '8', '--schedule', 'none', '--lr', '1e-12', '--momentum', '0', '--weight-decay', '0', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
+    const rows = db.prepare('SELECT epoch, kind, path, sha256 FROM checkpoints WHERE run_id = 1 ORDER BY epoch').all() as { epoch: number; kind: string; path: string; sha256: string }[];
+    // Every checkpoint ever written, from the run's log: the newest three and the newest best must remain.
+    const written = (db.prepare("SELECT payload_json FROM events WHERE run_id = 1 AND kind = 'checkpoint' ORDER BY step").pluck().all() as string[]).map((p) => JSON.parse(p) as { kind: string; file: string });
+    db.close();
+    expect(written).toHaveLength(8);
+    const best = written.filter((c) => c.kind === 'best').at(-1)!;
+    expect(best.file).toMatch(/step-0+4-best\.ckpt$/);
+    const expected = new Set([...written.slice(-3).map((c) => c.file), best.file]);
+    expect(expected.size).toBe(4);
+    expect(new Set(rows.map((c) => c.path))).toEqual(expected);
+    expect(rows.map((c) => c.epoch)).toEqual([1, 6, 7, 8]);
+    const onDisk = fs.readdirSync(path.dirname(best.file)).map((f) => path.join(path.dirname(best.file), f));
+    expect(new Set(onDisk)).toEqual(expected);
+    for (const c of rows) expect(readCheckpoint(c.path, c.sha256).state.epoch).toBe(c.epoch + 1);
+  });
+});
