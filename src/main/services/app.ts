@@ -2,7 +2,8 @@
 // handler table that both transports dispatch to.
 import type { MethodName, ParsedArgsOf, ResultOf } from '../../shared/contract';
 import { openDatabase, type Db } from '../store/db';
-import { HEARTBEAT_MS } from './owner';
+import { HEARTBEAT_MS, thisProcess } from './owner';
+import { ExternalRuns } from './external';
 import { listCheckpoints } from '../store/checkpoints';
 import { metricSeries } from '../store/metrics';
 import { listBackends } from '../training/backend';
@@ -63,7 +64,8 @@ export function createApp(opts: AppOptions): App {
   // Other processes share the folder: runs whose owner died are marked interrupted now and every
   // sweep; the runs this process holds get a heartbeat, and stop/pause asked from elsewhere reach them.
   runs.sweep();
-  const ticker = ownerTicker(runs, opts.sweepMs ?? 10_000);
+  const external = new ExternalRuns(db, bus, thisProcess(), (id) => runs.announce(id));
+  const ticker = ownerTicker(runs, external, opts.sweepMs ?? 10_000);
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
@@ -118,13 +120,14 @@ export function createApp(opts: AppOptions): App {
   };
 }
 
-/** One timer for the owner's duties: requests every second, the heartbeat, and the sweep. */
-function ownerTicker(runs: RunService, sweepMs: number): NodeJS.Timeout {
+/** One timer for sharing the folder: requests and other processes' runs every second, the heartbeat, the sweep. */
+function ownerTicker(runs: RunService, external: ExternalRuns, sweepMs: number): NodeJS.Timeout {
   let last = { heartbeat: Date.now(), sweep: Date.now() };
   const timer = setInterval(() => {
     const now = Date.now();
     try {
       runs.takeRequests();
+      external.poll();
       if (now - last.heartbeat >= HEARTBEAT_MS) {
         runs.heartbeat();
         last = { ...last, heartbeat: now };

@@ -256,6 +256,11 @@ export class RunService {
     this.finished.delete(id);
   }
 
+  /** Tells the UI the run's row changed (as run.updated). */
+  announce(id: number): void {
+    this.publish(id);
+  }
+
   private publish(id: number): void {
     const { params: _p, seed: _s, appVersion: _v, summary: _r, ...summary } = this.get(id);
     this.deps.bus.emit('run.updated', summary);
