@@ -89,8 +89,10 @@ export const methods = {
     z
       .object({
         ids: z.array(z.number().int().positive()).min(1).max(64),
-        protocol: z.enum(PROTOCOLS).default('center'),
+        // The paper's main protocol, on the final weights, unless asked otherwise.
+        protocol: z.enum(PROTOCOLS).default('dense'),
         scales: z.array(z.number().int().min(32).max(2048)).max(8).optional(),
+        checkpoint: z.union([z.enum(['last', 'best']), z.number().int().min(1)]).default('last'),
       })
       .strict(),
   ),

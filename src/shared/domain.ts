@@ -155,6 +155,13 @@ export interface CheckpointInfo {
 }
 
 
+/** Which weights an evaluation scored: the run's final (newest) checkpoint, its best-on-validation one, or a given epoch's. */
+export interface EvaluatedCheckpoint {
+  kind: 'last' | 'best' | 'epoch';
+  epoch: number;
+}
+export type CheckpointChoice = 'last' | 'best' | number;
+
 export interface EvaluationInfo {
   id: number;
   /** The evaluated run; null for a fusion of several runs (see members). */
@@ -172,6 +179,9 @@ export interface EvaluationInfo {
     backend?: string;
     device?: string;
     seconds?: number;
+    /** Absent on evaluations recorded before these were kept: those scored the best checkpoint on validation. */
+    checkpoint?: EvaluatedCheckpoint;
+    split?: 'val' | 'test';
   };
   createdAt: string;
 }
@@ -184,6 +194,10 @@ export interface CompareRowInfo {
   trainScale: string;
   testScales: string;
   protocol: string;
+  /** The weights scored: final (eN), best (eN), epoch N, or per epoch for training-time validation. */
+  weights: string;
+  /** The split the errors were measured on. */
+  split: string;
   top1Error: number | null;
   top5Error: number | null;
   epochs: number | null;

@@ -156,13 +156,14 @@ describe.skipIf(!hasChromium)(`journey: create, compare, export, evaluate, delet
     const own = recorded.filter((x: { runId: number | null }) => x.runId === a);
     expect(own).toHaveLength(1);
     const e = own[0];
-    expect(e).toMatchObject({ runId: a, protocol: 'dense' });
+    // The final weights, on the validation split (the built-in data has no test split), by default.
+    expect(e).toMatchObject({ runId: a, protocol: 'dense', details: { checkpoint: { kind: 'last', epoch: 3 }, split: 'val' } });
     expect(e.details.count).toBe(64);
     expect(e.top1Error).toBeGreaterThanOrEqual(0);
     expect(e.top1Error).toBeLessThanOrEqual(1);
     expect(e.top5Error).toBeLessThanOrEqual(e.top1Error);
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-    expect(cells).toEqual([String(e.id), 'dense', e.scales.join(', '), '64', pct(e.top1Error), pct(e.top5Error)]);
+    expect(cells).toEqual([String(e.id), 'dense', e.scales.join(', '), 'final (epoch 3)', 'val', '64', pct(e.top1Error), pct(e.top5Error)]);
     await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
   });
 

@@ -52,10 +52,31 @@ describe('evaluation', () => {
     const e = cli('eval', String(b), '--protocol', 'dense', '--scales', '32,36', '--json');
     expect(e.status, e.stderr).toBe(0);
     const j = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
-    expect(j).toMatchObject({ runId: b, protocol: 'dense', scales: [32, 36], top1Error: expect.any(Number), top5Error: expect.any(Number) });
+    expect(j).toMatchObject({ runId: b, protocol: 'dense', scales: [32, 36], checkpoint: { kind: 'last', epoch: 2 }, split: 'val', top1Error: expect.any(Number), top5Error: expect.any(Number) });
     const f = cli('fuse', String(a), String(b), '--json');
     expect(f.status, f.stderr).toBe(0);
     expect(JSON.parse(f.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runId: null, members: [a, b] });
+  });
+
+  it('scores the final weights by default with the paper’s dense protocol and scales; --checkpoint picks others, recorded with the split', () => {
+    // Default: dense, final weights; S = 32 for the built-in data at 32 px, so {S−32, S, S+32} keeps {32, 64}.
+    const d = cli('eval', String(a), '--json');
+    expect(d.status, d.stderr).toBe(0);
+    const j = JSON.parse(d.stdout.trim().split('\n').at(-1)!);
+    expect(j).toMatchObject({ protocol: 'dense', scales: [32, 64], checkpoint: { kind: 'last', epoch: 2 }, split: 'val' });
+    const best = JSON.parse(cli('eval', String(a), '--checkpoint', 'best', '--protocol', 'center', '--json').stdout.trim().split('\n').at(-1)!);
+    const bestEpoch = app.db.prepare("SELECT epoch FROM checkpoints WHERE run_id = ? AND kind = 'best' ORDER BY step DESC LIMIT 1").pluck().get(a);
+    expect(best.checkpoint).toEqual({ kind: 'best', epoch: bestEpoch });
+    const first = JSON.parse(cli('eval', String(a), '--checkpoint', '1', '--protocol', 'center', '--json').stdout.trim().split('\n').at(-1)!);
+    expect(first.checkpoint).toEqual({ kind: 'epoch', epoch: 1 });
+    // The human line says which weights and which split.
+    expect(cli('eval', String(a), '--protocol', 'center').stdout).toMatch(/final weights \(epoch 2\), on 64 validation images/);
+    const bad = cli('eval', String(a), '--checkpoint', '9');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--checkpoint 9: run \d+ keeps checkpoints of epochs 1, 2 .*accepted: last, best, or one of those epochs/);
+    const worse = cli('eval', String(a), '--checkpoint', 'newest');
+    expect(worse.status).toBe(2);
+    expect(worse.stderr).toMatch(/--checkpoint newest: accepted: last \(the final weights\), best \(best on validation\) or an epoch number/);
   });
 
   it('compare renders Markdown and LaTeX tables with one row per evaluation, and CSV and JSON', () => {
@@ -63,19 +84,19 @@ describe('evaluation', () => {
     const md = cli('compare', String(a), String(b), '--format', 'md', '--no-paper');
     expect(md.status, md.stderr).toBe(0);
     const mdRows = md.stdout.trim().split('\n');
-    expect(mdRows[0]).toBe('| run | config | params | S | Q | protocol | top-1 err % | top-5 err % | epochs | wall s | backend/device |');
+    expect(mdRows[0]).toBe('| run | config | params | S | Q | protocol | weights | split | top-1 err % | top-5 err % | epochs | wall s | backend/device |');
     const body = mdRows.slice(2).map((r) => r.split(' | ').map((c) => c.replace(/^\| ?| ?\|$/g, '')));
     // One row per single-run evaluation, plus the fusion row(s).
     expect(body.filter((c) => c[0] === `#${a}` || c[0] === `#${b}`)).toHaveLength(evals.length);
-    expect(body.every((c) => c.length === 11)).toBe(true);
+    expect(body.every((c) => c.length === 13)).toBe(true);
     const tex = cli('compare', String(a), String(b), '--format', 'latex', '--no-paper').stdout.trim().split('\n');
-    expect(tex[0]).toMatch(/^\\begin\{tabular\}\{l{6}r{4}l\}$/);
+    expect(tex[0]).toMatch(/^\\begin\{tabular\}\{l{8}r{4}l\}$/);
     expect(tex.at(-1)).toBe('\\end{tabular}');
     const texRows = tex.filter((l) => l.endsWith('\\\\')).slice(1);
     expect(texRows.length).toBe(body.length);
-    expect(texRows.every((l) => l.split(' & ').length === 11)).toBe(true);
+    expect(texRows.every((l) => l.split(' & ').length === 13)).toBe(true);
     const csv = cli('compare', String(a), '--format', 'csv').stdout.trim().split('\n');
-    expect(csv[0]).toBe('run,config,params,trainScale,testScales,protocol,top1Error,top5Error,epochs,wallSeconds,backend');
+    expect(csv[0]).toBe('run,config,params,trainScale,testScales,protocol,weights,split,top1Error,top5Error,epochs,wallSeconds,backend');
     const json = JSON.parse(cli('compare', String(a), String(b), '--format', 'json').stdout);
     expect(json.rows.length).toBeGreaterThanOrEqual(evals.length);
   });
@@ -83,6 +104,6 @@ describe('evaluation', () => {
   it('shows the paper’s rows beside matching ones (same config, fixed S, multi-scale dense)', () => {
     const out = cli('compare', String(b), '--format', 'md').stdout;
     // B, fixed S, several test scales, dense: Table 4 has B at 28.2 / 9.6.
-    expect(out).toMatch(/\| paper Table 4 \| B \| – \| 256 \| multi \| dense \| 28\.2 \| 9\.6 \|/);
+    expect(out).toMatch(/\| paper Table 4 \| B \| – \| 256 \| multi \| dense \| final \| ILSVRC val \| 28\.2 \| 9\.6 \|/);
   });
 });

@@ -5,6 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildVgg } from '../../src/main/vgg/model';
 import { toFullyConvolutional } from '../../src/main/evaluation/dense';
 import { computeMetrics, rankOf } from '../../src/main/evaluation/metrics';
+import { hits } from '../../src/main/training/sgd';
 import { gridOffsets, protocolPosteriors } from '../../src/main/evaluation/protocols';
 import type { Split } from '../../src/main/data/types';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
@@ -75,5 +76,24 @@ describe('metrics', () => {
     expect(m.confusion[1]![0]).toBe(1);
     expect(m.perClassAccuracy.slice(0, 2)).toEqual([1, 0]);
     expect(m.confidentMistakes[0]).toMatchObject({ index: 1, label: 1, predicted: 0 });
+  });
+
+  it('training-time validation counts ties exactly as evaluation does', async () => {
+    const scores = [
+      [0.9, 0.05, 0.05, 0, 0, 0, 0],
+      [0.5, 0.5, 0, 0, 0, 0, 0],
+      [0.5, 0.5, 0, 0, 0, 0, 0],
+      [0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1],
+      [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+    ];
+    // Label 0 tied with 1 (argMax would call it a hit), label 1 tied with 0, all-equal scores.
+    const labels = [0, 0, 1, 6, 0];
+    const m = computeMetrics(scores, labels, 7);
+    const [logits, y] = [tf.tensor2d(scores), tf.tensor1d(labels, 'int32')];
+    const [top1, top5] = await Promise.all([hits(tf, logits, y, 7, 1).data(), hits(tf, logits, y, 7, 5).data()]);
+    expect(1 - top1[0]! / 5).toBeCloseTo(m.top1Error, 10);
+    expect(1 - top5[0]! / 5).toBeCloseTo(m.top5Error, 10);
+    expect(top1[0]).toBe(1);
+    expect(top5[0]).toBe(3);
   });
 });

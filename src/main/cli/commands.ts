@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { ContractError } from '../../shared/contract';
-import type { BackendName, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
+import type { BackendName, CheckpointChoice, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../services/compare';
 import { exportRuns, type ExportFormat } from '../services/export';
 import { confineTo } from '../services/paths-policy';
@@ -274,17 +274,22 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
 }
 
 function evalJson(e: EvaluationInfo) {
-  return { evaluationId: e.id, runId: e.runId, members: e.members, protocol: e.protocol, scales: e.scales, top1Error: e.top1Error, top5Error: e.top5Error, count: e.details.count, perClassAccuracy: e.details.perClassAccuracy, confusion: e.details.confusion, confidentMistakes: e.details.confidentMistakes };
+  return {
+    evaluationId: e.id, runId: e.runId, members: e.members, protocol: e.protocol, scales: e.scales, checkpoint: e.details.checkpoint, split: e.details.split,
+    top1Error: e.top1Error, top5Error: e.top5Error, count: e.details.count, perClassAccuracy: e.details.perClassAccuracy, confusion: e.details.confusion, confidentMistakes: e.details.confidentMistakes,
+  };
 }
 
-export async function evalCommand(g: Globals, ids: number[], opts: { protocol: ProtocolName; scales?: number[]; json?: boolean }): Promise<number> {
+export async function evalCommand(g: Globals, ids: number[], opts: { protocol: ProtocolName; scales?: number[]; checkpoint: CheckpointChoice; json?: boolean }): Promise<number> {
   const app = openApp(g);
   try {
-    const e = await app.evaluations.evaluate(ids, opts.protocol, opts.scales);
+    const e = await app.evaluations.evaluate(ids, opts.protocol, opts.scales, opts.checkpoint);
     if (opts.json) printJson(evalJson(e));
     else {
       const who = ids.length === 1 ? `run ${ids[0]}` : `fusion of runs ${ids.join(', ')}`;
-      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')} on ${e.details.count} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
+      const ck = e.details.checkpoint!;
+      const weights = ck.kind === 'last' ? `final weights (epoch ${ck.epoch})` : ck.kind === 'best' ? `best-on-validation weights (epoch ${ck.epoch})` : `epoch ${ck.epoch} weights`;
+      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')}, ${weights}, on ${e.details.count} ${e.details.split === 'test' ? 'test' : 'validation'} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
     }
     return 0;
   } catch (err) {

@@ -91,12 +91,18 @@ function buildProgram(setCode: (c: number) => void): Command {
     if (!/^\d+(,\d+)*$/.test(v)) throw new InvalidArgumentError(`--scales ${v}: accepted: comma-separated test scales Q1,Q2,… (integers ≥ the input size)`);
     return v.split(',').map(Number);
   };
+  const checkpointArg = (v: string) => {
+    if (v === 'last' || v === 'best') return v;
+    if (/^[1-9]\d*$/.test(v)) return Number(v);
+    throw new InvalidArgumentError(`--checkpoint ${v}: accepted: last (the final weights), best (best on validation) or an epoch number`);
+  };
   program
     .command('eval')
     .description("evaluate a run with the paper's test protocol; top-1/top-5 error, recorded as an evaluation")
     .argument('<RUN>', 'run id', intArg('RUN', 1))
-    .addOption(new Option('--protocol <P>', 'test protocol').choices(PROTOCOLS).default('center'))
-    .option('--scales <Q1,Q2,..>', 'test scales (default: S·(1 ± 1/8) and S, as the paper’s {S−32, S, S+32})', scalesArg)
+    .addOption(new Option('--protocol <P>', 'test protocol (the paper’s main one: dense)').choices(PROTOCOLS).default('dense'))
+    .option('--scales <Q1,Q2,..>', 'test scales (default: the paper’s {S−32, S, S+32}, or {SMIN, middle, SMAX} when S was jittered)', scalesArg)
+    .option('--checkpoint <last|best|EPOCH>', 'which weights: last (the final weights), best (best on validation), or an epoch', checkpointArg, 'last')
     .option('--json', 'print one JSON object as the last line')
     .action((id: number, o) => run(() => evalCommand(globals(), [id], o))());
 
@@ -104,8 +110,9 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('fuse')
     .description('average the soft-max posteriors of several runs (ConvNet fusion), recorded as an evaluation')
     .argument('<RUN...>', 'two or more run ids')
-    .addOption(new Option('--protocol <P>', 'test protocol').choices(PROTOCOLS).default('center'))
+    .addOption(new Option('--protocol <P>', 'test protocol').choices(PROTOCOLS).default('dense'))
     .option('--scales <Q1,Q2,..>', 'test scales', scalesArg)
+    .option('--checkpoint <last|best|EPOCH>', 'which weights of each run', checkpointArg, 'last')
     .option('--json', 'print one JSON object as the last line')
     .action((ids: string[], o) => run(() => evalCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 

@@ -85,7 +85,7 @@ export function createApp(opts: AppOptions): App {
     'runs.resume': (a) => runs.resume(a.id),
     'runs.pause': (a) => runs.pause(a.id, a.paused),
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
-    'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales),
+    'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales, a.checkpoint),
     'evaluations.list': (a) => evaluations.list(a.id),
     'export.runs': (a) => {
       const list = a.ids.map((id) => runs.get(id));

@@ -18,12 +18,21 @@ const COLUMNS: [keyof CompareRow, string][] = [
   ['trainScale', 'S'],
   ['testScales', 'Q'],
   ['protocol', 'protocol'],
+  ['weights', 'weights'],
+  ['split', 'split'],
   ['top1Error', 'top-1 err %'],
   ['top5Error', 'top-5 err %'],
   ['epochs', 'epochs'],
   ['wallSeconds', 'wall s'],
   ['backend', 'backend/device'],
 ];
+
+/** Which weights an evaluation scored; evaluations recorded before this was kept used the best checkpoint. */
+function weightsOf(e: EvaluationInfo): string {
+  const c = e.details.checkpoint;
+  if (!c) return 'best';
+  return c.kind === 'last' ? `final (e${c.epoch})` : c.kind === 'best' ? `best (e${c.epoch})` : `epoch ${c.epoch}`;
+}
 
 export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { paper: boolean }): CompareRow[] {
   const rows: CompareRow[] = [];
@@ -36,16 +45,16 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
     if (!mine.length) {
       // No evaluation yet: the training run's own validation (center crop at S).
       const v = run.summary?.val;
-      rows.push({ ...base, testScales: base.trainScale, protocol: 'validation', top1Error: v?.top1 == null ? null : 100 * (1 - v.top1), top5Error: v?.top5 == null ? null : 100 * (1 - v.top5) });
+      rows.push({ ...base, testScales: base.trainScale, protocol: 'validation', weights: 'per epoch', split: 'val', top1Error: v?.top1 == null ? null : 100 * (1 - v.top1), top5Error: v?.top5 == null ? null : 100 * (1 - v.top5) });
     }
     for (const e of mine) {
-      rows.push({ ...base, testScales: e.scales.join(','), protocol: e.protocol, top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error });
+      rows.push({ ...base, testScales: e.scales.join(','), protocol: e.protocol, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error });
       if (opts.paper) {
         for (const p of matchingPaperRows([run.config], Boolean(run.params.scale?.includes(':')), e.scales.length > 1, e.protocol)) {
           const key = `${p.table}/${p.configs}/${p.trainScale}/${p.protocol}/${p.testScales}`;
           if (paperSeen.has(key)) continue;
           paperSeen.add(key);
-          rows.push({ source: 'paper', run: `paper ${p.table}`, config: p.configs, params: null, trainScale: p.trainScale === '256-512' ? '[256;512]' : p.trainScale, testScales: p.testScales === 'multi' ? 'multi' : 'single', protocol: p.protocol, top1Error: p.top1Error, top5Error: p.top5Error, epochs: 74, wallSeconds: null, backend: 'ImageNet, 4× Titan Black' });
+          rows.push({ source: 'paper', run: `paper ${p.table}`, config: p.configs, params: null, trainScale: p.trainScale === '256-512' ? '[256;512]' : p.trainScale, testScales: p.testScales === 'multi' ? 'multi' : 'single', protocol: p.protocol, weights: 'final', split: 'ILSVRC val', top1Error: p.top1Error, top5Error: p.top5Error, epochs: 74, wallSeconds: null, backend: 'ImageNet, 4× Titan Black' });
         }
       }
     }
@@ -53,7 +62,7 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
   // Fusions: one row per fused evaluation, naming its members.
   for (const e of evals.filter((x) => x.runId === null)) {
     const members = runs.filter((r) => e.members.includes(r.id));
-    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
+    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
   }
   return rows;
 }
@@ -81,7 +90,7 @@ export function renderCompare(rows: CompareRow[], format: CompareFormat): string
       return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...cells.map((c) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
     case 'latex':
       return [
-        `\\begin{tabular}{${'l'.repeat(6)}${'r'.repeat(4)}l}`,
+        `\\begin{tabular}{${'l'.repeat(8)}${'r'.repeat(4)}l}`,
         '\\hline',
         `${headers.map(latexEscape).join(' & ')} \\\\`,
         '\\hline',

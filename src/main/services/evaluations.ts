@@ -1,9 +1,9 @@
 // Evaluating runs with the paper's test protocols, and fusing several runs; results are stored.
 import { Worker } from 'node:worker_threads';
 import { ContractError } from '../../shared/contract';
-import type { BackendInfo, EvaluationInfo, ProtocolName, RunDetail } from '../../shared/domain';
+import type { BackendInfo, CheckpointChoice, EvaluatedCheckpoint, EvaluationInfo, ProtocolName, RunDetail } from '../../shared/domain';
 import type { Db } from '../store/db';
-import { bestCheckpoint } from '../store/checkpoints';
+import { bestCheckpoint, checkpointAtEpoch, latestCheckpoint, listCheckpoints, type CheckpointRow } from '../store/checkpoints';
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
 import { getRun } from '../store/runs';
 import { chooseBackend } from '../training/backend';
@@ -15,15 +15,37 @@ export type EvalWorkerFactory = () => Worker;
 export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/worker-boot.mjs', import.meta.url));
 
 /**
- * The paper's test scales: {S−32, S, S+32} at S = 256, i.e. S·(1 ± 1/8), dropping any below the crop
- * size; for jittered S ∈ [SMIN, SMAX], {SMIN, the middle, SMAX} (the paper's {256, 384, 512}).
+ * The paper's test scales (section 4.2): {S−32, S, S+32} for a fixed training scale S, dropping any
+ * below the crop size; for jittered S ∈ [SMIN, SMAX], {SMIN, (SMIN+SMAX)/2, SMAX}.
  */
 export function defaultScales(run: RunDetail): number[] {
   const { min, max } = scaleRange(run.params);
   if (min < max) return [min, Math.round((min + max) / 2), max];
-  const S = min;
-  const step = Math.max(1, Math.round(S / 8));
-  return [S - step, S, S + step].filter((q) => q >= run.params.inputSize);
+  return [min - 32, min, min + 32].filter((q) => q >= run.params.inputSize);
+}
+
+/** The checkpoint an evaluation scores: the final weights by default. */
+function chooseCheckpoint(db: Db, run: RunDetail, choice: CheckpointChoice): { row: CheckpointRow; which: EvaluatedCheckpoint } {
+  const none = () => new ContractError(`run ${run.id} has no checkpoint to evaluate (it has not finished an epoch)`, 'conflict');
+  if (choice === 'last') {
+    const row = latestCheckpoint(db, run.id);
+    if (!row) throw none();
+    return { row, which: { kind: 'last', epoch: row.epoch } };
+  }
+  if (choice === 'best') {
+    const row = bestCheckpoint(db, run.id);
+    if (!row) throw none();
+    return { row, which: { kind: 'best', epoch: row.epoch } };
+  }
+  const row = checkpointAtEpoch(db, run.id, choice);
+  if (!row) {
+    const kept = [...new Set(listCheckpoints(db, run.id).map((c) => c.epoch))].sort((a, b) => a - b);
+    throw new ContractError(
+      `--checkpoint ${choice}: run ${run.id} keeps checkpoints of epoch${kept.length === 1 ? '' : 's'} ${kept.join(', ') || 'none'} (the newest three and the best); accepted: last, best, or one of those epochs`,
+      'bad_request',
+    );
+  }
+  return { row, which: { kind: 'epoch', epoch: row.epoch } };
 }
 
 export class EvaluationService {
@@ -35,18 +57,22 @@ export class EvaluationService {
     return listEvaluations(this.deps.db, runId);
   }
 
-  private member(id: number): { run: RunDetail; member: EvalMember } {
+  private member(id: number, choice: CheckpointChoice): { run: RunDetail; member: EvalMember; which: EvaluatedCheckpoint } {
     const run = getRun(this.deps.db, id);
     if (!run) throw new ContractError(`run ${id} does not exist`, 'not_found');
-    const ck = bestCheckpoint(this.deps.db, id);
-    if (!ck) throw new ContractError(`run ${id} has no checkpoint to evaluate (it has not finished an epoch)`, 'conflict');
+    const { row: ck, which } = chooseCheckpoint(this.deps.db, run, choice);
     const data = run.summary?.data;
     if (!data?.meanRgb) throw new ContractError(`run ${id} did not record its training mean RGB; train it again with this version`, 'conflict');
-    return { run, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 } } };
+    return { run, which, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 } } };
   }
 
-  async evaluate(runIds: number[], protocol: ProtocolName, scales?: number[]): Promise<EvaluationInfo> {
-    const members = runIds.map((id) => this.member(id));
+  /**
+   * Scores the runs' chosen checkpoints (default: their final weights) with a test protocol and
+   * records the result with which checkpoint and which split it used. The data has no separate test
+   * split yet, so evaluation uses the validation split, and the record says so.
+   */
+  async evaluate(runIds: number[], protocol: ProtocolName, scales?: number[], checkpoint: CheckpointChoice = 'last'): Promise<EvaluationInfo> {
+    const members = runIds.map((id) => this.member(id, checkpoint));
     const first = members[0]!.run;
     for (const { run, member } of members.slice(1)) {
       if (member.classes !== members[0]!.member.classes || run.dataset !== first.dataset)
@@ -79,7 +105,10 @@ export class EvaluationService {
       scales: qs,
       top1Error: metrics.top1Error,
       top5Error: metrics.top5Error,
-      details: { count: metrics.count, perClassAccuracy: metrics.perClassAccuracy, confusion: metrics.confusion, confidentMistakes: metrics.confidentMistakes, backend: b, device, seconds },
+      details: {
+        count: metrics.count, perClassAccuracy: metrics.perClassAccuracy, confusion: metrics.confusion, confidentMistakes: metrics.confidentMistakes,
+        backend: b, device, seconds, checkpoint: members[0]!.which, split: 'val',
+      },
     });
     this.deps.bus.emit('eval.done', info);
     return info;

@@ -25,6 +25,11 @@ export function latestCheckpoint(db: Db, runId: number): CheckpointRow | undefin
   return listCheckpoints(db, runId)[0];
 }
 
+/** The kept checkpoint written at the end of `epoch` (or on a stop after it). */
+export function checkpointAtEpoch(db: Db, runId: number, epoch: number): CheckpointRow | undefined {
+  return db.prepare(`SELECT ${COLS} FROM checkpoints WHERE run_id = ? AND epoch = ? ORDER BY step DESC, id DESC LIMIT 1`).get(runId, epoch) as CheckpointRow | undefined;
+}
+
 export function bestCheckpoint(db: Db, runId: number): CheckpointRow | undefined {
   return (db.prepare(`SELECT ${COLS} FROM checkpoints WHERE run_id = ? AND kind = 'best' ORDER BY step DESC LIMIT 1`).get(runId) as CheckpointRow | undefined) ?? latestCheckpoint(db, runId);
 }

@@ -44,7 +44,7 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
         logits = tf.keep(model.apply(x, { training: true }) as TfCore.Tensor);
         return tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as TfCore.Scalar;
       }, vars);
-      const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), y), 'float32')) as TfCore.Scalar);
+      const correct = tf.tidy(() => hits(tf, logits as TfCore.Tensor2D, y, classes, 1));
       const lrT = lrTensor(lr);
       tf.tidy(() => {
         // The native backend updates weight and momentum in one fused pass.
@@ -101,6 +101,19 @@ export function importWeights(tf: Tf, model: tfl.LayersModel, list: TensorRecord
   return done;
 }
 
+/**
+ * How many images have their true class among the top k scores, a tie counting against the
+ * prediction, exactly as evaluation counts (evaluation/metrics.ts rankOf): the rank of the true class
+ * is the number of other classes scoring at least as high.
+ */
+export function hits(tf: Tf, logits: TfCore.Tensor2D, y: TfCore.Tensor1D, classes: number, k: number): TfCore.Scalar {
+  return tf.tidy(() => {
+    const own = tf.sum(tf.mul(logits, tf.oneHot(y, classes)), 1, true);
+    const rank = tf.sub(tf.sum(tf.cast(tf.greaterEqual(logits, own), 'float32'), 1), 1);
+    return tf.sum(tf.cast(tf.less(rank, k), 'float32')) as TfCore.Scalar;
+  });
+}
+
 export async function evaluateSplit(
   tf: Tf,
   model: tfl.LayersModel,
@@ -116,9 +129,7 @@ export async function evaluateSplit(
     const sums = tf.tidy(() => {
       const logits = model.apply(x, { training: false }) as TfCore.Tensor2D;
       const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits, undefined, undefined, tf.Reduction.SUM);
-      const c1 = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-      const c5 = tf.sum(tf.cast(tf.any(tf.equal(tf.topk(logits, k5).indices, tf.expandDims(y, 1)), 1), 'float32'));
-      return tf.stack([l, c1, c5]);
+      return tf.stack([l, hits(tf, logits, y, classes, 1), hits(tf, logits, y, classes, k5)]);
     });
     const [l, c1, c5] = await sums.data();
     count += x.shape[0];
