@@ -17,7 +17,7 @@ const dialogs: string[] = [];
 async function startRun(config: 'A' | 'B') {
   await page.goto(served.url + '#/new');
   await page.locator(`input[name="config"][value="${config}"]`).check({ force: true });
-  for (const [label, value] of [['Epochs', '3'], ['Width multiplier', '0.0625'], ['Training images', '128'], ['Validation images', '64'], ['Plateau patience (epochs)', '1'], ['Plateau: minimum improvement of top-1', '1']])
+  for (const [label, value] of [['Epochs', '3'], ['Width multiplier', '0.0625'], ['At most N training images (empty: all)', '128'], ['At most N validation images (empty: all)', '64'], ['Plateau patience (epochs)', '1'], ['Plateau: minimum improvement of top-1', '1']])
     await page.getByLabel(label!, { exact: true }).fill(value!);
   await page.getByRole('button', { name: 'Start run' }).click();
   await page.waitForURL(/#\/run\/\d+$/);

@@ -38,8 +38,8 @@ describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChrom
     expect(offered).toEqual(['A', 'A-LRN', 'B', 'C', 'D', 'E']);
     await page.getByLabel('Epochs', { exact: true }).fill('3');
     await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
-    await page.getByLabel('Training images', { exact: true }).fill('128');
-    await page.getByLabel('Validation images', { exact: true }).fill('64');
+    await page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('128');
+    await page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('64');
     await page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('1');
     await page.getByLabel('Plateau: minimum improvement of top-1', { exact: true }).fill('1');
     await page.screenshot({ path: path.join(outputDir(), 'new-run.png') });
@@ -62,8 +62,8 @@ describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChrom
     await page.goto(served.url + '#/new');
     await page.getByLabel('Epochs', { exact: true }).fill('400');
     await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
-    await page.getByLabel('Training images', { exact: true }).fill('256');
-    await page.getByLabel('Validation images', { exact: true }).fill('32');
+    await page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('256');
+    await page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('32');
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/#\/run\/2$/);
     await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) >= 8, null, { timeout: 240_000 });
@@ -129,5 +129,37 @@ describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChrom
     await page.screenshot({ path: path.join(outputDir(), 'datasets.png'), fullPage: true });
     await page.goto(served.url + '#/new');
     await page.locator('datalist#datasets option[value="pets"]').waitFor({ state: 'attached' });
+  });
+
+  it('trains on the registered folder from the form, on every readable image by default', async () => {
+    await page.goto(served.url + '#/new');
+    await page.locator('input[name="config"]').first().waitFor();
+    // The limits are empty: the whole dataset.
+    await expect(page.locator('input[name="trainSamples"]').inputValue()).resolves.toBe('');
+    await expect(page.locator('input[name="valSamples"]').inputValue()).resolves.toBe('');
+    await page.locator('input[name="dataset"]').fill('pets');
+    await page.getByLabel('Epochs', { exact: true }).fill('2');
+    await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await page.getByLabel('Batch size', { exact: true }).fill('4');
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/#\/run\/\d+$/);
+    const id = Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
+    await page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 240_000 });
+    const run = await page.evaluate(async ([url, runId]) => {
+      const res = await fetch(new URL('/api/call', url as string), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'runs.get', args: { id: runId } }) });
+      return (await res.json()).result;
+    }, [served.url, id] as const);
+    expect(run.status, run.error).toBe('completed');
+    // 4 images a class, 3 of them unreadable in dogs and owls, a seeded tenth of each class held out:
+    // every readable image is used, split between training and validation.
+    expect(run.params.trainSamples).toBeUndefined();
+    expect(run.summary.data.classes).toBe(3);
+    expect(run.summary.data.skipped).toBe(3);
+    expect(run.summary.data.train + run.summary.data.val).toBe(6 + 4 + 4);
+    // The runs list names the dataset as registered.
+    await page.goto(served.url + '#/runs');
+    const row = page.getByTestId('runs-table').locator('tbody tr', { has: page.getByRole('link', { name: `#${id}`, exact: true }) });
+    await row.locator('td').nth(5).filter({ hasText: /^pets$/ }).waitFor({ timeout: 10_000 });
+    await expect(row.locator('td').nth(5).getAttribute('title')).resolves.toBe(run.dataset);
   });
 });

@@ -3,8 +3,47 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/main/data';
 import { scanFolder } from '../../src/main/data/folder';
+import { balancedSubset } from '../../src/main/data/subset';
 import { makeCifar10, makeImageFolder, makeMnist } from '../fixtures/datasets';
 import { tempDir } from '../helpers';
+
+describe('using at most N images', () => {
+  it('takes every class evenly, seeded, never the first N of a class-ordered list', () => {
+    const labels = [...Array(50).fill(0), ...Array(30).fill(1), ...Array(5).fill(2)];
+    const pick = balancedSubset(labels, 12, 3)!;
+    expect(pick).toHaveLength(12);
+    expect(new Set(pick).size).toBe(12);
+    const per = [0, 1, 2].map((c) => pick.filter((i) => labels[i] === c).length);
+    expect(per).toEqual([4, 4, 4]);
+    // A class with fewer than its share gives all it has; the others fill the rest.
+    expect([0, 1, 2].map((c) => balancedSubset(labels, 40, 3)!.filter((i) => labels[i] === c).length)).toEqual([18, 17, 5]);
+    expect(balancedSubset(labels, 12, 3)).toEqual(pick);
+    expect(balancedSubset(labels, 12, 4)).not.toEqual(pick);
+    expect(balancedSubset(labels, undefined, 3)).toBeNull();
+    expect(balancedSubset(labels, 85, 3)).toBeNull();
+  });
+
+  it('a folder limited to 6 training images trains on two of each class, and a limit below the class count is refused', async () => {
+    const root = tempDir();
+    await makeImageFolder(root, { perClass: 8 });
+    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, train: 6, val: 3 });
+    expect(d.train.count).toBe(6);
+    expect([...d.train.labels].sort()).toEqual([0, 0, 1, 1, 2, 2]);
+    expect([...d.val.labels].sort()).toEqual([0, 1, 2]);
+    await expect(loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, train: 2 })).rejects.toThrow(/a limit of 2 training image\(s\) is fewer than its 3 classes; use at least 3, or no limit to use every image/);
+  });
+
+  it('CIFAR limited to 10 images takes one of each of its 10 classes', () => {
+    const dir = tempDir();
+    makeCifar10(dir, 20);
+    return loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1, train: 10, val: 10 }).then((d) => {
+      expect(d.train.count).toBe(10);
+      // Ten classes, ten images: one of each.
+      expect([...d.train.labels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect([...d.val.labels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+  });
+});
 
 describe('folder datasets', () => {
   it('discovers classes, decodes every format, skips and counts broken files exactly', async () => {

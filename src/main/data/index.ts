@@ -6,6 +6,13 @@ import { loadSynthetic, parseSyntheticVariant } from './synthetic';
 import type { LoadedDataset, RawSplit, Split } from './types';
 import { rgbStats } from './stats';
 import { sharedFloat32 } from './shared';
+import { balancedSubset, checkLimit } from './subset';
+
+/** At most n files of a folder split, evenly across classes (seeded). */
+export function pickItems<T extends { label: number }>(items: T[], n: number | undefined, seed: number): T[] {
+  const keep = balancedSubset(items.map((i) => i.label), n, seed);
+  return keep ? keep.map((i) => items[i]!) : items;
+}
 
 export interface DatasetRequest {
   spec: string;
@@ -41,11 +48,14 @@ function finish(name: string, classNames: string[], raw: { train: RawSplit; val:
   return { name, side: raw.train.side, classes: classNames.length, classNames, train: toSplit(raw.train), val: toSplit(raw.val), meanRgb: mean, pca: stats ? { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors } : null, flipInvariant: true, skipped: skippedFiles.length, skippedFiles: skippedFiles.slice(0, 10) };
 }
 
-/** Keeps at most n samples of a split (in order), for quick runs on big datasets. */
-function limit(r: RawSplit, n: number | undefined): RawSplit {
-  if (n === undefined || n >= r.count) return r;
+/** Keeps at most n samples of a split, evenly across its classes (seeded), for quick runs on big datasets. */
+function limit(r: RawSplit, n: number | undefined, seed: number): RawSplit {
+  const keep = balancedSubset(r.labels, n, seed);
+  if (!keep) return r;
   const px = r.side * r.side * 3;
-  return { pixels: r.pixels.subarray(0, n * px), labels: r.labels.subarray(0, n), count: n, side: r.side };
+  const pixels = new Float32Array(keep.length * px);
+  keep.forEach((i, k) => pixels.set(r.pixels.subarray(i * px, (i + 1) * px), k * px));
+  return { pixels, labels: Int32Array.from(keep, (i) => r.labels[i]!), count: keep.length, side: r.side };
 }
 
 export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
@@ -61,17 +71,20 @@ export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
     case 'cifar100': {
       const d = loadCifar(need('the folder of the binary distribution'), kind, req.side);
       const names = Array.from({ length: d.classes }, (_, i) => `class_${i}`);
-      return finish(req.spec, names, { train: limit(d.train, req.train), val: limit(d.val, req.val) }, [], req.evalWithMean);
+      checkLimit('training', req.train, d.classes, req.spec);
+      return finish(req.spec, names, { train: limit(d.train, req.train, req.seed), val: limit(d.val, req.val, req.seed) }, [], req.evalWithMean);
     }
     case 'mnist': {
       const d = loadMnist(need('the folder holding the IDX files'), req.side);
-      return finish(req.spec, Array.from({ length: d.classes }, (_, i) => String(i)), { train: limit(d.train, req.train), val: limit(d.val, req.val) }, [], req.evalWithMean);
+      checkLimit('training', req.train, d.classes, req.spec);
+      return finish(req.spec, Array.from({ length: d.classes }, (_, i) => String(i)), { train: limit(d.train, req.train, req.seed), val: limit(d.val, req.val, req.seed) }, [], req.evalWithMean);
     }
     case 'folder': {
       const scan = scanFolder(need('one sub-folder per class'), req.valFraction ?? 0.1, req.seed);
       const skipped: string[] = [];
-      const train = await decodeItems(req.evalWithMean ? [] : scan.train.slice(0, req.train), req.side, skipped);
-      const val = await decodeItems(scan.val.slice(0, req.val), req.side, skipped);
+      if (!req.evalWithMean) checkLimit('training', req.train, scan.classNames.length, req.spec);
+      const train = await decodeItems(req.evalWithMean ? [] : pickItems(scan.train, req.train, req.seed), req.side, skipped);
+      const val = await decodeItems(pickItems(scan.val, req.val, req.seed), req.side, skipped);
       scan.classNames.forEach((name, label) => {
         if (!req.evalWithMean && !train.labels.includes(label)) throw new DatasetError(`folder:${rest}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
       });

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatasetError } from '../errors';
 import { decodeItems, scanFolder } from '../folder';
-import { loadDataset, type DatasetRequest } from '../index';
+import { loadDataset, pickItems, type DatasetRequest } from '../index';
+import { checkLimit } from '../subset';
 import { sharedFloat32 } from '../shared';
 import { statsFromSums } from '../stats';
 import type { LoadedDataset, Split } from '../types';
@@ -77,9 +78,10 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
 
   const root = req.spec.slice('folder:'.length);
   const scan = scanFolder(root, req.valFraction ?? 0.1, req.seed);
-  const items = scan.train.slice(0, req.train);
+  checkLimit('training', req.train, scan.classNames.length, req.spec);
+  const items = pickItems(scan.train, req.train, req.seed);
   const skippedFiles: string[] = [];
-  const valRaw = await decodeItems(scan.val.slice(0, req.val), side, skippedFiles);
+  const valRaw = await decodeItems(pickItems(scan.val, req.val, req.seed), side, skippedFiles);
 
   // The cache folder belongs to this run: files left by a killed process are stale.
   for (const f of fs.existsSync(opts.cacheDir) ? fs.readdirSync(opts.cacheDir) : []) if (/^decoded-\d+-\d+\.bin$/.test(f)) fs.rmSync(path.join(opts.cacheDir, f), { force: true });
