@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { modelStats, describeLayers } from '../../src/main/vgg/configs';
 import { buildVgg } from '../../src/main/vgg/model';
+import { LocalResponseNorm } from '../../src/main/vgg/lrn';
 import { CONFIG_NAMES } from '../../src/shared/domain';
 
 // Table 1 of the paper, exact counts at 224×224, width 1, 1000 classes.
@@ -60,3 +61,25 @@ describe('memory estimate', () => {
     expect(big.paramBytes).toBe(143_667_240 * 12);
   });
 });
+
+describe('LRN (A-LRN)', () => {
+  it('follows Caffe’s convention, b = a / (k + α/n · Σ a²)^β across n = 5 channels, against the formula written out', async () => {
+    const [n, k, alpha, beta] = [5, 2, 1e-4, 0.75];
+    const channels = 7;
+    const a = Array.from({ length: 2 * 3 * 3 * channels }, (_, i) => 40 * Math.sin(i * 1.7) + 10);
+    const x = tf.tensor4d(a, [2, 3, 3, channels]);
+    const got = await (new LocalResponseNorm().apply(x) as tf.Tensor).data();
+    let worst = 0;
+    for (let p = 0; p < a.length / channels; p++) {
+      for (let c = 0; c < channels; c++) {
+        let sum = 0;
+        for (let j = Math.max(0, c - 2); j <= Math.min(channels - 1, c + 2); j++) sum += a[p * channels + j]! ** 2;
+        const want = a[p * channels + c]! / (k + (alpha / n) * sum) ** beta;
+        worst = Math.max(worst, Math.abs(got[p * channels + c]! - want) / Math.abs(want));
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
+    x.dispose();
+  });
+});
+

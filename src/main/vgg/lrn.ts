@@ -1,4 +1,5 @@
-// tf.layers has no LRN layer; A-LRN needs AlexNet's, serialisable with the model.
+// tf.layers has no LRN layer; A-LRN needs AlexNet's (k = 2, n = 5, α = 1e-4, β = 0.75, Caffe's
+// convention), serialisable with the model.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LRN_SETTINGS } from './configs';
@@ -28,8 +29,10 @@ export class LocalResponseNorm extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    // AlexNet: b = a / (k + α Σ a²)^β over `size` neighbouring channels.
-    return tf.localResponseNormalization(x as tf.Tensor4D, Math.floor(this.size / 2), this.bias, this.alpha, this.beta);
+    // The convention of Caffe, on which the paper's implementation was built:
+    // b = a / (k + (α/n) Σ a²)^β over n = `size` neighbouring channels (the AlexNet paper writes α
+    // for what Caffe calls α/n). TF.js's kernel takes the per-element factor, so α/n is passed.
+    return tf.localResponseNormalization(x as tf.Tensor4D, Math.floor(this.size / 2), this.bias, this.alpha / this.size, this.beta);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
