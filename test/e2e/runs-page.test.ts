@@ -115,6 +115,13 @@ describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromi
     expect(shownVals).toEqual([...shownVals].sort((a, b) => b - a));
     await page.screenshot({ path: path.join(outputDir(), 'runs-filtered.png'), fullPage: true });
 
+    // A run that failed before training leads with the error and what to do: no empty charts, no Evaluate.
+    await page.goto(`${served.url}#/run/10`);
+    await page.getByTestId('run-failure').waitFor();
+    await expect(page.getByTestId('run-failure').textContent()).resolves.toMatch(/failed before training began.*found 0 class folder\(s\); at least 2 are needed.*New run/s);
+    await expect(page.locator('canvas').count()).resolves.toBe(0);
+    await expect(page.getByTestId('evaluate').count()).resolves.toBe(0);
+
     // The notes are on the run page after the restart too.
     await page.goto(`${served.url}#/run/5`);
     await page.getByText('Tags and notes').click();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { ContractError } from '../../shared/contract';
+import { describeEvent } from '../../shared/event-text';
 import type { BackendName, CheckpointChoice, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../services/compare';
 import { exportRuns, type ExportFormat } from '../services/export';
@@ -126,14 +127,7 @@ async function followRun(app: App, id: number, json: boolean): Promise<number> {
   });
   const offEvent = app.bus.on('run.event', ({ runId, event }) => {
     if (json || runId !== id) return;
-    const line =
-      event.kind === 'lr_drop'
-        ? `learning rate ${event.payload.from} → ${event.payload.to} after epoch ${event.epoch}`
-        : event.kind === 'warning' || event.kind === 'diverged'
-          ? `${event.kind}: ${event.payload.message}`
-          : event.kind === 'warm_start'
-            ? `warm start from run ${event.payload.fromRun}: ${(event.payload.layers as string[]).length} weight tensors copied`
-            : null;
+    const line = ['lr_drop', 'warning', 'diverged', 'warm_start'].includes(event.kind) ? `epoch ${event.epoch}: ${describeEvent(event)}` : null;
     if (line) process.stderr.write(`${tty && started ? '\n' : ''}${line}\n`);
   });
   let interrupts = 0;
@@ -190,7 +184,7 @@ export async function showCommand(g: Globals, id: number, opts: { json?: boolean
     else {
       console.log(summaryLine(run));
       console.log(`params: ${JSON.stringify(run.params)}`);
-      for (const e of events) console.log(`  step ${e.step} epoch ${e.epoch} ${e.kind} ${JSON.stringify(e.payload)}`);
+      for (const e of events) console.log(`  epoch ${e.epoch}, step ${e.step}: ${describeEvent(e)}`);
     }
     return 0;
   } finally {
