@@ -34,6 +34,8 @@ export const TrainParams = z
     weightDecay: between(0, 1).default(5e-4),
     dropout: between(0, 0.95).default(0.5),
     init: z.string().regex(INIT_RE, 'accepted: glorot, paper, paper-0.1, from:RUN').default('glorot'),
+    /** With init from:RUN, how the layers that are not copied start. */
+    initRest: z.enum(['glorot', 'paper', 'paper-0.1']).default('glorot'),
     schedule: z.string().regex(SCHEDULE_RE, 'accepted: plateau, none, step:E1,E2,…').default('plateau'),
     patience: intIn(1, 1000).default(2),
     maxDrops: intIn(0, 20).default(3),

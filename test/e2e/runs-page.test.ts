@@ -160,6 +160,14 @@ describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromi
     await schedule.fill('plateau');
     await page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('3');
     await expect(preview.textContent()).resolves.toMatch(/not improved for 3 epochs, at most 3 times\s*\(1e-2 → 1e-3 → 1e-4 → 1e-5\)/);
+    // The training scale: the paper's values offered, a malformed one refused beside the field.
+    const scale = page.locator('input[name="scale"]');
+    await expect(page.locator('datalist#scales option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).resolves.toEqual(['37', '55', '37:73']);
+    await scale.fill('big');
+    await expect(page.locator('label', { has: scale }).locator('.field-error').textContent()).resolves.toBe('accepted: S or SMIN:SMAX');
+    await expect(start.isDisabled()).resolves.toBe(true);
+    await scale.fill('');
+    await expect(start.isEnabled()).resolves.toBe(true);
     await page.screenshot({ path: path.join(outputDir(), 'new-run-invalid.png'), fullPage: true });
   });
 

@@ -107,6 +107,41 @@ describe('engine', () => {
     }
   });
 
+  it('multi-scale training: a net starts from a finished run of its own configuration, every layer copied', async () => {
+    const a = await trainToEnd({ ...tiny, config: 'B', epochs: 1 });
+    const b = await trainToEnd({ ...tiny, config: 'B', epochs: 1, scale: '40', init: `from:${a.id}`, lr: 1e-9, momentum: 0, weightDecay: 0 });
+    expect(b.status, b.run.error ?? '').toBe('completed');
+    const ev = app.runs.events(b.id).find((e) => e.kind === 'warm_start')!;
+    const all = ['block1_conv1', 'block1_conv2', 'block2_conv1', 'block2_conv2', 'block3_conv1', 'block3_conv2', 'block4_conv1', 'block4_conv2', 'block5_conv1', 'block5_conv2', 'fc1', 'fc2', 'predictions'];
+    expect(ev.payload.layers).toEqual(all.flatMap((l) => [`${l}/kernel`, `${l}/bias`]));
+    const [ca, cb] = [a, b].map((r) => readCheckpoint(app.db.prepare('SELECT path FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').pluck().get(r.id) as string));
+    for (const t of ca!.weights) {
+      const other = cb!.weights.find((x) => x.name === t.name)!;
+      let worst = 0;
+      for (let i = 0; i < t.data.length; i++) worst = Math.max(worst, Math.abs(t.data[i]! - other.data[i]!));
+      expect(worst, t.name).toBeLessThan(1e-6);
+    }
+    // Neither A into a shallower net nor a deeper net into another is a warm start the paper made.
+    const before = app.runs.list().length;
+    await expect(app.runs.start({ ...tiny, config: 'C', epochs: 1, init: `from:${a.id}` })).rejects.toThrow(/a warm start takes a trained configuration A .* or a finished run of the same configuration .*; this is C from B/);
+    expect(app.runs.list().length).toBe(before);
+  });
+
+  it('the layers a warm start leaves random start from the chosen initialisation (--init-rest)', async () => {
+    const a = app.runs.list().find((r) => r.config === 'A' && r.status === 'completed')!;
+    const std = async (initRest: 'glorot' | 'paper') => {
+      const r = await trainToEnd({ ...tiny, config: 'B', epochs: 1, init: `from:${a.id}`, initRest, lr: 1e-9, momentum: 0, weightDecay: 0 });
+      const ck = readCheckpoint(app.db.prepare('SELECT path FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').pluck().get(r.id) as string);
+      const k = ck.weights.find((t) => t.name === 'block4_conv1/kernel')!.data;
+      const mean = k.reduce((x, y) => x + y, 0) / k.length;
+      return Math.sqrt(k.reduce((x, y) => x + (y - mean) ** 2, 0) / k.length);
+    };
+    // N(0, 0.01²) against Glorot's uniform, whose std for this 3×3×16×32 kernel is sqrt(6/(144+288))/√3 ≈ 0.068;
+    // with 4,608 weights the sample std is within a few per cent of either.
+    expect(await std('paper')).toBeLessThan(0.02);
+    expect(await std('glorot')).toBeGreaterThan(0.05);
+  });
+
   it('refuses a warm start whose shapes differ, naming the layer and both shapes, before recording anything', async () => {
     const before = app.runs.list().length;
     const a = app.runs.list().find((r) => r.config === 'A' && r.status === 'completed')!;

@@ -31,6 +31,7 @@ const FLAG_OF: Record<string, string> = {
   weightDecay: '--weight-decay',
   dropout: '--dropout',
   init: '--init',
+  initRest: '--init-rest',
   schedule: '--schedule',
   patience: '--patience',
   maxDrops: '--max-drops',

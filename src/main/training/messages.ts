@@ -9,7 +9,8 @@ export type ToWorker =
       backend: BackendInfo;
       runDir: string;
       resume?: CheckpointRef;
-      warmStart?: CheckpointRef & { runId: number };
+      /** The source run's final weights and the layers to copy from them (vgg/warm-start.ts). */
+      warmStart?: CheckpointRef & { runId: number; layers: string[] };
     }
   | { type: 'stop' }
   | { type: 'pause' }

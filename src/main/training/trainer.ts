@@ -37,13 +37,11 @@ export interface TrainContext {
   saveCheckpoint?: (kind: CheckpointKind, ck: Checkpoint) => void;
   resumeFrom?: Checkpoint;
   /** The paper's warm start: weights of a trained configuration-A run. */
-  warmStart?: { runId: number; weights: TensorRecord[] };
+  warmStart?: { runId: number; layers: string[]; weights: TensorRecord[] };
   /** Steps between loss read-backs; each read-back is a device sync. */
   flushEvery?: number;
 }
 
-/** The paper initialised the first four conv layers and the three FC layers of deeper nets from net A. */
-export const WARM_START_LAYERS = ['block1_conv1', 'block2_conv1', 'block3_conv1', 'block3_conv2', 'fc1', 'fc2', 'predictions'];
 
 const PROGRESS_MS = 250;
 const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
@@ -70,7 +68,8 @@ export async function train(ctx: TrainContext): Promise<Done> {
     classes: data.classes,
     fcWidth: params.fcWidth,
     dropout: params.dropout,
-    init: (params.init.startsWith('from:') ? 'glorot' : params.init) as InitName,
+    // A warm start copies some layers; the others start from the run's own initialisation.
+    init: (params.init.startsWith('from:') ? (params.initRest ?? 'glorot') : params.init) as InitName,
     seed: params.seed,
   });
   const largest = Math.max(...model.trainableWeights.map((w) => w.shape.reduce<number>((a, b) => a * (b ?? 1), 1) * 4));
@@ -126,7 +125,8 @@ export async function train(ctx: TrainContext): Promise<Done> {
     result.val = st.last.val;
   } else {
     if (ctx.warmStart) {
-      const copied = importWeights(tf, model, ctx.warmStart.weights, (name) => WARM_START_LAYERS.includes(name.split('/')[0]!));
+      const layers = ctx.warmStart.layers;
+      const copied = importWeights(tf, model, ctx.warmStart.weights, (name) => layers.includes(name.split('/')[0]!));
       post({ type: 'event', event: { step: 0, epoch: 0, kind: 'warm_start', payload: { fromRun: ctx.warmStart.runId, layers: copied } } });
     }
     shuffleInPlace(order, rng);

@@ -76,7 +76,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       checkDevice: active.checkErrors,
       maxBufferBytes: Number.isFinite(active.maxBufferBytes) ? active.maxBufferBytes : undefined,
       resumeFrom,
-      warmStart: warm && msg.warmStart ? { runId: msg.warmStart.runId, weights: warm.weights } : undefined,
+      warmStart: warm && msg.warmStart ? { runId: msg.warmStart.runId, layers: msg.warmStart.layers, weights: warm.weights } : undefined,
       saveCheckpoint: (kind, ck) => {
         const completed = ck.state.epoch - 1;
         const file = path.join(msg.runDir, 'checkpoints', `step-${String(ck.state.step).padStart(9, '0')}-${kind}.ckpt`);
