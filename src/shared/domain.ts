@@ -41,6 +41,8 @@ export const TrainParams = z
     maxDrops: intIn(0, 20).default(3),
     minDelta: between(0, 1).default(0),
     scale: z.string().regex(SCALE_RE, 'accepted: S or SMIN:SMAX').optional(),
+    /** Horizontal flips in training and in test-time averaging; default: the dataset's (natural images on, digits off). */
+    flip: z.boolean().optional(),
     seed: intIn(0, 2 ** 31 - 1).default(1),
     backend: z.enum(BACKEND_CHOICES).default('auto'),
     experiment: z.string().min(1).max(200).optional(),
@@ -123,7 +125,7 @@ export interface RunResult {
   val: { loss: number | null; top1: number | null; top5: number | null };
   lrDrops: LrDrop[];
   imagesPerSec: number | null;
-  data: { train: number; val: number; classes: number; skipped: number; meanRgb?: [number, number, number]; side?: number };
+  data: { train: number; val: number; classes: number; skipped: number; meanRgb?: [number, number, number]; side?: number; flip?: boolean };
 }
 
 export interface RunProgress {

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeImageFolder } from '../fixtures/datasets';
+import { makeImageFolder, makeMnist } from '../fixtures/datasets';
 import { repoRoot, tempDir } from '../helpers';
 
 const dataDir = tempDir();
@@ -47,7 +47,7 @@ describe('vgglab CLI', () => {
     for (const k of ['runId', 'status', 'config', 'backend', 'device', 'epochs', 'train', 'val', 'lrDrops', 'imagesPerSec', 'data']) expect(r.json).toHaveProperty(k);
     expect(r.json.status).toBe('completed');
     expect(r.json.val).toEqual({ loss: expect.any(Number), top1: expect.any(Number), top5: expect.any(Number) });
-    expect(r.json.data).toEqual({ train: 64, val: 32, classes: 10, skipped: 0 });
+    expect(r.json.data).toEqual({ train: 64, val: 32, classes: 10, skipped: 0, flip: true });
     const runs = vgglab('runs', '--json');
     expect(runs.json.runs[0]).toMatchObject({ id: r.json.runId, config: 'A', status: 'completed', epoch: 2, epochs: 2 });
   });
@@ -56,6 +56,20 @@ describe('vgglab CLI', () => {
     const r = vgglab('train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--train-samples', '64', '--val-samples', '16', '--batch', '16', '--lr', '5', '--json');
     expect(r.code).toBe(1);
     expect(r.json.status).toBe('diverged');
+  });
+
+  it('--flip/--no-flip override the dataset’s default (MNIST: off), recorded with the run', () => {
+    const mnist = tempDir();
+    makeMnist(mnist, 40);
+    const base = ['train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--batch', '16', '--json'];
+    const digits = vgglab(...base, '--dataset', `mnist:${mnist}`);
+    expect(digits.code, digits.stderr).toBe(0);
+    expect(digits.json.data.flip).toBe(false);
+    const forced = vgglab(...base, '--dataset', `mnist:${mnist}`, '--flip');
+    expect(forced.json.data.flip).toBe(true);
+    const off = vgglab(...base, '--train-samples', '32', '--val-samples', '16', '--no-flip');
+    expect(off.json.data.flip).toBe(false);
+    expect(vgglab('show', String(off.json.runId), '--json').json.params.flip).toBe(false);
   });
 
   it('trains on an image folder, skipping and counting the broken files', async () => {

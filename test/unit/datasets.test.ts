@@ -133,6 +133,11 @@ describe('binary datasets', () => {
     const i = 3;
     const rgb = [0, 1, 2].map((c) => Math.round(d.train.images[i * 32 * 32 * 3 + 100 * 3 + c]! + d.meanRgb[c]!));
     expect(rgb).toEqual([60, 60, 60]);
+    // Digits are not mirror-symmetric: MNIST/IDX trains without flips unless asked.
+    expect(d.flipInvariant).toBe(false);
+    const cifar = tempDir();
+    makeCifar10(cifar, 2);
+    expect((await loadDataset({ spec: `cifar10:${cifar}`, side: 32, seed: 1 })).flipInvariant).toBe(true);
   });
 
   it('refuses a truncated CIFAR file and missing IDX files, naming them', async () => {

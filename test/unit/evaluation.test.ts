@@ -58,6 +58,10 @@ describe('multi-crop', () => {
     expect(seen.reduce((a, b) => a + b, 0)).toBe(7 * 50);
     // All-zero logits: each posterior is uniform.
     expect(post[0]![0]).toBeCloseTo(1 / 3, 6);
+    // A run trained without flips is tested without them: 25 crops.
+    seen.length = 0;
+    await protocolPosteriors(tf, { model: fake, dense: null, inputSize: 32, flip: false }, randomSplit(7, 40), 'multicrop');
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(7 * 25);
   });
 });
 

@@ -62,7 +62,7 @@ function summaryJson(run: RunDetail) {
     val: s?.val ?? { loss: null, top1: null, top5: null },
     lrDrops: s?.lrDrops ?? [],
     imagesPerSec: s?.imagesPerSec ?? null,
-    data: s ? { train: s.data.train, val: s.data.val, classes: s.data.classes, skipped: s.data.skipped } : { train: 0, val: 0, classes: 0, skipped: 0 },
+    data: s ? { train: s.data.train, val: s.data.val, classes: s.data.classes, skipped: s.data.skipped, ...(s.data.flip === undefined ? {} : { flip: s.data.flip }) } : { train: 0, val: 0, classes: 0, skipped: 0 },
     error: run.error,
   };
 }

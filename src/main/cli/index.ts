@@ -53,6 +53,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--max-drops <N>', 'plateau: number of ×0.1 drops before stopping', intArg('--max-drops', 0, 20))
     .option('--min-delta <X>', 'plateau: smallest rise of validation top-1 that counts as improvement', numArg('--min-delta', 0, 1))
     .option('--scale <S>', 'training scale S or SMIN:SMAX')
+    .option('--flip', 'random horizontal flips in training and flip averaging at test time (default: on for natural images, off for MNIST/IDX digits)')
+    .option('--no-flip', 'no horizontal flips')
     .option('--seed <N>', 'random seed', intArg('--seed', 0, 2 ** 31 - 1))
     .addOption(new Option('--backend <B>', 'compute backend').choices(BACKEND_CHOICES))
     .option('--experiment <NAME>', 'experiment to file the run under')

@@ -37,6 +37,7 @@ const FLAG_OF: Record<string, string> = {
   maxDrops: '--max-drops',
   minDelta: '--min-delta',
   scale: '--scale',
+  flip: '--flip',
   seed: '--seed',
   backend: '--backend',
   experiment: '--experiment',

@@ -23,6 +23,8 @@ export interface DatasetRequest {
   train?: number;
   val?: number;
   valFraction?: number;
+  /** Horizontal flips: forced on or off; else the dataset's own default (flipInvariant). */
+  flip?: boolean;
   /** Evaluation: load only the validation split and subtract this (the training run's) mean. */
   evalWithMean?: [number, number, number];
 }
@@ -36,7 +38,7 @@ function splitSpec(spec: string): [string, string | undefined] {
 }
 
 /** The paper's only preprocessing: subtract the training set's mean RGB (computed here, on train). */
-function finish(name: string, classNames: string[], raw: { train: RawSplit; val: RawSplit }, skippedFiles: string[], given?: [number, number, number]): LoadedDataset {
+function finish(name: string, classNames: string[], raw: { train: RawSplit; val: RawSplit }, skippedFiles: string[], given?: [number, number, number], flipInvariant = true): LoadedDataset {
   const px = raw.train.side * raw.train.side;
   const stats = raw.train.count ? rgbStats(raw.train.pixels, raw.train.count * px) : null;
   const mean: [number, number, number] = given ? [...given] : (stats?.mean ?? [0, 0, 0]);
@@ -45,7 +47,7 @@ function finish(name: string, classNames: string[], raw: { train: RawSplit; val:
     for (let i = 0; i < images.length; i++) images[i] = r.pixels[i]! - mean[i % 3]!;
     return { images, labels: r.labels, count: r.count, side: r.side };
   };
-  return { name, side: raw.train.side, classes: classNames.length, classNames, train: toSplit(raw.train), val: toSplit(raw.val), meanRgb: mean, pca: stats ? { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors } : null, flipInvariant: true, skipped: skippedFiles.length, skippedFiles: skippedFiles.slice(0, 10) };
+  return { name, side: raw.train.side, classes: classNames.length, classNames, train: toSplit(raw.train), val: toSplit(raw.val), meanRgb: mean, pca: stats ? { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors } : null, flipInvariant, skipped: skippedFiles.length, skippedFiles: skippedFiles.slice(0, 10) };
 }
 
 /** Keeps at most n samples of a split, evenly across its classes (seeded), for quick runs on big datasets. */
@@ -77,7 +79,8 @@ export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
     case 'mnist': {
       const d = loadMnist(need('the folder holding the IDX files'), req.side);
       checkLimit('training', req.train, d.classes, req.spec);
-      return finish(req.spec, Array.from({ length: d.classes }, (_, i) => String(i)), { train: limit(d.train, req.train, req.seed), val: limit(d.val, req.val, req.seed) }, [], req.evalWithMean);
+      // Digits and text are not mirror-symmetric: no flips unless asked for.
+      return finish(req.spec, Array.from({ length: d.classes }, (_, i) => String(i)), { train: limit(d.train, req.train, req.seed), val: limit(d.val, req.val, req.seed) }, [], req.evalWithMean, false);
     }
     case 'folder': {
       const scan = scanFolder(need('one sub-folder per class'), req.valFraction ?? 0.1, req.seed);

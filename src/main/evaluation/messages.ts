@@ -9,6 +9,8 @@ export interface EvalMember {
   classes: number;
   meanRgb: [number, number, number];
   checkpoint: { file: string; sha256: string };
+  /** Whether the run trained with horizontal flips: then test-time flip averaging applies. */
+  flip: boolean;
 }
 
 export type ToEvalWorker = { type: 'evaluate'; members: EvalMember[]; protocol: Protocol; scales: number[]; backend: BackendInfo };

@@ -15,6 +15,8 @@ export interface ProtocolModels {
   model: tfl.LayersModel;
   dense: tfl.LayersModel | null;
   inputSize: number;
+  /** Test-time flip averaging, where the run trained with flips (default true). */
+  flip?: boolean;
 }
 
 /** Crop offsets of a g×g grid over a Q-sided image (g = 5: the paper's 25 positions). */
@@ -74,7 +76,7 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
       const x = tf.tensor4d(split.images.subarray(from * S * S * 3, (from + n) * S * S * 3), [n, S, S, 3]);
       // Score map → spatial average → soft-max; the same for the mirrored image; then the mean of both.
       const post = (img: TfCore.Tensor4D) => tf.softmax(tf.mean(m.dense!.predict(img) as TfCore.Tensor4D, [1, 2]));
-      return tf.div(tf.add(post(x), post(tf.reverse(x, 2))), 2);
+      return m.flip === false ? post(x) : tf.div(tf.add(post(x), post(tf.reverse(x, 2))), 2);
     });
     out.push(...(await perImage(probs, n, onImage)));
   }
@@ -89,7 +91,8 @@ export async function protocolPosteriors(tf: Tf, m: ProtocolModels, split: Split
   const center = { oy: (Q - size) >> 1, ox: (Q - size) >> 1, flip: false };
   if (protocol === 'center') return cropPosteriors(tf, m, split, [center], onImage);
   const grid = gridOffsets(Q, size);
-  const multicrop = grid.flatMap((oy) => grid.flatMap((ox) => [false, true].map((flip) => ({ oy, ox, flip }))));
+  const flips = m.flip === false ? [false] : [false, true];
+  const multicrop = grid.flatMap((oy) => grid.flatMap((ox) => flips.map((flip) => ({ oy, ox, flip }))));
   if (protocol === 'multicrop') return cropPosteriors(tf, m, split, multicrop, onImage);
   if (protocol === 'dense') return densePosteriors(tf, m, split, onImage);
   const a = await densePosteriors(tf, m, split, () => {});

@@ -40,7 +40,7 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
       if (labels && (labels.length !== data.val.count || labels.some((l, i) => l !== data.val.labels[i]))) throw new Error(`run ${m.runId} sees different validation images; fusion needs the same data`);
       labels ??= data.val.labels;
       perScale.push(
-        await protocolPosteriors(tf, { model, dense, inputSize: m.params.inputSize }, data.val, msg.protocol, () => {
+        await protocolPosteriors(tf, { model, dense, inputSize: m.params.inputSize, flip: m.flip }, data.val, msg.protocol, () => {
           done += 1;
           if (done % 32 === 0) post({ type: 'progress', done, total });
         }),

@@ -63,7 +63,7 @@ export class EvaluationService {
     const { row: ck, which } = chooseCheckpoint(this.deps.db, run, choice);
     const data = run.summary?.data;
     if (!data?.meanRgb) throw new ContractError(`run ${id} did not record its training mean RGB; train it again with this version`, 'conflict');
-    return { run, which, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 } } };
+    return { run, which, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 }, flip: data.flip ?? run.params.flip ?? true } };
   }
 
   /**

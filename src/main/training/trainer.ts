@@ -107,7 +107,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     val: { loss: null, top1: null, top5: null },
     lrDrops: st.lrDrops,
     imagesPerSec: null,
-    data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped, meanRgb: data.meanRgb, side: data.side },
+    data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped, meanRgb: data.meanRgb, side: data.side, flip: data.flipInvariant },
   };
 
   if (ctx.resumeFrom) {

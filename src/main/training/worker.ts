@@ -48,7 +48,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const active = await activateBackend(tf, msg.backend);
     const scales = scaleRange(params);
     set = await openTrainingSet(
-      { spec: params.dataset, side: scales.max, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction },
+      { spec: params.dataset, side: scales.max, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction, flip: params.flip },
       {
         workers: params.dataWorkers ?? defaultPipelineWorkers(!onHardwareGpu(active)),
         decodeWorkers: os.availableParallelism(),

@@ -71,9 +71,10 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
     const store: ImageStore = { kind: 'memory', side, count: data.train.count, pixels: data.train.images };
     const index = { store: Int32Array.from({ length: data.train.count }, (_, i) => i), labels: data.train.labels };
     // These images are stored with the mean already subtracted.
-    const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: data.flipInvariant, pca: data.pca, jitter: opts.jitter, mean: [0, 0, 0] };
+    const flip = req.flip ?? data.flipInvariant;
+    const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip, pca: data.pca, jitter: opts.jitter, mean: [0, 0, 0] };
     const feed = await makeFeed(store, index, augment, opts);
-    return { data: { ...data, train: { count: data.train.count, side } }, feed, close: () => feed.close() };
+    return { data: { ...data, flipInvariant: flip, train: { count: data.train.count, side } }, feed, close: () => feed.close() };
   }
 
   const root = req.spec.slice('folder:'.length);
@@ -118,7 +119,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   const val: Split = { images: sharedFloat32(valRaw.count * imageBytes(side)), labels: valRaw.labels, count: valRaw.count, side };
   for (let i = 0; i < val.images.length; i++) val.images[i] = valRaw.pixels[i]! - mean[i % 3]!;
   const index: FeedIndex = { store: Int32Array.from(good), labels: Int32Array.from(good, (i) => items[i]!.label) };
-  const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: true, pca: { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors }, jitter: opts.jitter, mean };
+  const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: req.flip ?? true, pca: { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors }, jitter: opts.jitter, mean };
   const data: TrainingMeta = {
     name: req.spec,
     side,
@@ -128,7 +129,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
     val,
     meanRgb: mean,
     pca: augment.pca,
-    flipInvariant: true,
+    flipInvariant: augment.flip,
     skipped: skippedFiles.length,
     skippedFiles: skippedFiles.slice(0, 10),
   };
