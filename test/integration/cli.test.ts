@@ -58,13 +58,19 @@ describe('vgglab CLI', () => {
     expect(r.json.status).toBe('diverged');
   });
 
-  it('--flip/--no-flip override the dataset’s default (MNIST: off), recorded with the run', () => {
+  it('MNIST: no flips by default (--flip/--no-flip override, recorded with the run), validation held out of train, evaluation on t10k', () => {
     const mnist = tempDir();
     makeMnist(mnist, 40);
     const base = ['train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--batch', '16', '--json'];
     const digits = vgglab(...base, '--dataset', `mnist:${mnist}`);
     expect(digits.code, digits.stderr).toBe(0);
     expect(digits.json.data.flip).toBe(false);
+    // MNIST has its own test set: validation is a share of train (4 a class → 3 + 1), evaluation reports t10k.
+    expect(digits.json.data).toMatchObject({ train: 30, val: 10 });
+    const ev = vgglab('eval', String(digits.json.runId), '--protocol', 'center', '--json');
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.json).toMatchObject({ split: 'test', count: 10 });
+    expect(vgglab('eval', String(digits.json.runId), '--protocol', 'center').stdout).toMatch(/on 10 test images/);
     const forced = vgglab(...base, '--dataset', `mnist:${mnist}`, '--flip');
     expect(forced.json.data.flip).toBe(true);
     const off = vgglab(...base, '--train-samples', '32', '--val-samples', '16', '--no-flip');

@@ -60,6 +60,26 @@ describe('folder datasets', () => {
     expect(new Set(d.val.labels)).toEqual(new Set([0, 1, 2]));
   });
 
+  it('a folder with train/ and test/ holds validation out of train/ and evaluates on test/', async () => {
+    const root = tempDir();
+    await makeImageFolder(path.join(root, 'train'), { perClass: 10 });
+    await makeImageFolder(path.join(root, 'test'), { perClass: 3 });
+    const scan = scanFolder(root, 0.2, 1);
+    expect(scan.classNames).toEqual(['cats', 'dogs', 'owls']);
+    expect(scan.test).toHaveLength(3 * 3 + 2);
+    expect(scan.val.every((i) => i.file.includes(`${path.sep}train${path.sep}`))).toBe(true);
+    expect(new Set(scan.val.map((i) => i.label))).toEqual(new Set([0, 1, 2]));
+    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2 });
+    expect(d.evalSplit).toBe('test');
+    expect(d.train.count + d.val.count).toBe(12 + 10 + 10);
+    const evaluated = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2, evalWithMean: d.meanRgb });
+    expect(evaluated.val.count).toBe(11);
+    // Without test/, evaluation reports validation.
+    const plain = tempDir();
+    await makeImageFolder(plain, { perClass: 5 });
+    expect((await loadDataset({ spec: `folder:${plain}`, side: 32, seed: 1 })).evalSplit).toBe('val');
+  });
+
   it('splits deterministically from the seed, and differently for another seed', () => {
     const root = tempDir();
     return makeImageFolder(root, { perClass: 10 }).then(() => {
@@ -118,21 +138,32 @@ describe('binary datasets', () => {
     const dir = tempDir();
     makeCifar10(dir, 20);
     const d = await loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1 });
-    expect([d.train.count, d.val.count, d.classes]).toEqual([100, 20, 10]);
-    // Image 0 of batch 1 has label 1: R = 10, G = 11, B = 12 before mean subtraction.
+    // 100 training images, a tenth of each class held out for validation; the test batch is the test set.
+    expect([d.train.count, d.val.count, d.classes, d.evalSplit]).toEqual([90, 10, 10, 'test']);
+    expect((await loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1, evalWithMean: d.meanRgb })).val.count).toBe(20);
+    // An image of label L has R = 10L, G = 10L + 1, B = 10L + 2 before mean subtraction.
     const px = (i: number, c: number) => d.train.images[i * 32 * 32 * 3 + c]! + d.meanRgb[c]!;
-    expect(d.train.labels[0]).toBe(1);
-    expect([px(0, 0), px(0, 1), px(0, 2)].map((v) => Math.round(v))).toEqual([10, 11, 12]);
+    for (const i of [0, 1, 50]) {
+      const L = d.train.labels[i]!;
+      expect([px(i, 0), px(i, 1), px(i, 2)].map((v) => Math.round(v))).toEqual([10 * L, 10 * L + 1, 10 * L + 2]);
+    }
   });
 
   it('reads gzipped IDX files (MNIST) and makes the one channel RGB', async () => {
     const dir = tempDir();
     makeMnist(dir, 30);
     const d = await loadDataset({ spec: `mnist:${dir}`, side: 32, seed: 1 });
-    expect([d.train.count, d.val.count, d.classes]).toEqual([30, 10, 10]);
-    const i = 3;
-    const rgb = [0, 1, 2].map((c) => Math.round(d.train.images[i * 32 * 32 * 3 + 100 * 3 + c]! + d.meanRgb[c]!));
-    expect(rgb).toEqual([60, 60, 60]);
+    // Three splits: validation is carved from train (one of each class's three), t10k is the test set.
+    expect([d.train.count, d.val.count, d.classes, d.evalSplit]).toEqual([20, 10, 10, 'test']);
+    expect([...d.val.labels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const evaluated = await loadDataset({ spec: `mnist:${dir}`, side: 32, seed: 1, evalWithMean: d.meanRgb });
+    expect([evaluated.val.count, evaluated.evalSplit]).toEqual([10, 'test']);
+    // Every pixel of a digit of label L is 20·L, in all three channels.
+    for (const i of [0, 3, 11]) {
+      const L = d.train.labels[i]!;
+      const rgb = [0, 1, 2].map((c) => Math.round(d.train.images[i * 32 * 32 * 3 + 100 * 3 + c]! + d.meanRgb[c]!));
+      expect(rgb).toEqual([20 * L, 20 * L, 20 * L]);
+    }
     // Digits are not mirror-symmetric: MNIST/IDX trains without flips unless asked.
     expect(d.flipInvariant).toBe(false);
     const cifar = tempDir();

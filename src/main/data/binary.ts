@@ -39,20 +39,20 @@ function parseCifar(bufs: Buffer[], labelBytes: 1 | 2, labelIndex: number, side:
 
 const EMPTY = (side: number): RawSplit => ({ pixels: new Float32Array(0), labels: new Int32Array(0), count: 0, side });
 
-/** valOnly: read just the test split (sample grids), leaving train empty. */
-export function loadCifar(dir: string, kind: 'cifar10' | 'cifar100', side: number, valOnly = false): { train: RawSplit; val: RawSplit; classes: number } {
+/** The training file(s) and the test file; testOnly: read just the test split (evaluation, sample grids), leaving train empty. */
+export function loadCifar(dir: string, kind: 'cifar10' | 'cifar100', side: number, testOnly = false): { train: RawSplit; test: RawSplit; classes: number } {
   if (!fs.existsSync(dir)) throw new DatasetError(`${kind}:${dir}: no such folder; expected the binary distribution (${kind === 'cifar10' ? 'data_batch_1.bin … data_batch_5.bin, test_batch.bin' : 'train.bin, test.bin'})`);
   if (kind === 'cifar10') {
     const trainFiles = [1, 2, 3, 4, 5].map((i) => path.join(dir, `data_batch_${i}.bin`)).filter((f) => fs.existsSync(f));
     const testFile = path.join(dir, 'test_batch.bin');
     if (!trainFiles.length || !fs.existsSync(testFile)) throw new DatasetError(`cifar10:${dir}: expected data_batch_1.bin … data_batch_5.bin and test_batch.bin (the CIFAR-10 binary version)`);
-    return { train: valOnly ? EMPTY(side) : parseCifar(trainFiles.map(readFile), 1, 0, side, trainFiles[0]!), val: parseCifar([readFile(testFile)], 1, 0, side, testFile), classes: 10 };
+    return { train: testOnly ? EMPTY(side) : parseCifar(trainFiles.map(readFile), 1, 0, side, trainFiles[0]!), test: parseCifar([readFile(testFile)], 1, 0, side, testFile), classes: 10 };
   }
   const train = path.join(dir, 'train.bin');
   const test = path.join(dir, 'test.bin');
   if (!fs.existsSync(train) || !fs.existsSync(test)) throw new DatasetError(`cifar100:${dir}: expected train.bin and test.bin (the CIFAR-100 binary version)`);
   // Two label bytes: coarse, then fine; the 100 fine classes are used.
-  return { train: valOnly ? EMPTY(side) : parseCifar([readFile(train)], 2, 1, side, train), val: parseCifar([readFile(test)], 2, 1, side, test), classes: 100 };
+  return { train: testOnly ? EMPTY(side) : parseCifar([readFile(train)], 2, 1, side, train), test: parseCifar([readFile(test)], 2, 1, side, test), classes: 100 };
 }
 
 function readIdx(file: string): { dims: number[]; data: Buffer } {
@@ -90,10 +90,10 @@ function idxSplit(dir: string, prefix: string, side: number): RawSplit {
   return { pixels, labels: Int32Array.from(labs.data), count, side };
 }
 
-export function loadMnist(dir: string, side: number, valOnly = false): { train: RawSplit; val: RawSplit; classes: number } {
+export function loadMnist(dir: string, side: number, testOnly = false): { train: RawSplit; test: RawSplit; classes: number } {
   if (!fs.existsSync(dir)) throw new DatasetError(`mnist:${dir}: no such folder; expected the four IDX files of MNIST or Fashion-MNIST`);
-  const train = valOnly ? EMPTY(side) : idxSplit(dir, 'train', side);
-  const val = idxSplit(dir, 't10k', side);
-  const classes = Math.max(...train.labels, ...val.labels) + 1;
-  return { train, val, classes };
+  const train = testOnly ? EMPTY(side) : idxSplit(dir, 'train', side);
+  const test = idxSplit(dir, 't10k', side);
+  const classes = Math.max(...train.labels, ...test.labels) + 1;
+  return { train, test, classes };
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatasetError } from './errors';
 import { decodeImage } from './pipeline/decode';
-import { mulberry32, shuffleInPlace } from './rng';
+import { carveValidation } from './subset';
 import type { RawSplit } from './types';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif'];
@@ -42,31 +42,31 @@ export interface FolderScan {
   classNames: string[];
   train: Item[];
   val: Item[];
+  /** The folder's own test/ split, where it has one: evaluation reports it. */
+  test?: Item[];
 }
 
-/** Finds classes and files, and splits them (given train/ and val/, or a seeded fraction). */
+/**
+ * Finds classes and files, and splits them: train/ (with val/ and test/ where present), or class
+ * folders at the top. Without val/, a seeded share of each class of train is held out for validation.
+ */
 export function scanFolder(root: string, valFraction: number, seed: number): FolderScan {
   const top = listDir(root);
-  const hasSplits = top.some((d) => d.isDirectory() && d.name === 'train') && top.some((d) => d.isDirectory() && d.name === 'val');
+  const has = (name: string) => top.some((d) => d.isDirectory() && d.name === name);
+  const hasSplits = has('train') && (has('val') || has('test'));
   let scan: FolderScan;
+  const carve = (all: { classNames: string[]; items: Item[] }) => {
+    const { train, val } = carveValidation(all.items.map((i) => i.label), valFraction, seed);
+    return { train: train.map((i) => all.items[i]!), val: val.map((i) => all.items[i]!) };
+  };
   if (hasSplits) {
     const tr = scanClasses(path.join(root, 'train'));
-    const va = scanClasses(path.join(root, 'val'), tr.classNames);
-    scan = { classNames: tr.classNames, train: tr.items, val: va.items };
+    const test = has('test') ? scanClasses(path.join(root, 'test'), tr.classNames).items : undefined;
+    const split = has('val') ? { train: tr.items, val: scanClasses(path.join(root, 'val'), tr.classNames).items } : carve(tr);
+    scan = { classNames: tr.classNames, ...split, ...(test ? { test } : {}) };
   } else {
     const all = scanClasses(root);
-    const rng = mulberry32(seed ^ 0x5417);
-    const train: Item[] = [];
-    const val: Item[] = [];
-    // Split each class separately so that every class has validation images.
-    all.classNames.forEach((_, label) => {
-      const mine = all.items.filter((i) => i.label === label);
-      shuffleInPlace(mine, rng);
-      const nVal = mine.length > 1 ? Math.max(1, Math.round(mine.length * valFraction)) : 0;
-      val.push(...mine.slice(0, nVal));
-      train.push(...mine.slice(nVal));
-    });
-    scan = { classNames: all.classNames, train, val };
+    scan = { classNames: all.classNames, ...carve(all) };
   }
   if (scan.classNames.length < 2)
     throw new DatasetError(`folder:${root}: found ${scan.classNames.length} class folder(s); at least 2 are needed (one sub-folder per class, or train/ and val/ each with class sub-folders)`);

@@ -40,11 +40,11 @@ export async function sampleImages(spec: string, classNames: string[] | null, pe
     case 'cifar10':
     case 'cifar100': {
       const d = loadCifar(rest, kind, 32, true);
-      return fromMemory(classNames ?? Array.from({ length: d.classes }, (_, k) => `class_${k}`), d.val.pixels as Float32Array, d.val.labels, 32, perClass);
+      return fromMemory(classNames ?? Array.from({ length: d.classes }, (_, k) => `class_${k}`), d.test.pixels as Float32Array, d.test.labels, 32, perClass);
     }
     case 'mnist': {
       const d = loadMnist(rest, 28, true);
-      return fromMemory(classNames ?? Array.from({ length: d.classes }, (_, k) => String(k)), d.val.pixels as Float32Array, d.val.labels, 28, perClass);
+      return fromMemory(classNames ?? Array.from({ length: d.classes }, (_, k) => String(k)), d.test.pixels as Float32Array, d.test.labels, 28, perClass);
     }
     case 'folder': {
       const scan = scanFolder(rest, 0.1, 1);

@@ -27,6 +27,26 @@ export function balancedSubset(labels: ArrayLike<number>, n: number | undefined,
   return out.sort((a, b) => a - b);
 }
 
+/**
+ * A seeded share of every class held out for validation (at least one image of each class that has
+ * two or more), so the plateau schedule and the best epoch never see the test split.
+ */
+export function carveValidation(labels: ArrayLike<number>, fraction: number, seed: number): { train: number[]; val: number[] } {
+  const rng = mulberry32((seed ^ 0x5417) >>> 0);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) byClass.set(labels[i]!, [...(byClass.get(labels[i]!) ?? []), i]);
+  const train: number[] = [];
+  const val: number[] = [];
+  for (const k of [...byClass.keys()].sort((a, b) => a - b)) {
+    const mine = byClass.get(k)!;
+    shuffleInPlace(mine, rng);
+    const nVal = mine.length > 1 ? Math.max(1, Math.round(mine.length * fraction)) : 0;
+    val.push(...mine.slice(0, nVal));
+    train.push(...mine.slice(nVal));
+  }
+  return { train: train.sort((a, b) => a - b), val: val.sort((a, b) => a - b) };
+}
+
 /** A limit below the class count would leave classes without any image: refused, naming both. */
 export function checkLimit(what: 'training' | 'validation', n: number | undefined, classes: number, spec: string): void {
   if (n !== undefined && n < classes)

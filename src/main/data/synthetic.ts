@@ -118,6 +118,7 @@ export function loadSynthetic(opts: SyntheticOptions): LoadedDataset {
     meanRgb: mean,
     // Colour is part of what defines a synthetic class: no colour shift.
     pca: null,
+    evalSplit: 'val',
     flipInvariant: true,
     skipped: 0,
     skippedFiles: [],

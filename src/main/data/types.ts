@@ -18,6 +18,12 @@ export interface LoadedDataset {
   meanRgb: [number, number, number];
   /** Principal axes of the training pixels' RGB, for AlexNet's colour shift; null where it does not apply. */
   pca: { eigenvalues: [number, number, number]; eigenvectors: [number, number, number][] } | null;
+  /**
+   * The split evaluation reports: 'test' where the data has its own test set (MNIST t10k, CIFAR's test
+   * batch, a folder's test/), then validation is carved from train; else 'val'. In evaluation mode
+   * (DatasetRequest.evalWithMean) the `val` slot holds this split.
+   */
+  evalSplit: 'val' | 'test';
   /** Whether a horizontal flip keeps the label (natural images: yes; oriented synthetic stripes: no). */
   flipInvariant: boolean;
   skipped: number;

@@ -25,6 +25,7 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
   const active = await activateBackend(tf, msg.backend);
   const perMember: Float32Array[][] = [];
   let labels: Int32Array | null = null;
+  let split: 'val' | 'test' = 'val';
   let done = 0;
   let total = 0;
   for (const m of msg.members) {
@@ -39,6 +40,7 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
       if (!total) total = data.val.count * msg.scales.length * msg.members.length;
       if (labels && (labels.length !== data.val.count || labels.some((l, i) => l !== data.val.labels[i]))) throw new Error(`run ${m.runId} sees different validation images; fusion needs the same data`);
       labels ??= data.val.labels;
+      split = data.evalSplit;
       perScale.push(
         await protocolPosteriors(tf, { model, dense, inputSize: m.params.inputSize, flip: m.flip }, data.val, msg.protocol, () => {
           done += 1;
@@ -50,5 +52,5 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
     model.dispose();
   }
   const metrics = computeMetrics(averagePosteriors(perMember), labels!, msg.members[0]!.classes);
-  post({ type: 'done', metrics, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000 });
+  post({ type: 'done', metrics, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000, split });
 }

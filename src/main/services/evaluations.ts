@@ -68,8 +68,8 @@ export class EvaluationService {
 
   /**
    * Scores the runs' chosen checkpoints (default: their final weights) with a test protocol and
-   * records the result with which checkpoint and which split it used. The data has no separate test
-   * split yet, so evaluation uses the validation split, and the record says so.
+   * records the result with which checkpoint and which split it used: the data's own test split
+   * where it has one (then validation, which chose the schedule, was carved from train), else validation.
    */
   async evaluate(runIds: number[], protocol: ProtocolName, scales?: number[], checkpoint: CheckpointChoice = 'last'): Promise<EvaluationInfo> {
     const members = runIds.map((id) => this.member(id, checkpoint));
@@ -97,7 +97,7 @@ export class EvaluationService {
       worker.on('error', (err) => reject(new Error(`evaluation worker crashed: ${err.message}`)));
       worker.postMessage(msg);
     });
-    const { metrics, backend: b, device, seconds } = result;
+    const { metrics, backend: b, device, seconds, split } = result;
     const info = insertEvaluation(this.deps.db, {
       runId: runIds.length === 1 ? runIds[0]! : null,
       members: runIds,
@@ -107,7 +107,7 @@ export class EvaluationService {
       top5Error: metrics.top5Error,
       details: {
         count: metrics.count, perClassAccuracy: metrics.perClassAccuracy, confusion: metrics.confusion, confidentMistakes: metrics.confidentMistakes,
-        backend: b, device, seconds, checkpoint: members[0]!.which, split: 'val',
+        backend: b, device, seconds, checkpoint: members[0]!.which, split,
       },
     });
     this.deps.bus.emit('eval.done', info);

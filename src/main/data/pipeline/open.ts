@@ -129,6 +129,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
     val,
     meanRgb: mean,
     pca: augment.pca,
+    evalSplit: scan.test ? 'test' : 'val',
     flipInvariant: augment.flip,
     skipped: skippedFiles.length,
     skippedFiles: skippedFiles.slice(0, 10),
