@@ -35,7 +35,7 @@ describe('in-process contract', () => {
       expect(bad.error.message).toContain('config');
       expect(bad.error.message).toContain('epochs');
     }
-    expect(await dispatch('runs.start', { config: 'A', inputSize: 33 })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/inputSize: must be a multiple of 32/) } });
+    expect(await dispatch('runs.start', { config: 'A', inputSize: 33 })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/inputSize: accepted: a multiple of 32 from 32 to 1024/) } });
     expect(await dispatch('runs.start', { config: 'A', surprise: 1 })).toMatchObject({ ok: false, error: { message: expect.stringContaining('surprise') } });
     expect(runCount()).toBe(0);
   });
