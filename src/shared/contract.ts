@@ -82,6 +82,7 @@ export const methods = {
       })
       .strict(),
   ),
+  'runs.startStudy': method<{ ids: number[]; experiment: string }>()(z.object({ params: TrainParams.omit({ config: true, init: true, scale: true }) }).strict()),
   'runs.pause': method<{ id: number; paused: boolean }>()(z.object({ id: z.number().int().positive(), paused: z.boolean() }).strict()),
   'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(RunId),
   'runs.checkpoints': method<CheckpointInfo[]>()(RunId),

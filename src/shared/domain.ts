@@ -202,6 +202,8 @@ export interface CompareRowInfo {
   weights: string;
   /** The split the errors were measured on. */
   split: string;
+  /** A single run's training scale as the paper's (256, 384 or 256-512, in proportion to the crop); null for fusions. */
+  paperScale: '256' | '384' | '256-512' | null;
   top1Error: number | null;
   top5Error: number | null;
   epochs: number | null;

@@ -47,10 +47,18 @@ export const PAPER_ROWS: PaperRow[] = [
   { table: 'Table 6', configs: 'D+E', trainScale: '256-512', testScales: 'multi', protocol: 'dense+multicrop', top1Error: 23.7, top5Error: 6.8 },
 ];
 
-/** Paper rows with the same configuration(s), kind of training scale (fixed/jittered), test-scale count and protocol. */
-export function matchingPaperRows(configs: ConfigName[], jittered: boolean, multiScale: boolean, protocol: string): PaperRow[] {
+/**
+ * The paper's training scale a run corresponds to, from its real S relative to its crop: the paper
+ * cropped 224 from S = 256 or 384, or from S jittered in [256, 512]. A fixed S at least midway
+ * between 256 and 384 (in proportion to the crop) is a 384 run; any other fixed S sits with 256.
+ */
+export function paperScaleOf(scale: { min: number; max: number }, inputSize: number): PaperRow['trainScale'] {
+  if (scale.min < scale.max) return '256-512';
+  return (scale.max * 224) / inputSize >= 320 ? '384' : '256';
+}
+
+/** Paper rows with the same configuration(s), training scale, test-scale count and protocol. */
+export function matchingPaperRows(configs: ConfigName[], trainScale: PaperRow['trainScale'], multiScale: boolean, protocol: string): PaperRow[] {
   const key = [...configs].sort().join('+');
-  return PAPER_ROWS.filter(
-    (r) => r.configs === key && (r.trainScale === '256-512') === jittered && r.testScales === (multiScale ? 'multi' : 'single') && r.protocol === protocol && (jittered || r.trainScale === '256'),
-  );
+  return PAPER_ROWS.filter((r) => r.configs === key && r.trainScale === trainScale && r.testScales === (multiScale ? 'multi' : 'single') && r.protocol === protocol);
 }

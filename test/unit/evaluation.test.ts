@@ -6,6 +6,7 @@ import { buildVgg } from '../../src/main/vgg/model';
 import { toFullyConvolutional } from '../../src/main/evaluation/dense';
 import { computeMetrics, rankOf } from '../../src/main/evaluation/metrics';
 import { hits } from '../../src/main/training/sgd';
+import { matchingPaperRows, paperScaleOf } from '../../src/shared/paper';
 import { gridOffsets, protocolPosteriors } from '../../src/main/evaluation/protocols';
 import type { Split } from '../../src/main/data/types';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
@@ -101,3 +102,16 @@ describe('metrics', () => {
     expect(top5[0]).toBe(3);
   });
 });
+
+describe('paper rows', () => {
+  it('match a run by its real training scale, in proportion to its crop', () => {
+    expect(paperScaleOf({ min: 256, max: 256 }, 224)).toBe('256');
+    expect(paperScaleOf({ min: 384, max: 384 }, 224)).toBe('384');
+    expect(paperScaleOf({ min: 55, max: 55 }, 32)).toBe('384');
+    expect(paperScaleOf({ min: 37, max: 37 }, 32)).toBe('256');
+    expect(paperScaleOf({ min: 37, max: 73 }, 32)).toBe('256-512');
+    expect(matchingPaperRows(['D'], '384', false, 'dense').map((r) => [r.table, r.top1Error])).toEqual([['Table 3', 26.8]]);
+    expect(matchingPaperRows(['D'], '256', true, 'dense').map((r) => [r.table, r.top1Error])).toEqual([['Table 4', 26.6]]);
+  });
+});
+

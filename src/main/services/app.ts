@@ -81,6 +81,7 @@ export function createApp(opts: AppOptions): App {
     'runs.series': (a) => metricSeries(db, runs.get(a.id).id, a.split, a.name, a.buckets, a.fromStep, a.toStep),
     'runs.start': (a) => runs.start(checkSpec(a)),
     'runs.startChain': (a) => runs.startChain(checkSpec(a.params), a.configs),
+    'runs.startStudy': (a) => runs.startStudy(checkSpec(a.params)),
     'runs.stop': (a) => runs.stop(a.id),
     'runs.resume': (a) => runs.resume(a.id),
     'runs.pause': (a) => runs.pause(a.id, a.paused),

@@ -2,9 +2,9 @@
 // rendered as a terminal table, Markdown, LaTeX, CSV or JSON.
 import { stringify } from 'csv-stringify/sync';
 import type { CompareRowInfo, EvaluationInfo, RunDetail } from '../../shared/domain';
-import { matchingPaperRows } from '../../shared/paper';
+import { matchingPaperRows, paperScaleOf } from '../../shared/paper';
 import { modelStats } from '../vgg/configs';
-import { trainingScale } from '../training/scale';
+import { scaleRange, trainingScale } from '../training/scale';
 
 export const COMPARE_FORMATS = ['table', 'md', 'latex', 'csv', 'json'] as const;
 export type CompareFormat = (typeof COMPARE_FORMATS)[number];
@@ -40,7 +40,8 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
   for (const run of runs) {
     const params = modelStats({ config: run.config, inputSize: run.params.inputSize, width: run.params.width, classes: run.summary?.data.classes ?? 10, fcWidth: run.params.fcWidth }).params;
     const wall = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null;
-    const base = { source: 'run' as const, run: `#${run.id}`, config: run.config, params, trainScale: run.params.scale ?? String(trainingScale(run.params)), epochs: run.summary?.epochs ?? run.epoch, wallSeconds: wall, backend: `${run.backend ?? '-'} (${run.device ?? '-'})` };
+    const paperScale = paperScaleOf(scaleRange(run.params), run.params.inputSize);
+    const base = { source: 'run' as const, run: `#${run.id}`, config: run.config, params, trainScale: run.params.scale ?? String(trainingScale(run.params)), paperScale, epochs: run.summary?.epochs ?? run.epoch, wallSeconds: wall, backend: `${run.backend ?? '-'} (${run.device ?? '-'})` };
     const mine = evals.filter((e) => e.runId === run.id);
     if (!mine.length) {
       // No evaluation yet: the training run's own validation (center crop at S).
@@ -50,11 +51,11 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
     for (const e of mine) {
       rows.push({ ...base, testScales: e.scales.join(','), protocol: e.protocol, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error });
       if (opts.paper) {
-        for (const p of matchingPaperRows([run.config], Boolean(run.params.scale?.includes(':')), e.scales.length > 1, e.protocol)) {
+        for (const p of matchingPaperRows([run.config], paperScale, e.scales.length > 1, e.protocol)) {
           const key = `${p.table}/${p.configs}/${p.trainScale}/${p.protocol}/${p.testScales}`;
           if (paperSeen.has(key)) continue;
           paperSeen.add(key);
-          rows.push({ source: 'paper', run: `paper ${p.table}`, config: p.configs, params: null, trainScale: p.trainScale === '256-512' ? '[256;512]' : p.trainScale, testScales: p.testScales === 'multi' ? 'multi' : 'single', protocol: p.protocol, weights: 'final', split: 'ILSVRC val', top1Error: p.top1Error, top5Error: p.top5Error, epochs: 74, wallSeconds: null, backend: 'ImageNet, 4× Titan Black' });
+          rows.push({ source: 'paper', run: `paper ${p.table}`, config: p.configs, params: null, trainScale: p.trainScale === '256-512' ? '[256;512]' : p.trainScale, paperScale: p.trainScale, testScales: p.testScales === 'multi' ? 'multi' : 'single', protocol: p.protocol, weights: 'final', split: 'ILSVRC val', top1Error: p.top1Error, top5Error: p.top5Error, epochs: 74, wallSeconds: null, backend: 'ImageNet, 4× Titan Black' });
         }
       }
     }
@@ -62,7 +63,7 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
   // Fusions: one row per fused evaluation, naming its members.
   for (const e of evals.filter((x) => x.runId === null)) {
     const members = runs.filter((r) => e.members.includes(r.id));
-    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
+    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', paperScale: null, testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
   }
   return rows;
 }

@@ -82,6 +82,31 @@ export class RunService {
   }
 
   /**
+   * The paper's Table 3 as one experiment on the chosen data, width and input size: A, A-LRN, B, C, D
+   * and E at a fixed S (the paper's 256, in proportion to the crop), then C, D and E with S jittered in
+   * [256, 512] (in proportion). Warm starts as in the paper: B–E from that A (its first four conv and
+   * three FC layers); each jittered net from its fixed-S counterpart (every layer) at a tenth of the rate.
+   */
+  async startStudy(base: Omit<TrainParamsInput, 'config' | 'init' | 'scale'>): Promise<{ ids: number[]; experiment: string }> {
+    const experiment = base.experiment ?? `paper study ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
+    const input = base.inputSize ?? 32;
+    const S = Math.round((256 * input) / 224);
+    const fixed = String(S);
+    const jittered = `${S}:${Math.round((512 * input) / 224)}`;
+    const lr = base.lr ?? 0.01;
+    const a = await this.start({ ...base, config: 'A', init: 'glorot', scale: fixed, experiment });
+    const ids = [a.id, (await this.start({ ...base, config: 'A-LRN', init: 'glorot', scale: fixed, experiment })).id];
+    const fixedIds = new Map<ConfigName, number>();
+    for (const config of ['B', 'C', 'D', 'E'] as const) {
+      const { id } = await this.start({ ...base, config, init: `from:${a.id}`, scale: fixed, experiment });
+      fixedIds.set(config, id);
+      ids.push(id);
+    }
+    for (const config of ['C', 'D', 'E'] as const) ids.push((await this.start({ ...base, config, init: `from:${fixedIds.get(config)}`, scale: jittered, lr: lr / 10, experiment })).id);
+    return { ids, experiment };
+  }
+
+  /**
    * Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and
    * step axis. The run is claimed for this process in one conditional update: a run that another
    * live process trains is refused, and a refusal changes nothing.
