@@ -16,7 +16,8 @@ import { listModels } from '../services/models';
 import { checkModelShape } from '../vgg/configs';
 import { resolveDataDir } from '../paths';
 import { startServer } from '../transports/http';
-import { human, num, pct, table } from './format';
+import { table } from './format';
+import { fixed, human, pct } from '../../shared/format';
 import { UsageError, toTrainParams } from './options';
 
 export interface Globals {
@@ -71,7 +72,7 @@ function summaryLine(run: RunDetail): string {
   const s = run.summary;
   const parts = [`run ${run.id} ${run.status}`, `config ${run.config}`, `backend ${run.backend ?? '-'} (${run.device ?? '-'})`];
   if (s) {
-    parts.push(`epochs ${s.epochs}`, `train loss ${num(s.train.loss)} top1 ${pct(s.train.top1)}`, `val loss ${num(s.val.loss)} top1 ${pct(s.val.top1)} top5 ${pct(s.val.top5)}`);
+    parts.push(`epochs ${s.epochs}`, `train loss ${fixed(s.train.loss, 4)} top1 ${pct(s.train.top1)}`, `val loss ${fixed(s.val.loss, 4)} top1 ${pct(s.val.top1)} top5 ${pct(s.val.top5)}`);
     if (s.imagesPerSec) parts.push(`${s.imagesPerSec.toFixed(1)} images/s`);
     if (s.lrDrops.length) parts.push(`lr drops at epochs ${s.lrDrops.map((d) => d.epoch).join(',')}`);
   }

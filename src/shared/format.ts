@@ -1,0 +1,16 @@
+// How numbers read, the same in the terminal and in the window.
+const missing = (x: number | null | undefined): x is null | undefined => x === null || x === undefined || Number.isNaN(x);
+
+/** 0.1234 → "12.3%"; a missing value → "–". */
+export const pct = (x: number | null | undefined) => (missing(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+
+/** A value to `digits` decimals; a missing value → "–". */
+export const fixed = (x: number | null | undefined, digits = 3) => (missing(x) ? '–' : x.toFixed(digits));
+
+/** 15218180096 → "15.22 G" (parameters, FLOPs). */
+export function human(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
+  return String(n);
+}
