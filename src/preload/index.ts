@@ -1,15 +1,11 @@
 // Exposes the contract as window.api and nothing else: call(method, args) and on(event, fn).
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { Api, EventName, Events } from '../shared/contract';
-
-const IPC_CALL = 'vgglab:call';
-const IPC_EVENT = 'vgglab:event';
-
-type CallResult = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+import { IPC, type CallResult } from '../shared/wire';
 
 const api: Api = {
   async call(method, args) {
-    const out = (await ipcRenderer.invoke(IPC_CALL, method, args)) as CallResult;
+    const out = (await ipcRenderer.invoke(IPC.call, method, args)) as CallResult;
     if (!out.ok) throw new Error(out.error.message);
     return out.result as never;
   },
@@ -17,9 +13,9 @@ const api: Api = {
     const handler = (_e: IpcRendererEvent, name: string, payload: unknown) => {
       if (name === event) listener(payload as Events[E]);
     };
-    ipcRenderer.on(IPC_EVENT, handler);
+    ipcRenderer.on(IPC.event, handler);
     return () => {
-      ipcRenderer.off(IPC_EVENT, handler);
+      ipcRenderer.off(IPC.event, handler);
     };
   },
 };

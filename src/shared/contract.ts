@@ -120,6 +120,8 @@ export type MethodName = keyof Methods;
 export type ArgsOf<M extends MethodName> = z.input<Methods[M]['args']>;
 export type ParsedArgsOf<M extends MethodName> = z.output<Methods[M]['args']>;
 export type ResultOf<M extends MethodName> = NonNullable<Methods[M]['result']>;
+/** What the services provide: one handler per method, taking the parsed arguments. */
+export type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 
 export interface Events {
   'run.updated': RunSummary;
@@ -131,7 +133,9 @@ export interface Events {
   'run.deleted': { id: number };
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['run.updated', 'run.metrics', 'run.event', 'run.progress', 'eval.progress', 'eval.done', 'run.deleted'];
+// Every event of the interface, no more and no fewer: the compiler checks this record's keys against Events.
+const EVENT_KEYS: { [E in EventName]: true } = { 'run.updated': true, 'run.metrics': true, 'run.event': true, 'run.progress': true, 'eval.progress': true, 'eval.done': true, 'run.deleted': true };
+export const EVENT_NAMES = Object.keys(EVENT_KEYS) as EventName[];
 
 /** What window.api exposes in the renderer, whichever transport carries it. */
 export interface Api {

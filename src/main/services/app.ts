@@ -1,6 +1,6 @@
 // Composition root: one database, one bus, one scheduler, the services, and the
 // handler table that both transports dispatch to.
-import type { MethodName, ParsedArgsOf, ResultOf } from '../../shared/contract';
+import type { Handlers } from '../../shared/contract';
 import { openDatabase, type Db } from '../store/db';
 import { HEARTBEAT_MS, thisProcess } from './owner';
 import { ExternalRuns } from './external';
@@ -19,7 +19,7 @@ import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
 import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './evaluations';
 
-export type Handlers = { [M in MethodName]: (args: ParsedArgsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
+export type { Handlers };
 
 export interface AppOptions {
   dataDir: string;

@@ -1,9 +1,9 @@
 // The one dispatcher every transport uses: validate the method and its arguments against
 // the contract, then call the handler. Nothing reaches a handler unvalidated.
-import { ContractError, isMethodName, parseArgs, type MethodName } from '../../shared/contract';
-import type { Handlers } from '../services/app';
+import { ContractError, isMethodName, parseArgs, type Handlers, type MethodName } from '../../shared/contract';
+import type { CallResult } from '../../shared/wire';
 
-export type CallResult = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+export type { CallResult };
 
 export function createDispatcher(handlers: Handlers) {
   return async function dispatch(method: unknown, args: unknown): Promise<CallResult> {
