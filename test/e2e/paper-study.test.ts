@@ -1,40 +1,24 @@
 // The paper study from the New-run form: the runs of Table 3, chained with the paper's warm starts,
 // then shown on the Compare page in Table 3's layout with the paper's numbers beside the user's.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { outputDir, skipNote, tempDir } from '../helpers';
-import { hasChromium, launchChromium, noChromium, serve, type Served } from './serve';
+import { apiCall, hasChromium, noChromium, servedPage, untilFinished } from './serve';
 
 const token = 'study-token';
-let served: Served;
-let browser: Browser;
-let page: Page;
-async function call<T = any>(method: string, args: unknown = {}): Promise<T> {
-  const res = await fetch(new URL('/api/call', served.url), { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ method, args }) });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error!.message}`);
-  return body.result;
-}
+let s: ReturnType<typeof servedPage>;
+const call = <T = any>(method: string, args: unknown = {}) => apiCall<T>(s.served, token, method, args);
 
 describe.skipIf(!hasChromium)(`paper study (Table 3)${skipNote(noChromium)}`, () => {
-  beforeAll(async () => {
-    served = await serve(tempDir(), token);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-  });
+  s = servedPage(tempDir(), token, { width: 1280, height: 1000 });
 
   it('queues Table 3’s nine runs with the paper’s warm starts and shows them in its layout, evaluated', async () => {
-    await page.goto(served.url + '#/new');
-    await page.locator('input[name="epochs"]').waitFor();
-    for (const [name, value] of [['epochs', '2'], ['width', '0.0625'], ['trainSamples', '64'], ['valSamples', '32'], ['batch', '16']] as const) await page.locator(`input[name="${name}"]`).fill(value);
-    await page.locator('input[name="schedule"]').fill('none');
-    await page.getByTestId('paper-study').click();
-    await page.waitForURL(/#\/compare\/1,2,3,4,5,6,7,8,9$/);
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="epochs"]').waitFor();
+    for (const [name, value] of [['epochs', '2'], ['width', '0.0625'], ['trainSamples', '64'], ['valSamples', '32'], ['batch', '16']] as const) await s.page.locator(`input[name="${name}"]`).fill(value);
+    await s.page.locator('input[name="schedule"]').fill('none');
+    await s.page.getByTestId('paper-study').click();
+    await s.page.waitForURL(/#\/compare\/1,2,3,4,5,6,7,8,9$/);
     const runs = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => call<{ id: number; config: string; params: { init: string; scale: string; lr: number } }>('runs.get', { id })));
     // S = 256·32/224 ≈ 37 and [37, 73] for 32-pixel crops; B–E from A; jittered C, D, E from their fixed-S runs at lr/10.
     expect(runs.map((r) => [r.config, r.params.init, r.params.scale, r.params.lr])).toEqual([
@@ -48,22 +32,13 @@ describe.skipIf(!hasChromium)(`paper study (Table 3)${skipNote(noChromium)}`, ()
       ['D', 'from:5', '37:73', 0.001],
       ['E', 'from:6', '37:73', 0.001],
     ]);
-    for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
-      for (;;) {
-        const r = await call<{ status: string; error: string | null }>('runs.get', { id });
-        if (!['queued', 'running'].includes(r.status)) {
-          expect(r.status, `run ${id}: ${r.error}`).toBe('completed');
-          break;
-        }
-        await new Promise((res) => setTimeout(res, 250));
-      }
-    }
-    await page.reload();
-    const table = page.getByTestId('table3');
+    for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9]) expect(await untilFinished(s.served, token, id), `run ${id}`).toBe('completed');
+    await s.page.reload();
+    const table = s.page.getByTestId('table3');
     await table.waitFor();
     await expect(table.locator('tbody tr').count()).resolves.toBe(9);
-    await page.getByTestId('table3-evaluate').click();
-    await page.getByTestId('table3-evaluate').waitFor({ state: 'detached', timeout: 240_000 });
+    await s.page.getByTestId('table3-evaluate').click();
+    await s.page.getByTestId('table3-evaluate').waitFor({ state: 'detached', timeout: 240_000 });
     const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
     // Rows in the paper's order, each beside the paper's own numbers, all evaluated at one test scale.
     expect(cells.map((c) => [c[0], c[1], c[2], c[3], c[4], c[6], c[8]])).toEqual([
@@ -78,6 +53,6 @@ describe.skipIf(!hasChromium)(`paper study (Table 3)${skipNote(noChromium)}`, ()
       ['E', '[256; 512]', '#9', '37:73', '55', '25.5', '8.0'],
     ]);
     for (const c of cells) expect(Number(c[5])).toBeGreaterThanOrEqual(0);
-    await page.screenshot({ path: path.join(outputDir(), 'paper-study.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(outputDir(), 'paper-study.png'), fullPage: true });
   });
 });

@@ -2,46 +2,23 @@
 // preview, and a run page that is open before the run's first step, in Chromium via `vgglab serve`.
 import path from 'node:path';
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { killed, vgglab, waitInDb } from '../cli-process';
 import { outputDir, skipNote, tempDir } from '../helpers';
-import { hasChromium, launchChromium, noChromium, serve, type Served } from './serve';
+import { apiCall, hasChromium, noChromium, serve, servedPage, untilFinished } from './serve';
 
 const token = 'runs-page-token';
 const dataDir = tempDir();
-let served: Served;
-let browser: Browser;
-let page: Page;
-
-async function call<T = any>(method: string, args: unknown = {}): Promise<T> {
-  const res = await fetch(new URL('/api/call', served.url), { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ method, args }) });
-  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error!.message}`);
-  return body.result;
-}
+let s: ReturnType<typeof servedPage>;
+const call = <T = any>(method: string, args: unknown = {}) => apiCall<T>(s.served, token, method, args);
+const untilDone = (id: number) => untilFinished(s.served, token, id);
 const tiny = { config: 'A', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 32, valSamples: 16, epochs: 1 };
-async function untilDone(id: number): Promise<string> {
-  for (;;) {
-    const run = await call<{ status: string }>('runs.get', { id });
-    if (!['queued', 'running'].includes(run.status)) return run.status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const rowsText = () => page.getByTestId('runs-table').locator('tbody tr').allTextContents();
-const rowIds = async () => (await page.getByTestId('runs-table').locator('tbody tr td:nth-child(2)').allTextContents()).map((t) => Number(t.replace('#', '')));
-const select = (label: string, value: string) => page.getByRole('search').getByLabel(label).selectOption(value);
+const rowsText = () => s.page.getByTestId('runs-table').locator('tbody tr').allTextContents();
+const rowIds = async () => (await s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(2)').allTextContents()).map((t) => Number(t.replace('#', '')));
+const select = (label: string, value: string) => s.page.getByRole('search').getByLabel(label).selectOption(value);
 
 describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromium${skipNote(noChromium)}`, () => {
-  beforeAll(async () => {
-    served = await serve(dataDir, token);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-  });
+  s = servedPage(dataDir, token);
 
   it('lists 12 runs of mixed states; searches, filters, sorts; tags and notes survive a restart', async () => {
     // Completed runs of four configurations, one diverged, one failed, one stopped, one interrupted.
@@ -61,20 +38,20 @@ describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromi
 
     // Tags and notes from the run pages.
     const annotate = async (id: number, tags: string, notes: string) => {
-      await page.goto(`${served.url}#/run/${id}`);
-      await page.getByText('Tags and notes').click();
-      await page.locator('input[name="tags"]').fill(tags);
-      await page.locator('textarea[name="notes"]').fill(notes);
-      await page.getByRole('button', { name: 'Save', exact: true }).click();
-      await page.getByRole('status').filter({ hasText: 'saved' }).waitFor();
+      await s.page.goto(`${s.served.url}#/run/${id}`);
+      await s.page.getByText('Tags and notes').click();
+      await s.page.locator('input[name="tags"]').fill(tags);
+      await s.page.locator('textarea[name="notes"]').fill(notes);
+      await s.page.getByRole('button', { name: 'Save', exact: true }).click();
+      await s.page.getByRole('status').filter({ hasText: 'saved' }).waitFor();
     };
     await annotate(2, 'baseline, lrn', 'the LRN one');
     await annotate(5, 'baseline', 'second B, seed five');
 
-    await served.stop();
-    served = await serve(dataDir, token);
-    await page.goto(served.url);
-    await page.getByTestId('runs-table').locator('tbody tr').nth(11).waitFor();
+    await s.served.stop();
+    s.served = await serve(dataDir, token);
+    await s.page.goto(s.served.url);
+    await s.page.getByTestId('runs-table').locator('tbody tr').nth(11).waitFor();
     expect(await rowIds()).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
     const statusOf = async (id: number) => (await rowsText())[12 - id]!;
     expect(await statusOf(9)).toContain('diverged');
@@ -84,7 +61,7 @@ describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromi
     expect(await statusOf(2)).toContain('baseline, lrn');
 
     // Search covers notes; each filter narrows the list; clearing it brings every run back.
-    const search = page.getByRole('search').getByLabel('Search');
+    const search = s.page.getByRole('search').getByLabel('Search');
     await search.fill('LRN one');
     expect(await rowIds()).toEqual([2]);
     await search.fill('');
@@ -106,85 +83,85 @@ describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromi
     await select('Backend', '');
 
     // Sorting: by configuration (A first, ties by id), then validation top-1 (best first).
-    await page.getByRole('button', { name: /^Config/ }).click();
+    await s.page.getByRole('button', { name: /^Config/ }).click();
     const byConfig = [...runs].sort((a, b) => a.config.localeCompare(b.config) || a.id - b.id).map((r) => r.id);
     expect(await rowIds()).toEqual(byConfig);
-    await page.getByRole('button', { name: /^Val top-1/ }).click();
+    await s.page.getByRole('button', { name: /^Val top-1/ }).click();
     const vals = (await call<{ id: number; valTop1: number | null }[]>('runs.list')).map((r) => ({ id: r.id, v: r.valTop1 ?? -1 }));
     const shownVals = (await rowIds()).map((id) => vals.find((x) => x.id === id)!.v);
     expect(shownVals).toEqual([...shownVals].sort((a, b) => b - a));
-    await page.screenshot({ path: path.join(outputDir(), 'runs-filtered.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(outputDir(), 'runs-filtered.png'), fullPage: true });
 
     // A run that failed before training leads with the error and what to do: no empty charts, no Evaluate.
-    await page.goto(`${served.url}#/run/10`);
-    await page.getByTestId('run-failure').waitFor();
-    await expect(page.getByTestId('run-failure').textContent()).resolves.toMatch(/failed before training began.*found 0 class folder\(s\); at least 2 are needed.*New run/s);
-    await expect(page.locator('canvas').count()).resolves.toBe(0);
-    await expect(page.getByTestId('evaluate').count()).resolves.toBe(0);
+    await s.page.goto(`${s.served.url}#/run/10`);
+    await s.page.getByTestId('run-failure').waitFor();
+    await expect(s.page.getByTestId('run-failure').textContent()).resolves.toMatch(/failed before training began.*found 0 class folder\(s\); at least 2 are needed.*New run/s);
+    await expect(s.page.locator('canvas').count()).resolves.toBe(0);
+    await expect(s.page.getByTestId('evaluate').count()).resolves.toBe(0);
 
     // The notes are on the run page after the restart too.
-    await page.goto(`${served.url}#/run/5`);
-    await page.getByText('Tags and notes').click();
-    await expect(page.locator('textarea[name="notes"]').inputValue()).resolves.toBe('second B, seed five');
-    await expect(page.locator('input[name="tags"]').inputValue()).resolves.toBe('baseline');
+    await s.page.goto(`${s.served.url}#/run/5`);
+    await s.page.getByText('Tags and notes').click();
+    await expect(s.page.locator('textarea[name="notes"]').inputValue()).resolves.toBe('second B, seed five');
+    await expect(s.page.locator('input[name="tags"]').inputValue()).resolves.toBe('baseline');
   });
 
   it('New run: a bad value shows the accepted range beside its field and disables Start; the preview shows the drops', async () => {
-    await page.goto(served.url + '#/new');
-    const start = page.getByRole('button', { name: 'Start run' });
+    await s.page.goto(s.served.url + '#/new');
+    const start = s.page.getByRole('button', { name: 'Start run' });
     // Found by name: once the error shows, it is part of the label's text.
-    const epochs = page.locator('input[name="epochs"]');
+    const epochs = s.page.locator('input[name="epochs"]');
     await epochs.waitFor();
     await expect(start.isEnabled()).resolves.toBe(true);
     await epochs.fill('0');
-    const label = page.locator('label', { has: epochs });
+    const label = s.page.locator('label', { has: epochs });
     await expect(label.locator('.field-error').textContent()).resolves.toBe('accepted: whole numbers 1 to 100000');
     await expect(epochs.getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(start.isDisabled()).resolves.toBe(true);
-    const lr = page.locator('input[name="lr"]');
+    const lr = s.page.locator('input[name="lr"]');
     await lr.fill('-1');
-    await expect(page.locator('label', { has: lr }).locator('.field-error').textContent()).resolves.toBe('accepted: more than 0 to 10');
+    await expect(s.page.locator('label', { has: lr }).locator('.field-error').textContent()).resolves.toBe('accepted: more than 0 to 10');
     await lr.fill('0.01');
     await epochs.fill('6');
     await expect(label.locator('.field-error').count()).resolves.toBe(0);
     await expect(start.isEnabled()).resolves.toBe(true);
 
     // A step schedule: the preview lists each segment with its rate.
-    const schedule = page.locator('input[name="schedule"]');
+    const schedule = s.page.locator('input[name="schedule"]');
     await schedule.fill('step:2,4');
-    const preview = page.getByTestId('schedule-preview');
+    const preview = s.page.getByTestId('schedule-preview');
     await expect(preview.locator('.seg').allTextContents()).resolves.toEqual(['epochs 1–2: 1e-2', 'epochs 3–4: 1e-3', 'epochs 5–6: 1e-4']);
     await schedule.fill('sometimes');
-    await expect(page.locator('label', { has: schedule }).locator('.field-error').textContent()).resolves.toMatch(/accepted: plateau, none, step:E1,E2/);
+    await expect(s.page.locator('label', { has: schedule }).locator('.field-error').textContent()).resolves.toMatch(/accepted: plateau, none, step:E1,E2/);
     await expect(start.isDisabled()).resolves.toBe(true);
     await schedule.fill('plateau');
-    await page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('3');
+    await s.page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('3');
     await expect(preview.textContent()).resolves.toMatch(/not improved for 3 epochs, at most 3 times\s*\(1e-2 → 1e-3 → 1e-4 → 1e-5\)/);
     // The training scale: the paper's values offered, a malformed one refused beside the field.
-    const scale = page.locator('input[name="scale"]');
-    await expect(page.locator('datalist#scales option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).resolves.toEqual(['37', '55', '37:73']);
+    const scale = s.page.locator('input[name="scale"]');
+    await expect(s.page.locator('datalist#scales option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).resolves.toEqual(['37', '55', '37:73']);
     await scale.fill('big');
-    await expect(page.locator('label', { has: scale }).locator('.field-error').textContent()).resolves.toBe('accepted: S or SMIN:SMAX');
+    await expect(s.page.locator('label', { has: scale }).locator('.field-error').textContent()).resolves.toBe('accepted: S or SMIN:SMAX');
     await expect(start.isDisabled()).resolves.toBe(true);
     await scale.fill('');
     await expect(start.isEnabled()).resolves.toBe(true);
-    await page.screenshot({ path: path.join(outputDir(), 'new-run-invalid.png'), fullPage: true });
+    await s.page.screenshot({ path: path.join(outputDir(), 'new-run-invalid.png'), fullPage: true });
   });
 
   it('a run page opened before the first step shows the point count growing, update after update', async () => {
     // Run Y waits in the queue behind run X; its page is open (no points) before it starts.
     const x = await call('runs.start', { ...tiny, trainSamples: 256, epochs: 10_000, schedule: 'none' });
     const y = await call('runs.start', { ...tiny, trainSamples: 256, epochs: 10_000, schedule: 'none', seed: 9 });
-    await page.goto(`${served.url}#/run/${y.id}`);
-    await page.getByTestId('run-status').filter({ hasText: 'queued' }).waitFor();
-    const loss = page.locator('canvas[aria-label="Training loss"]');
+    await s.page.goto(`${s.served.url}#/run/${y.id}`);
+    await s.page.getByTestId('run-status').filter({ hasText: 'queued' }).waitFor();
+    const loss = s.page.locator('canvas[aria-label="Training loss"]');
     expect(Number((await loss.getAttribute('data-points')) ?? 0)).toBe(0);
     await call('runs.stop', { id: x.id });
     const counts: number[] = [];
     const until = Date.now() + 120_000;
     while (Date.now() < until && new Set(counts.filter((n) => n > 0)).size < 4) {
       counts.push(Number((await loss.getAttribute('data-points')) ?? 0));
-      await page.waitForTimeout(1100);
+      await s.page.waitForTimeout(1100);
     }
     // Four different, growing counts: three one-second updates after the first points arrived.
     const seen = [...new Set(counts.filter((n) => n > 0))];

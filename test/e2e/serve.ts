@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../helpers';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -58,4 +59,39 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
+}
+
+/**
+ * `vgglab serve` on `dataDir` and a Chromium page, for the tests of one describe block: started before
+ * them and closed after. A test may restart the server by assigning `served`.
+ */
+export function servedPage(dataDir: string, token = 'e2e-token', viewport = { width: 1280, height: 900 }): { served: Served; browser: Browser; page: Page } {
+  const s = {} as { served: Served; browser: Browser; page: Page };
+  beforeAll(async () => {
+    s.served = await serve(dataDir, token);
+    s.browser = await launchChromium();
+    s.page = await s.browser.newPage({ viewport });
+  });
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.served?.stop();
+  });
+  return s;
+}
+
+/** One call of the HTTP API with the token, as the page makes it; a refusal throws its message. */
+export async function apiCall<T = any>(served: Served, token: string, method: string, args: unknown = {}): Promise<T> {
+  const res = await fetch(new URL('/api/call', served.url), { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ method, args }) });
+  const body = (await res.json()) as { ok: boolean; result: T; error?: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error!.message}`);
+  return body.result;
+}
+
+/** Waits until a run is neither queued nor running; returns its status. */
+export async function untilFinished(served: Served, token: string, id: number): Promise<string> {
+  for (;;) {
+    const run = await apiCall<{ status: string }>(served, token, 'runs.get', { id });
+    if (!['queued', 'running'].includes(run.status)) return run.status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

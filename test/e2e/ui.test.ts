@@ -1,156 +1,145 @@
 // The UI in Chromium through `vgglab serve`: start a run from the form, watch it live,
 // see the LR-drop marker, stop nothing and lose nothing across a restart.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { outputDir, skipNote, tempDir } from '../helpers';
 import { makeImageFolder } from '../fixtures/datasets';
-import { hasChromium, launchChromium, noChromium, serve, type Served } from './serve';
+import { hasChromium, noChromium, serve, servedPage } from './serve';
 
-let browser: Browser;
-let served: Served;
-let page: Page;
 const dataDir = tempDir();
+let s: ReturnType<typeof servedPage>;
 
 describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChromium)}`, () => {
-  beforeAll(async () => {
-    served = await serve(dataDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
-  });
+  s = servedPage(dataDir);
 
   it('refuses the page without the token', async () => {
-    const res = await page.goto(served.url.replace(/\?token=.*/, ''));
+    const res = await s.page.goto(s.served.url.replace(/\?token=.*/, ''));
     expect(res?.status()).toBe(401);
   });
 
   it('shows an empty run list, then trains VGG-A from the form and draws it live', async () => {
-    await page.goto(served.url);
-    await page.getByTestId('no-runs').waitFor();
-    await page.getByRole('link', { name: 'New run' }).first().click();
+    await s.page.goto(s.served.url);
+    await s.page.getByTestId('no-runs').waitFor();
+    await s.page.getByRole('link', { name: 'New run' }).first().click();
     // The form's page loads on first visit.
-    await page.locator('input[name="config"]').first().waitFor();
-    const offered = await page.locator('input[name="config"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    await s.page.locator('input[name="config"]').first().waitFor();
+    const offered = await s.page.locator('input[name="config"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
     expect(offered).toEqual(['A', 'A-LRN', 'B', 'C', 'D', 'E']);
-    await page.getByLabel('Epochs', { exact: true }).fill('3');
-    await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
-    await page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('128');
-    await page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('64');
-    await page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('1');
-    await page.getByLabel('Plateau: minimum improvement of top-1', { exact: true }).fill('1');
-    await page.screenshot({ path: path.join(outputDir(), 'new-run.png') });
-    await page.getByRole('button', { name: 'Start run' }).click();
-    await page.waitForURL(/#\/run\/1$/);
+    await s.page.getByLabel('Epochs', { exact: true }).fill('3');
+    await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await s.page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('128');
+    await s.page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('64');
+    await s.page.getByLabel('Plateau patience (epochs)', { exact: true }).fill('1');
+    await s.page.getByLabel('Plateau: minimum improvement of top-1', { exact: true }).fill('1');
+    await s.page.screenshot({ path: path.join(outputDir(), 'new-run.png') });
+    await s.page.getByRole('button', { name: 'Start run' }).click();
+    await s.page.waitForURL(/#\/run\/1$/);
     // Live: the loss chart gains points while the run goes on.
-    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 0, null, { timeout: 240_000 });
-    await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: 240_000 });
-    const acc = page.locator('canvas[aria-label="Top-1 accuracy"]');
+    await s.page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 0, null, { timeout: 240_000 });
+    await s.page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: 240_000 });
+    const acc = s.page.locator('canvas[aria-label="Top-1 accuracy"]');
     // minDelta 1 means no epoch after the first improves: the rate drops after epochs 2 and 3.
     await expect(acc.getAttribute('data-markers')).resolves.toBe('2');
     await expect(acc.getAttribute('data-points')).resolves.toBe('6');
-    await expect(page.locator('canvas[aria-label="Training loss"]').getAttribute('data-markers')).resolves.toBe('2');
+    await expect(s.page.locator('canvas[aria-label="Training loss"]').getAttribute('data-markers')).resolves.toBe('2');
     // The log speaks in sentences, not JSON.
-    await expect(page.getByTestId('events').locator('li[data-kind="lr_drop"]').first().textContent()).resolves.toMatch(/learning rate 0\.01 → 0\.001 \(plateau: validation top-1 did not improve for 1 epoch\)/);
-    await expect(page.getByTestId('events').textContent()).resolves.not.toContain('{"');
-    await expect(page.getByTestId('run-device').textContent()).resolves.toMatch(/backend (webgpu|cpu|native|tensorflow)/);
-    await page.screenshot({ path: path.join(outputDir(), 'run.png'), fullPage: true });
+    await expect(s.page.getByTestId('events').locator('li[data-kind="lr_drop"]').first().textContent()).resolves.toMatch(/learning rate 0\.01 → 0\.001 \(plateau: validation top-1 did not improve for 1 epoch\)/);
+    await expect(s.page.getByTestId('events').textContent()).resolves.not.toContain('{"');
+    await expect(s.page.getByTestId('run-device').textContent()).resolves.toMatch(/backend (webgpu|cpu|native|tensorflow)/);
+    await s.page.screenshot({ path: path.join(outputDir(), 'run.png'), fullPage: true });
   });
 
   it('stops a run with the button; it ends as stopped with its data kept', async () => {
-    await page.goto(served.url + '#/new');
-    await page.getByLabel('Epochs', { exact: true }).fill('400');
-    await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
-    await page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('256');
-    await page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('32');
-    await page.getByRole('button', { name: 'Start run' }).click();
-    await page.waitForURL(/#\/run\/2$/);
-    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) >= 8, null, { timeout: 240_000 });
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.getByLabel('Epochs', { exact: true }).fill('400');
+    await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await s.page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('256');
+    await s.page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('32');
+    await s.page.getByRole('button', { name: 'Start run' }).click();
+    await s.page.waitForURL(/#\/run\/2$/);
+    await s.page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) >= 8, null, { timeout: 240_000 });
     // Pause holds the run between steps; Continue lets it go on.
-    await page.getByTestId('pause-run').click();
-    await page.getByTestId('paused').waitFor({ timeout: 60_000 });
-    const loss = page.locator('canvas[aria-label="Training loss"]');
+    await s.page.getByTestId('pause-run').click();
+    await s.page.getByTestId('paused').waitFor({ timeout: 60_000 });
+    const loss = s.page.locator('canvas[aria-label="Training loss"]');
     const heldAt = Number(await loss.getAttribute('data-points'));
-    await page.waitForTimeout(1500);
+    await s.page.waitForTimeout(1500);
     expect(Number(await loss.getAttribute('data-points'))).toBe(heldAt);
-    await page.getByTestId('unpause-run').click();
-    await page.waitForFunction((n) => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > n, heldAt, { timeout: 60_000 });
-    await page.getByTestId('stop-run').click();
-    await page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
+    await s.page.getByTestId('unpause-run').click();
+    await s.page.waitForFunction((n) => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > n, heldAt, { timeout: 60_000 });
+    await s.page.getByTestId('stop-run').click();
+    await s.page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
     // Stopping writes a checkpoint; Resume continues the same run on the same step axis.
-    await page.getByTestId('checkpoints').waitFor();
-    const stoppedAt = Number(await page.locator('canvas[aria-label="Training loss"]').getAttribute('data-points'));
-    await page.getByTestId('resume-run').click();
-    await page.getByTestId('run-status').filter({ hasText: /queued|running/ }).waitFor({ timeout: 60_000 });
-    await page.waitForFunction((n) => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > n + 4, stoppedAt, { timeout: 120_000 });
-    await expect(page.getByTestId('events').textContent()).resolves.toContain('resume');
-    await page.getByTestId('stop-run').click();
-    await page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
-    await page.screenshot({ path: path.join(outputDir(), 'run-resumed.png'), fullPage: true });
+    await s.page.getByTestId('checkpoints').waitFor();
+    const stoppedAt = Number(await s.page.locator('canvas[aria-label="Training loss"]').getAttribute('data-points'));
+    await s.page.getByTestId('resume-run').click();
+    await s.page.getByTestId('run-status').filter({ hasText: /queued|running/ }).waitFor({ timeout: 60_000 });
+    await s.page.waitForFunction((n) => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > n + 4, stoppedAt, { timeout: 120_000 });
+    await expect(s.page.getByTestId('events').textContent()).resolves.toContain('resume');
+    await s.page.getByTestId('stop-run').click();
+    await s.page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
+    await s.page.screenshot({ path: path.join(outputDir(), 'run-resumed.png'), fullPage: true });
   });
 
   it('keeps runs and their metrics across a restart', async () => {
-    await served.stop();
-    served = await serve(dataDir);
-    await page.goto(served.url);
-    const table = page.getByTestId('runs-table');
+    await s.served.stop();
+    s.served = await serve(dataDir);
+    await s.page.goto(s.served.url);
+    const table = s.page.getByTestId('runs-table');
     await table.locator('tbody tr').nth(1).waitFor();
     await expect(table.locator('tbody tr').count()).resolves.toBe(2);
-    await page.getByRole('link', { name: '#1' }).click();
-    await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
-    await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Top-1 accuracy"]')?.getAttribute('data-points')) === 6);
-    await page.screenshot({ path: path.join(outputDir(), 'runs-after-restart.png'), fullPage: true });
-    await page.goto(served.url + '#/runs');
-    await page.getByTestId('runs-table').waitFor();
-    await page.screenshot({ path: path.join(outputDir(), 'runs.png'), fullPage: true });
+    await s.page.getByRole('link', { name: '#1' }).click();
+    await s.page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor();
+    await s.page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Top-1 accuracy"]')?.getAttribute('data-points')) === 6);
+    await s.page.screenshot({ path: path.join(outputDir(), 'runs-after-restart.png'), fullPage: true });
+    await s.page.goto(s.served.url + '#/runs');
+    await s.page.getByTestId('runs-table').waitFor();
+    await s.page.screenshot({ path: path.join(outputDir(), 'runs.png'), fullPage: true });
   });
 
   it('registers an image folder on the Datasets page and offers it in New run', async () => {
     const root = tempDir();
     await makeImageFolder(root, { perClass: 4, broken: true });
-    await page.goto(served.url + '#/datasets');
-    await page.getByLabel('Folder on this machine').fill(root);
-    await page.getByLabel('Name (optional)').fill('pets');
-    await page.getByRole('button', { name: 'Add dataset' }).click();
-    const row = page.getByTestId('datasets-table').locator('tbody tr', { hasText: 'pets' }).first();
+    await s.page.goto(s.served.url + '#/datasets');
+    await s.page.getByLabel('Folder on this machine').fill(root);
+    await s.page.getByLabel('Name (optional)').fill('pets');
+    await s.page.getByRole('button', { name: 'Add dataset' }).click();
+    const row = s.page.getByTestId('datasets-table').locator('tbody tr', { hasText: 'pets' }).first();
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/folder\s*3/);
     // The sample grid: readable images only (dogs and owls lose their broken files), at most 6 a class.
-    await page.locator('img[alt^="owls sample"]').nth(3).waitFor();
-    await expect(page.locator('img[alt^="cats sample"]').count()).resolves.toBe(6);
-    await expect(page.locator('img[alt^="dogs sample"]').count()).resolves.toBe(4);
-    await expect(page.locator('img[alt^="owls sample"]').count()).resolves.toBe(4);
-    await page.getByRole('button', { name: 'show samples', exact: true }).click();
-    await page.getByTestId('samples-synthetic').locator('img').nth(59).waitFor();
-    await page.getByLabel('Folder on this machine').fill(path.join(root, 'no-such-folder'));
-    await page.getByRole('button', { name: 'Add dataset' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/no such folder/);
-    await page.screenshot({ path: path.join(outputDir(), 'datasets.png'), fullPage: true });
-    await page.goto(served.url + '#/new');
-    await page.locator('datalist#datasets option[value="pets"]').waitFor({ state: 'attached' });
+    await s.page.locator('img[alt^="owls sample"]').nth(3).waitFor();
+    await expect(s.page.locator('img[alt^="cats sample"]').count()).resolves.toBe(6);
+    await expect(s.page.locator('img[alt^="dogs sample"]').count()).resolves.toBe(4);
+    await expect(s.page.locator('img[alt^="owls sample"]').count()).resolves.toBe(4);
+    await s.page.getByRole('button', { name: 'show samples', exact: true }).click();
+    await s.page.getByTestId('samples-synthetic').locator('img').nth(59).waitFor();
+    await s.page.getByLabel('Folder on this machine').fill(path.join(root, 'no-such-folder'));
+    await s.page.getByRole('button', { name: 'Add dataset' }).click();
+    await expect(s.page.getByRole('alert').textContent()).resolves.toMatch(/no such folder/);
+    await s.page.screenshot({ path: path.join(outputDir(), 'datasets.png'), fullPage: true });
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('datalist#datasets option[value="pets"]').waitFor({ state: 'attached' });
   });
 
   it('trains on the registered folder from the form, on every readable image by default', async () => {
-    await page.goto(served.url + '#/new');
-    await page.locator('input[name="config"]').first().waitFor();
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="config"]').first().waitFor();
     // The limits are empty: the whole dataset.
-    await expect(page.locator('input[name="trainSamples"]').inputValue()).resolves.toBe('');
-    await expect(page.locator('input[name="valSamples"]').inputValue()).resolves.toBe('');
-    await page.locator('input[name="dataset"]').fill('pets');
-    await page.getByLabel('Epochs', { exact: true }).fill('2');
-    await page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
-    await page.getByLabel('Batch size', { exact: true }).fill('4');
-    await page.getByRole('button', { name: 'Start run' }).click();
-    await page.waitForURL(/#\/run\/\d+$/);
-    const id = Number(/#\/run\/(\d+)$/.exec(page.url())![1]);
-    await page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 240_000 });
-    const run = await page.evaluate(async ([url, runId]) => {
+    await expect(s.page.locator('input[name="trainSamples"]').inputValue()).resolves.toBe('');
+    await expect(s.page.locator('input[name="valSamples"]').inputValue()).resolves.toBe('');
+    await s.page.locator('input[name="dataset"]').fill('pets');
+    await s.page.getByLabel('Epochs', { exact: true }).fill('2');
+    await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await s.page.getByLabel('Batch size', { exact: true }).fill('4');
+    await s.page.getByRole('button', { name: 'Start run' }).click();
+    await s.page.waitForURL(/#\/run\/\d+$/);
+    const id = Number(/#\/run\/(\d+)$/.exec(s.page.url())![1]);
+    await s.page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 240_000 });
+    const run = await s.page.evaluate(async ([url, runId]) => {
       const res = await fetch(new URL('/api/call', url as string), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'runs.get', args: { id: runId } }) });
       return (await res.json()).result;
-    }, [served.url, id] as const);
+    }, [s.served.url, id] as const);
     expect(run.status, run.error).toBe('completed');
     // 4 images a class, 3 of them unreadable in dogs and owls, a seeded tenth of each class held out:
     // every readable image is used, split between training and validation.
@@ -159,8 +148,8 @@ describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChrom
     expect(run.summary.data.skipped).toBe(3);
     expect(run.summary.data.train + run.summary.data.val).toBe(6 + 4 + 4);
     // The runs list names the dataset as registered.
-    await page.goto(served.url + '#/runs');
-    const row = page.getByTestId('runs-table').locator('tbody tr', { has: page.getByRole('link', { name: `#${id}`, exact: true }) });
+    await s.page.goto(s.served.url + '#/runs');
+    const row = s.page.getByTestId('runs-table').locator('tbody tr', { has: s.page.getByRole('link', { name: `#${id}`, exact: true }) });
     await row.locator('td').nth(5).filter({ hasText: /^pets$/ }).waitFor({ timeout: 10_000 });
     await expect(row.locator('td').nth(5).getAttribute('title')).resolves.toBe(run.dataset);
   });
