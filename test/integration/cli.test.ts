@@ -3,9 +3,11 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeImageFolder, makeMnist } from '../fixtures/datasets';
-import { repoRoot, tempDir } from '../helpers';
+import { listBackends } from '../../src/main/training/backend';
+import { repoRoot, skipNote, tempDir } from '../helpers';
 
 const dataDir = tempDir();
+const nativeReady = (await listBackends(['native']))[0]!.available;
 function vgglab(...args: string[]) {
   const res = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000 });
   const lines = res.stdout.trim().split('\n');
@@ -76,6 +78,13 @@ describe('vgglab CLI', () => {
     const off = vgglab(...base, '--train-samples', '32', '--val-samples', '16', '--no-flip');
     expect(off.json.data.flip).toBe(false);
     expect(vgglab('show', String(off.json.runId), '--json').json.params.flip).toBe(false);
+  });
+
+  it.skipIf(!nativeReady)(`a forced backend is probed alone: training on native starts no WebGPU adapter, so Dawn prints nothing${skipNote(nativeReady ? null : 'the native backend is not built here')}`, () => {
+    const r = vgglab('train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--train-samples', '32', '--val-samples', '16', '--batch', '16', '--backend', 'native', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.backend).toBe('native');
+    expect(r.stderr).not.toMatch(/artificially reduced|Vulkan|Dawn/i);
   });
 
   it('trains on an image folder, skipping and counting the broken files', async () => {

@@ -7,6 +7,7 @@ import { ExternalRuns } from './external';
 import { listCheckpoints } from '../store/checkpoints';
 import { metricSeries } from '../store/metrics';
 import { listBackends } from '../training/backend';
+import type { BackendChoice } from '../../shared/domain';
 import { APP_VERSION } from '../version';
 import { EventBus } from './bus';
 import { compareRows } from './compare';
@@ -51,7 +52,8 @@ export function createApp(opts: AppOptions): App {
   const bus = new EventBus();
   const scheduler = new Scheduler(opts.workerFactory ?? tsxWorkerFactory, opts.concurrency ?? 1, opts.reuseWorkers);
   let backendCache: ReturnType<typeof listBackends> | undefined;
-  const backends = () => (backendCache ??= listBackends());
+  // Every backend is probed once per process, and only when a choice needs them all: a forced one is probed alone.
+  const backends = (choice: BackendChoice = 'auto') => (choice === 'auto' ? (backendCache ??= listBackends()) : listBackends([choice]));
   const datasets = new DatasetService(db);
   const policy = opts.pathPolicy ?? allowAnyPath;
   /** A dataset SPEC with a path is checked against the path policy before a run may read it. */

@@ -1,7 +1,7 @@
 // Evaluating runs with the paper's test protocols, and fusing several runs; results are stored.
 import { Worker } from 'node:worker_threads';
 import { ContractError } from '../../shared/contract';
-import type { BackendInfo, CheckpointChoice, EvaluatedCheckpoint, EvaluationInfo, ProtocolName, RunDetail } from '../../shared/domain';
+import type { BackendChoice, BackendInfo, CheckpointChoice, EvaluatedCheckpoint, EvaluationInfo, ProtocolName, RunDetail } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { bestCheckpoint, checkpointAtEpoch, latestCheckpoint, listCheckpoints, type CheckpointRow } from '../store/checkpoints';
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
@@ -50,7 +50,7 @@ function chooseCheckpoint(db: Db, run: RunDetail, choice: CheckpointChoice): { r
 
 export class EvaluationService {
   constructor(
-    private readonly deps: { db: Db; bus: EventBus; factory: EvalWorkerFactory; backends: () => Promise<BackendInfo[]> },
+    private readonly deps: { db: Db; bus: EventBus; factory: EvalWorkerFactory; backends: (choice?: BackendChoice) => Promise<BackendInfo[]> },
   ) {}
 
   list(runId?: number): EvaluationInfo[] {
@@ -82,7 +82,7 @@ export class EvaluationService {
     const minInput = Math.max(...members.map((m) => m.run.params.inputSize));
     const bad = qs.find((q) => q < minInput || q % 1 !== 0);
     if (bad !== undefined) throw new ContractError(`--scales: ${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
-    const backend = chooseBackend(first.params.backend, await this.deps.backends());
+    const backend = chooseBackend(first.params.backend, await this.deps.backends(first.params.backend));
     const msg: ToEvalWorker = { type: 'evaluate', members: members.map((m) => m.member), protocol, scales: qs, backend };
     const result = await new Promise<Extract<FromEvalWorker, { type: 'done' }>>((resolve, reject) => {
       const worker = this.deps.factory();

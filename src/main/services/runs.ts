@@ -1,7 +1,7 @@
 // Starting, stopping and reading training runs.
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import { TrainParams, type ConfigName, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
+import { TrainParams, type BackendChoice, type ConfigName, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { annotateRun, deleteRun, getRun, insertRun, listRuns, markFinished } from '../store/runs';
@@ -27,7 +27,8 @@ export interface RunServiceDeps {
   bus: EventBus;
   scheduler: Scheduler;
   dataDir: string;
-  backends: () => Promise<BackendInfo[]>;
+  /** The backends to choose from: all of them for 'auto', else just the one asked for. */
+  backends: (choice?: BackendChoice) => Promise<BackendInfo[]>;
   /** Turns a registered dataset's name into its SPEC. */
   resolveDataset?: (spec: string) => string;
 }
@@ -180,7 +181,7 @@ export class RunService {
     const { db, bus, scheduler, dataDir } = this.deps;
     let backend: BackendInfo;
     try {
-      backend = chooseBackend(params.backend, await this.deps.backends());
+      backend = chooseBackend(params.backend, await this.deps.backends(params.backend));
     } catch (err) {
       markFinished(db, id, 'failed', null, (err as Error).message);
       this.publish(id);

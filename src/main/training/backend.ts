@@ -76,22 +76,34 @@ function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp:
   return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${blas}${i.openmp ? ', OpenMP' : ''}`;
 }
 
-/** Which backends this machine has, without initialising TF.js. */
-export async function listBackends(): Promise<BackendInfo[]> {
+/**
+ * Which backends this machine has, without initialising TF.js; `only` probes just those (a forced
+ * backend need not start a WebGPU adapter, and Dawn's messages then stay off the terminal).
+ */
+export async function listBackends(only?: readonly BackendName[]): Promise<BackendInfo[]> {
+  const want = (name: BackendName) => !only || only.includes(name);
   const out: BackendInfo[] = [];
-  const gpuErr = await canImport('@tensorflow/tfjs-node-gpu');
-  out.push({ name: 'tensorflow-gpu', available: !gpuErr, device: gpuErr ? null : 'CUDA GPU (libtensorflow)', reason: gpuErr ? `${gpuErr}; ${INSTALL_HINT['tensorflow-gpu']}` : null });
-  const cpuErr = await canImport('@tensorflow/tfjs-node');
-  out.push({ name: 'tensorflow', available: !cpuErr, device: cpuErr ? null : 'CPU (libtensorflow)', reason: cpuErr ? `${cpuErr}; ${INSTALL_HINT.tensorflow}` : null });
-  const wg = await probeWebGpu();
-  out.push(typeof wg === 'string' ? { name: 'webgpu', available: false, device: null, reason: `${wg}; ${INSTALL_HINT.webgpu}` } : { name: 'webgpu', available: true, device: wg.device, reason: null });
-  const native = loadNativeAddon();
-  out.push(
-    'addon' in native
-      ? { name: 'native', available: true, device: nativeDevice(native.addon), reason: null }
-      : { name: 'native', available: false, device: null, reason: native.reason },
-  );
-  out.push({ name: 'cpu', available: true, device: 'CPU (pure JavaScript)', reason: null });
+  if (want('tensorflow-gpu')) {
+    const gpuErr = await canImport('@tensorflow/tfjs-node-gpu');
+    out.push({ name: 'tensorflow-gpu', available: !gpuErr, device: gpuErr ? null : 'CUDA GPU (libtensorflow)', reason: gpuErr ? `${gpuErr}; ${INSTALL_HINT['tensorflow-gpu']}` : null });
+  }
+  if (want('tensorflow')) {
+    const cpuErr = await canImport('@tensorflow/tfjs-node');
+    out.push({ name: 'tensorflow', available: !cpuErr, device: cpuErr ? null : 'CPU (libtensorflow)', reason: cpuErr ? `${cpuErr}; ${INSTALL_HINT.tensorflow}` : null });
+  }
+  if (want('webgpu')) {
+    const wg = await probeWebGpu();
+    out.push(typeof wg === 'string' ? { name: 'webgpu', available: false, device: null, reason: `${wg}; ${INSTALL_HINT.webgpu}` } : { name: 'webgpu', available: true, device: wg.device, reason: null });
+  }
+  if (want('native')) {
+    const native = loadNativeAddon();
+    out.push(
+      'addon' in native
+        ? { name: 'native', available: true, device: nativeDevice(native.addon), reason: null }
+        : { name: 'native', available: false, device: null, reason: native.reason },
+    );
+  }
+  if (want('cpu')) out.push({ name: 'cpu', available: true, device: 'CPU (pure JavaScript)', reason: null });
   return out;
 }
 
