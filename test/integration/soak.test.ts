@@ -29,7 +29,8 @@ describe('soak', () => {
     // keeping one copy of this model's weights (~0.5 MB) per epoch would add ~250 MB; 100 MB is
     // far above the noise of a steady process (a few MB) and far below such a leak.
     expect(late - mid).toBeLessThan(100);
-  });
+    // 1,000 epochs: under two minutes alone on a 2-core machine; room for a slower or busier one.
+  }, 1_200_000);
 
   it('two concurrent runs and a reader at full rate: no lock errors, no metric lost', async () => {
     const runs = await Promise.all([0, 1].map((i) => app.runs.start({ config: 'A', inputSize: 32, width: 0.0625, batch: 8, trainSamples: 64, valSamples: 16, epochs: 40, schedule: 'none', seed: i + 1 })));
