@@ -1,4 +1,4 @@
-// Resolves a dataset SPEC (DESIGN.md) to data in memory at the training scale S, mean subtracted.
+// Resolves a dataset SPEC (DESIGN.md) to data in memory at scale S, mean subtracted.
 import { loadCifar, loadMnist } from './binary';
 import { DatasetError } from './errors';
 import { decodeItems, scanFolder } from './folder';
@@ -39,13 +39,12 @@ function splitSpec(spec: string): [string, string | undefined] {
 
 /** The paper's only preprocessing: subtract the training set's mean RGB (computed here, on train). */
 function finish(name: string, classNames: string[], raw: { train: RawSplit; val: RawSplit }, skippedFiles: string[], given: [number, number, number] | undefined, evalSplit: 'val' | 'test', flipInvariant = true): LoadedDataset {
-  const px = raw.train.side * raw.train.side;
-  const stats = raw.train.count ? rgbStats(raw.train.pixels, raw.train.count * px) : null;
+  const stats = raw.train.count ? rgbStats(raw.train.pixels, raw.train.pixels.length / 3) : null;
   const mean: [number, number, number] = given ? [...given] : (stats?.mean ?? [0, 0, 0]);
   const toSplit = (r: RawSplit): Split => {
-    const images = sharedFloat32(r.count * r.side * r.side * 3);
+    const images = sharedFloat32(r.pixels.length);
     for (let i = 0; i < images.length; i++) images[i] = r.pixels[i]! - mean[i % 3]!;
-    return { images, labels: r.labels, count: r.count, side: r.side };
+    return { images, labels: r.labels, count: r.count, side: r.side, ...(r.layout ? { layout: r.layout } : {}) };
   };
   return { name, side: raw.train.side, classes: classNames.length, classNames, train: toSplit(raw.train), val: toSplit(raw.val), meanRgb: mean, pca: stats ? { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors } : null, evalSplit, flipInvariant, skipped: skippedFiles.length, skippedFiles: skippedFiles.slice(0, 10) };
 }
@@ -100,10 +99,11 @@ export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
       const scan = scanFolder(need('one sub-folder per class'), req.valFraction ?? 0.1, req.seed);
       const skipped: string[] = [];
       if (!req.evalWithMean) checkLimit('training', req.train, scan.classNames.length, req.spec);
-      const train = await decodeItems(req.evalWithMean ? [] : pickItems(scan.train, req.train, req.seed), req.side, skipped);
+      const train = await decodeItems(req.evalWithMean ? [] : pickItems(scan.train, req.train, req.seed), req.side, skipped, true);
       // Evaluation reports the folder's test/ split, whole, where it has one.
       const evalSplit = scan.test ? 'test' : 'val';
-      const val = await decodeItems(req.evalWithMean && scan.test ? scan.test : pickItems(scan.val, req.val, req.seed), req.side, skipped);
+      // Training and evaluation images are whole (smallest side S, aspect kept); validation during training looks at central crops only, so it keeps central squares.
+      const val = await decodeItems(req.evalWithMean && scan.test ? scan.test : pickItems(scan.val, req.val, req.seed), req.side, skipped, Boolean(req.evalWithMean));
       scan.classNames.forEach((name, label) => {
         if (!req.evalWithMean && !train.labels.includes(label)) throw new DatasetError(`folder:${rest}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
       });

@@ -1,5 +1,5 @@
-// Bilinear resizing of square HWC RGB images held in memory (CIFAR and MNIST to the training
-// scale; windows of stored images for scale jittering).
+// Bilinear resizing of HWC RGB images held in memory (CIFAR and MNIST to the training scale;
+// windows of stored images for scale jittering).
 
 /** The whole `from`-sided image at `to`×`to`. */
 export function resizeSquare(src: Float32Array, from: number, to: number, out: Float32Array, outOffset: number): void {
@@ -7,19 +7,20 @@ export function resizeSquare(src: Float32Array, from: number, to: number, out: F
 }
 
 /**
- * Bilinear resample of a w×w window at (oy, ox) of a side×side HWC image into size×size, optionally
- * mirrored. Rescaling an image to S and cutting a crop equals cutting a window of size·side/S and
- * rescaling it — which is how scale jittering stays cheap on images stored once at SMAX.
+ * Bilinear resample of a w×w window at (oy, ox) of an HWC image `stride` pixels wide into size×size,
+ * optionally mirrored. Rescaling an image to S and cutting a crop equals cutting a window of
+ * size·S₀/S of the image stored at S₀ and rescaling it — which is how scale jittering stays cheap on
+ * images stored once at SMAX.
  */
-export function resampleWindow(src: ArrayLike<number>, base: number, side: number, oy: number, ox: number, w: number, size: number, flip: boolean, out: Float32Array, at: number): void {
+export function resampleWindow(src: ArrayLike<number>, base: number, stride: number, oy: number, ox: number, w: number, size: number, flip: boolean, out: Float32Array, at: number): void {
   const scale = w / size;
   for (let y = 0; y < size; y++) {
     const sy = Math.min(w - 1, Math.max(0, (y + 0.5) * scale - 0.5));
     const y0 = Math.floor(sy);
     const y1 = Math.min(w - 1, y0 + 1);
     const fy = sy - y0;
-    const r0 = base + ((oy + y0) * side + ox) * 3;
-    const r1 = base + ((oy + y1) * side + ox) * 3;
+    const r0 = base + ((oy + y0) * stride + ox) * 3;
+    const r1 = base + ((oy + y1) * stride + ox) * 3;
     for (let x = 0; x < size; x++) {
       const sx = Math.min(w - 1, Math.max(0, (x + 0.5) * scale - 0.5));
       const x0 = Math.floor(sx);

@@ -1,10 +1,14 @@
-// An in-memory split: images as NHWC float32 of side `side` (mean already subtracted), labels as ints.
+// An in-memory split: images as HWC float32 (mean already subtracted), labels as ints.
+import type { Layout } from './geometry';
+
 export interface Split {
   images: Float32Array;
   labels: Int32Array;
   count: number;
-  /** Side of the stored (square) images: the training scale S; crops of the input size are cut from it. */
+  /** The scale: the stored images' smallest side (S in training, Q in evaluation). */
   side: number;
+  /** Each image's own size where the images keep their aspect ratio (evaluation of folders); absent: side×side each. */
+  layout?: Layout;
 }
 
 export interface LoadedDataset {
@@ -31,10 +35,11 @@ export interface LoadedDataset {
   skippedFiles: string[];
 }
 
-/** Raw decoded images before mean subtraction: HWC bytes at side S. */
+/** Raw decoded images before mean subtraction: HWC bytes at scale S (side×side each unless a layout says otherwise). */
 export interface RawSplit {
   pixels: Uint8Array | Float32Array;
   labels: Int32Array;
   count: number;
   side: number;
+  layout?: Layout;
 }

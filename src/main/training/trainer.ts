@@ -4,6 +4,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { MetricPoint, RunResult, TrainParams } from '../../shared/domain';
 import type { Split } from '../data/types';
+import { imageAt } from '../data/geometry';
 import { buildBatch, type AugmentOptions } from '../data/pipeline/augment';
 import type { TrainFeed } from '../data/pipeline/feed';
 import type { TrainingMeta } from '../data/pipeline/open';
@@ -49,8 +50,7 @@ const yieldToEvents = () => new Promise<void>((r) => setImmediate(r));
 /** Validation: the central crop at the middle of the training scales (the split is stored mean-subtracted). */
 function* evalBatches(tf: Tf, split: Split, size: number, batchSize: number, scale: number) {
   const opts: AugmentOptions = { seed: 0, size, side: split.side, flip: false, pca: null, jitter: null, mean: [0, 0, 0], evalScale: scale };
-  const img = split.side * split.side * 3;
-  const read = (i: number): [Float32Array, number] => [split.images, i * img];
+  const read = (i: number) => ({ px: split.images, ...imageAt(i, split.side, split.layout) });
   for (let from = 0; from < split.count; from += batchSize) {
     const to = Math.min(split.count, from + batchSize);
     const x = buildBatch(read, Int32Array.from({ length: to - from }, (_, k) => from + k), opts, null);

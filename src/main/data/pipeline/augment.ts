@@ -1,11 +1,13 @@
 // The paper's training-time augmentation, one batch at a time: scale jittering (a window of the
-// stored image resampled), a random crop, a random horizontal flip, AlexNet's PCA colour shift and
+// stored image resampled), a random crop anywhere in the whole image (stored with its smallest side
+// at S and its aspect ratio kept), a random horizontal flip, AlexNet's PCA colour shift and
 // the mean-RGB subtraction. Every random draw comes from a generator seeded by (run seed, epoch,
 // position in the epoch), so a batch is the same whichever thread builds it, and a resumed run
 // draws what the uninterrupted one would have.
 import { gaussian, mulberry32 } from '../rng';
 import { resampleWindow } from '../resize';
 import type { LoadedDataset } from '../types';
+import type { StoredImage } from './store';
 
 export type Pixels = Float32Array | Uint8Array;
 
@@ -13,7 +15,7 @@ export interface AugmentOptions {
   seed: number;
   /** Crop side (the network's input size). */
   size: number;
-  /** Side S of the stored images. */
+  /** The stored images' smallest side S. */
   side: number;
   /** Horizontal flips keep the label. */
   flip: boolean;
@@ -36,15 +38,17 @@ export function imageRng(seed: number, epoch: number, position: number) {
 }
 
 /**
- * Writes image `src` (side×side HWC) augmented into out[at …] (size×size×3 floats).
+ * Writes stored image `img` (h×w HWC, smallest side S) augmented into out[at …] (size×size×3 floats).
  * `rng` null: the deterministic evaluation path (central crop, no flip, no shift).
  */
-export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng: (() => number) | null, out: Float32Array, at: number): void {
+export function augmentOne(img: StoredImage, opts: AugmentOptions, rng: (() => number) | null, out: Float32Array, at: number): void {
   const { size, side: S, mean } = opts;
+  const { px: src, base, h, w: width } = img;
   const scaleS = rng && opts.jitter ? opts.jitter.min + Math.floor(rng() * (opts.jitter.max - opts.jitter.min + 1)) : (opts.evalScale ?? (opts.jitter?.max ?? S));
-  const w = scaleS === S ? size : Math.min(S, Math.round((size * S) / scaleS));
-  const oy = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
-  const ox = rng ? Math.floor(rng() * (S - w + 1)) : (S - w) >> 1;
+  // The window of the stored image that is the crop at scale scaleS (the whole image rescaled to scaleS, then cut).
+  const w = scaleS === S ? size : Math.min(h, width, Math.round((size * S) / scaleS));
+  const oy = rng ? Math.floor(rng() * (h - w + 1)) : (h - w) >> 1;
+  const ox = rng ? Math.floor(rng() * (width - w + 1)) : (width - w) >> 1;
   const flip = rng !== null && opts.flip && rng() < 0.5;
   const n = size * size * 3;
   // Colour shift and mean subtraction are one offset per channel, added while copying.
@@ -59,7 +63,7 @@ export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng:
   const d1 = shift[1]! - mean[1];
   const d2 = shift[2]! - mean[2];
   if (w !== size) {
-    resampleWindow(src, base, S, oy, ox, w, size, flip, out, at);
+    resampleWindow(src, base, width, oy, ox, w, size, flip, out, at);
     if (d0 !== 0 || d1 !== 0 || d2 !== 0)
       for (let p = at; p < at + n; p += 3) {
         out[p]! += d0;
@@ -70,7 +74,7 @@ export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng:
   }
   const row = size * 3;
   for (let r = 0; r < size; r++) {
-    let s = base + ((oy + r) * S + ox) * 3;
+    let s = base + ((oy + r) * width + ox) * 3;
     const d = at + r * row;
     if (!flip)
       for (let k = d; k < d + row; k += 3, s += 3) {
@@ -88,16 +92,13 @@ export function augmentOne(src: Pixels, base: number, opts: AugmentOptions, rng:
 }
 
 /**
- * The batch of images `items`, each read through `read` (pixels and where the image starts).
+ * The batch of images `items`, each read through `read`.
  * Training: `at` gives the epoch and the position of the first image, which seed the draws;
  * evaluation (`at` null): the deterministic central window.
  */
-export function buildBatch(read: (item: number) => [Pixels, number], items: ArrayLike<number>, opts: AugmentOptions, at: { epoch: number; first: number } | null): Float32Array {
+export function buildBatch(read: (item: number) => StoredImage, items: ArrayLike<number>, opts: AugmentOptions, at: { epoch: number; first: number } | null): Float32Array {
   const n = opts.size * opts.size * 3;
   const x = new Float32Array(items.length * n);
-  for (let k = 0; k < items.length; k++) {
-    const [src, base] = read(items[k]!);
-    augmentOne(src, base, opts, at ? imageRng(opts.seed, at.epoch, at.first + k) : null, x, k * n);
-  }
+  for (let k = 0; k < items.length; k++) augmentOne(read(items[k]!), opts, at ? imageRng(opts.seed, at.epoch, at.first + k) : null, x, k * n);
   return x;
 }

@@ -1,6 +1,8 @@
-// One image file to S×S RGB bytes: sharp decodes (EXIF rotation, any colour space, 8 or 16 bit,
-// alpha dropped, shrink-on-load for huge JPEGs), rescales isotropically so the shorter side is S and
-// keeps the central S×S square. BMP, which sharp's libvips build lacks, is read by bmp-js first.
+// One image file to RGB bytes of a planned size: sharp decodes (EXIF rotation, any colour space, 8
+// or 16 bit, alpha dropped, shrink-on-load for huge JPEGs) and rescales to exactly w×h, cutting
+// centrally where the aspect ratio differs (the central S×S square when w = h = S). The size is planned
+// from imageSize (data/geometry.ts: smallest side S, aspect kept). BMP, which sharp's libvips build
+// lacks, is read by bmp-js first.
 import fs from 'node:fs';
 import path from 'node:path';
 import bmp from 'bmp-js';
@@ -19,15 +21,35 @@ function readBmp(file: string): sharp.Sharp {
   return sharp(rgb, { raw: { width, height, channels: 3 } });
 }
 
-export async function decodeImage(file: string, side: number): Promise<Buffer> {
-  const input = path.extname(file).toLowerCase() === '.bmp' ? readBmp(file) : sharp(file, { failOn: 'error', limitInputPixels: 1e9, sequentialRead: true });
+const isBmp = (file: string) => path.extname(file).toLowerCase() === '.bmp';
+
+/** The upright width and height of an image file, from its header (EXIF orientation applied). */
+export async function imageSize(file: string): Promise<{ width: number; height: number }> {
+  if (isBmp(file)) {
+    const head = Buffer.alloc(26);
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, head, 0, 26, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (head.toString('latin1', 0, 2) !== 'BM') throw new Error('not a readable BMP');
+    return { width: Math.abs(head.readInt32LE(18)), height: Math.abs(head.readInt32LE(22)) };
+  }
+  const m = await sharp(file, { limitInputPixels: 1e9 }).metadata();
+  if (!m.width || !m.height) throw new Error('no image size in the header');
+  return (m.orientation ?? 1) >= 5 ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
+}
+
+export async function decodeImage(file: string, w: number, h = w): Promise<Buffer> {
+  const input = isBmp(file) ? readBmp(file) : sharp(file, { failOn: 'error', limitInputPixels: 1e9, sequentialRead: true });
   const { data, info } = await input
     .rotate()
-    .resize(side, side, { fit: 'cover', position: 'centre', fastShrinkOnLoad: true })
+    .resize(w, h, { fit: 'cover', position: 'centre', fastShrinkOnLoad: true })
     .removeAlpha()
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3 || info.width !== side || info.height !== side) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
+  if (info.channels !== 3 || info.width !== w || info.height !== h) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
   return data;
 }

@@ -11,7 +11,7 @@ export type ToPipelineWorker =
   | { type: 'close' };
 
 export interface PixelSums {
-  /** Pixels summed for the mean (every pixel: images × S²). */
+  /** Pixels summed for the mean (every pixel of every image). */
   pixels: number;
   sum: [number, number, number];
   /** The colour covariance is summed over every 4th pixel: Σ rgb and Σ rgb·rgbᵀ (row-major 3×3) of those. */

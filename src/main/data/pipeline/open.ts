@@ -1,12 +1,13 @@
 // Opens a dataset for training: the validation split in memory, the training split behind a feed.
-// Image folders are decoded once by the whole pool into the store (memory up to the cache budget,
-// disk beyond), which also yields the exact train mean RGB and colour axes; in-memory datasets are
+// Image folders are decoded once by the whole pool into the store (each image with its smallest side
+// S and its aspect ratio kept; memory up to the cache budget, disk beyond), which also yields the exact train mean RGB and colour axes; in-memory datasets are
 // shared with the pool as they are.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatasetError } from '../errors';
-import { decodeItems, scanFolder } from '../folder';
+import { decodeItems, plannedSizes, scanFolder } from '../folder';
+import { MAX_ASPECT } from '../geometry';
 import { loadDataset, pickItems, type DatasetRequest } from '../index';
 import { checkLimit } from '../subset';
 import { sharedFloat32 } from '../shared';
@@ -15,7 +16,7 @@ import type { LoadedDataset, Split } from '../types';
 import type { AugmentOptions } from './augment';
 import { InThreadFeed, type FeedIndex, type TrainFeed } from './feed';
 import { PoolFeed, WorkerPool } from './pool';
-import { imageBytes, planFileStore, type ImageStore } from './store';
+import { planFileStore, storeBytes, type ImageStore } from './store';
 
 export interface PipelineOptions {
   /** Threads building batches during training; 0 builds them on the training thread. */
@@ -80,18 +81,25 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   const root = req.spec.slice('folder:'.length);
   const scan = scanFolder(root, req.valFraction ?? 0.1, req.seed);
   checkLimit('training', req.train, scan.classNames.length, req.spec);
-  const items = pickItems(scan.train, req.train, req.seed);
+  const picked = pickItems(scan.train, req.train, req.seed);
   const skippedFiles: string[] = [];
+  // Each image is stored with its smallest side S and its own aspect ratio: sizes come from the headers.
+  const sizes = await plannedSizes(picked.map((i) => i.file), side, Math.max(8, opts.decodeWorkers * 2));
+  picked.forEach((item, i) => sizes[i] || skippedFiles.push(item.file));
+  const items = picked.filter((_, i) => sizes[i]);
+  const dims = Int32Array.from(sizes.filter((d) => d !== null).flatMap((d) => [d.h, d.w]));
   const valRaw = await decodeItems(pickItems(scan.val, req.val, req.seed), side, skippedFiles);
 
   // The cache folder belongs to this run: files left by a killed process are stale.
   for (const f of fs.existsSync(opts.cacheDir) ? fs.readdirSync(opts.cacheDir) : []) if (/^decoded-\d+-\d+\.bin$/.test(f)) fs.rmSync(path.join(opts.cacheDir, f), { force: true });
   fs.mkdirSync(opts.cacheDir, { recursive: true });
   const diskFile = path.join(opts.cacheDir, `decoded-${process.pid}-${Date.now()}.bin`);
-  const store = planFileStore(items.map((i) => i.file), side, opts.cacheBytes, diskFile);
+  const store = planFileStore(items.map((i) => i.file), side, dims, opts.cacheBytes, diskFile);
   const cleanup = () => store.diskFile && fs.rmSync(store.diskFile, { force: true });
-  const spilled = items.length - store.memSlots;
-  opts.log?.(`decoding ${items.length} training images at S=${side} with ${opts.decodeWorkers} worker thread(s); cache: ${store.memSlots} in memory (${mib(store.memSlots * imageBytes(side))}), ${spilled} on disk${spilled ? ` (${mib(spilled * imageBytes(side))})` : ''}`);
+  const spilled = items.length - store.memCount;
+  const bytes = storeBytes(store);
+  const wide = items.filter((_, i) => Math.max(dims[2 * i]!, dims[2 * i + 1]!) === Math.round(MAX_ASPECT * side)).length;
+  opts.log?.(`decoding ${items.length} training images, smallest side S=${side}, aspect ratio kept${wide ? ` (${wide} at the ${MAX_ASPECT}:1 limit, longer sides cut to it)` : ''}, with ${opts.decodeWorkers} worker thread(s); cache: ${store.memCount} in memory (${mib(bytes.mem)}), ${spilled} on disk${spilled ? ` (${mib(bytes.disk)})` : ''}`);
   const decoder = new WorkerPool(opts.decodeWorkers, store, { seed: 0, size: side, side, flip: false, pca: null, jitter: null, mean: [0, 0, 0] });
   let decoded;
   try {
@@ -109,14 +117,14 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   scan.classNames.forEach((name, label) => {
     if (!good.some((i) => items[i]!.label === label)) {
       cleanup();
-      throw new DatasetError(`folder:${root}: class '${name}' has no readable image (all ${items.filter((i) => i.label === label).length} failed to decode)`);
+      throw new DatasetError(`folder:${root}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
     }
   });
   const stats = statsFromSums(decoded.sums);
   const rate = (items.length / Math.max(decoded.ms, 1e-3)) * 1000 * opts.decodeWorkers;
   opts.log?.(`decoded ${items.length} images (${rate.toFixed(0)} images/s with ${opts.decodeWorkers} thread(s)); ${decoded.broken.length} unreadable`);
   const mean = stats.mean;
-  const val: Split = { images: sharedFloat32(valRaw.count * imageBytes(side)), labels: valRaw.labels, count: valRaw.count, side };
+  const val: Split = { images: sharedFloat32(valRaw.pixels.length), labels: valRaw.labels, count: valRaw.count, side };
   for (let i = 0; i < val.images.length; i++) val.images[i] = valRaw.pixels[i]! - mean[i % 3]!;
   const index: FeedIndex = { store: Int32Array.from(good), labels: Int32Array.from(good, (i) => items[i]!.label) };
   const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: req.flip ?? true, pca: { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors }, jitter: opts.jitter, mean };

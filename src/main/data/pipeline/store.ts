@@ -1,7 +1,9 @@
 // Where the training images live, in a form every pipeline thread can read: in-memory datasets
-// (built-in, CIFAR, MNIST) as one shared array; image folders as a cache of decoded S×S images,
-// in shared memory up to a budget and in one file on disk beyond it.
+// (built-in, CIFAR, MNIST) as one shared array of S×S images; image folders as a cache of decoded
+// images, each rescaled so its smallest side is S and kept at its own size (data/geometry.ts), in
+// shared memory up to a budget and in one file on disk beyond it.
 import fs from 'node:fs';
+import { imageAt, packLayout, type Layout } from '../geometry';
 import type { Pixels } from './augment';
 
 export type ImageStore =
@@ -10,50 +12,69 @@ export type ImageStore =
       kind: 'files';
       side: number;
       files: string[];
-      /** Images 0 … memSlots−1 live in `mem`; the rest at (i − memSlots)·bytes in `diskFile`. */
-      memSlots: number;
+      /** Each image's stored size and where its bytes start (in `mem`, or from memBytes on in `diskFile`). */
+      layout: Layout;
+      /** Images 0 … memCount−1 live in `mem`; the rest in `diskFile` at starts[i] − memBytes. */
+      memCount: number;
       mem: Uint8Array;
       diskFile: string | null;
     };
 
-export const imageBytes = (side: number) => side * side * 3;
+/** One stored image: its pixels, where they start, and its size. */
+export interface StoredImage {
+  px: Pixels;
+  base: number;
+  h: number;
+  w: number;
+}
 
-/** Plans a cache for `count` decoded images of side S under a memory budget (bytes). */
-export function planFileStore(files: string[], side: number, budgetBytes: number, diskFile: string): Extract<ImageStore, { kind: 'files' }> {
-  const bytes = imageBytes(side);
-  const memSlots = Math.min(files.length, Math.max(0, Math.floor(budgetBytes / bytes)));
-  const spill = files.length - memSlots;
+export const imageBytes = (h: number, w = h) => h * w * 3;
+
+/** Plans a cache for decoded images of the given sizes (h, w pairs) under a memory budget (bytes). */
+export function planFileStore(files: string[], side: number, dims: Int32Array, budgetBytes: number, diskFile: string): Extract<ImageStore, { kind: 'files' }> {
+  const layout = packLayout(dims);
+  let memCount = 0;
+  while (memCount < files.length && layout.starts[memCount + 1]! <= budgetBytes) memCount++;
+  const memBytes = layout.starts[memCount]!;
+  const spill = layout.starts[files.length]! - memBytes;
   if (spill > 0) {
     fs.writeFileSync(diskFile, '');
-    fs.truncateSync(diskFile, spill * bytes);
+    fs.truncateSync(diskFile, spill);
   }
-  return { kind: 'files', side, files, memSlots, mem: new Uint8Array(new SharedArrayBuffer(memSlots * bytes)), diskFile: spill > 0 ? diskFile : null };
+  return { kind: 'files', side, files, layout, memCount, mem: new Uint8Array(new SharedArrayBuffer(memBytes)), diskFile: spill > 0 ? diskFile : null };
+}
+
+/** Bytes of the images a store keeps in memory and on disk. */
+export function storeBytes(store: Extract<ImageStore, { kind: 'files' }>): { mem: number; disk: number } {
+  const mem = store.layout.starts[store.memCount]!;
+  return { mem, disk: store.layout.starts[store.files.length]! - mem };
 }
 
 /** Reads and writes images of a store from one thread (each thread opens the disk file itself). */
 export class StoreAccess {
   private fd: number | null = null;
-  private readonly scratch: Uint8Array;
-  constructor(readonly store: ImageStore) {
-    this.scratch = new Uint8Array(imageBytes(store.side));
-  }
+  private scratch = new Uint8Array(0);
+  constructor(readonly store: ImageStore) {}
 
-  /** The pixels of image i and where they start; the array may be reused by the next call. */
-  read(i: number): [Pixels, number] {
+  /** Image i; its pixel array may be reused by the next call. */
+  read(i: number): StoredImage {
     const s = this.store;
-    const bytes = imageBytes(s.side);
-    if (s.kind === 'memory') return [s.pixels, i * bytes];
-    if (i < s.memSlots) return [s.mem, i * bytes];
-    fs.readSync(this.disk(), this.scratch, 0, bytes, (i - s.memSlots) * bytes);
-    return [this.scratch, 0];
+    if (s.kind === 'memory') return { px: s.pixels, ...imageAt(i, s.side) };
+    const { base, h, w } = imageAt(i, s.side, s.layout);
+    if (i < s.memCount) return { px: s.mem, base, h, w };
+    const bytes = imageBytes(h, w);
+    if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
+    fs.readSync(this.disk(), this.scratch, 0, bytes, base - storeBytes(s).mem);
+    return { px: this.scratch, base: 0, h, w };
   }
 
   write(i: number, pixels: Uint8Array): void {
     const s = this.store;
     if (s.kind !== 'files') throw new Error('in-memory stores are written when loaded');
-    const bytes = imageBytes(s.side);
-    if (i < s.memSlots) s.mem.set(pixels, i * bytes);
-    else fs.writeSync(this.disk(), pixels, 0, bytes, (i - s.memSlots) * bytes);
+    const { base, h, w } = imageAt(i, s.side, s.layout);
+    if (pixels.length !== imageBytes(h, w)) throw new Error(`image ${i} decoded to ${pixels.length} bytes, planned ${imageBytes(h, w)}`);
+    if (i < s.memCount) s.mem.set(pixels, base);
+    else fs.writeSync(this.disk(), pixels, 0, pixels.length, base - storeBytes(s).mem);
   }
 
   private disk(): number {

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { buildBatch, type AugmentOptions } from './augment';
+import { imageAt } from '../geometry';
 import { decodeImage } from './decode';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
 import { StoreAccess } from './store';
@@ -24,7 +25,11 @@ async function decode(items: number[]): Promise<Extract<FromPipelineWorker, { ty
   const sums = emptySums();
   const broken: number[] = [];
   // One decode at a time, the next one started before this thread stores and sums the last.
-  const start = (k: number) => (k < items.length ? decodeImage(store.files[items[k]!]!, store.side).catch(() => null) : null);
+  const start = (k: number) => {
+    if (k >= items.length) return null;
+    const { h, w } = imageAt(items[k]!, store.side, store.layout);
+    return decodeImage(store.files[items[k]!]!, w, h).catch(() => null);
+  };
   let next = start(0);
   for (let k = 0; k < items.length; k++) {
     const px = await next;
