@@ -144,6 +144,8 @@ export interface BackendInfo {
   available: boolean;
   device: string | null;
   reason: string | null;
+  /** The one `auto` picks on this machine (set where every backend was probed). */
+  auto?: boolean;
 }
 
 export interface CheckpointInfo {

@@ -3,7 +3,7 @@
 // central square) and found by dense evaluation on the whole image.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listBackends } from '../../src/main/training/backend';
+import { listBackends } from '../../src/main/training/backends';
 import { vgglabSync } from '../cli-process';
 import { makeEndCueFolder } from '../fixtures/datasets';
 import { skipNote, tempDir } from '../helpers';

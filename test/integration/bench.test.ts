@@ -1,7 +1,7 @@
 // `vgglab bench` as a user runs it: W2 for one second on the fastest backend here prints one JSON
 // object with every documented key. Figures are printed, never asserted against a target.
 import { describe, expect, it } from 'vitest';
-import { chooseBackend, listBackends } from '../../src/main/training/backend';
+import { chooseBackend, listBackends } from '../../src/main/training/backends';
 import { vgglabSync } from '../cli-process';
 import { tempDir } from '../helpers';
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeImageFolder, makeMnist } from '../fixtures/datasets';
-import { listBackends } from '../../src/main/training/backend';
+import { listBackends } from '../../src/main/training/backends';
 import { repoRoot, skipNote, tempDir } from '../helpers';
 
 const dataDir = tempDir();

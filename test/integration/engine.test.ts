@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
 import { tsxWorkerFactory } from '../../src/main/services/scheduler';
-import { listBackends, probeWebGpu } from '../../src/main/training/backend';
+import { listBackends, probeWebGpu } from '../../src/main/training/backends';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { repoRoot, skipNote, tempDir } from '../helpers';
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/main/services/app';
-import { listBackends } from '../../src/main/training/backend';
+import { listBackends } from '../../src/main/training/backends';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { killed, vgglab, vgglabSync, waitInDb } from '../cli-process';
 import { skipNote, tempDir } from '../helpers';

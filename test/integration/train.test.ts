@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
-import { listBackends } from '../../src/main/training/backend';
+import { listBackends } from '../../src/main/training/backends';
 import { skipNote, tempDir } from '../helpers';
 
 let app: App;

@@ -2,7 +2,7 @@
 // else (no worker, no data pipeline, no recording). The engine's figure is compared to this.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../../shared/domain';
-import { activateBackend } from '../training/backend';
+import { activateBackend } from '../training/backends';
 import { createSgd } from '../training/sgd';
 import { buildVgg } from '../vgg/model';
 import { modelStats } from '../vgg/configs';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendInfo, BackendName } from '../../shared/domain';
 import { createApp } from '../services/app';
-import { listBackends, onHardwareGpu } from '../training/backend';
+import { listBackends, onHardwareGpu } from '../training/backends';
 import { Worker } from 'node:worker_threads';
 import { WORKLOADS, type Workload } from './workloads';
 

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadDataset } from '../data';
-import { activateBackend } from '../training/backend';
+import { activateBackend } from '../training/backends';
 import { readCheckpoint } from '../training/checkpoint';
 import { importWeights } from '../training/sgd';
 import { buildVgg } from '../vgg/model';

@@ -6,7 +6,7 @@ import { HEARTBEAT_MS, thisProcess } from './owner';
 import { ExternalRuns } from './external';
 import { listCheckpoints } from '../store/checkpoints';
 import { metricSeries } from '../store/metrics';
-import { listBackends } from '../training/backend';
+import { listBackends } from '../training/backends';
 import type { BackendChoice } from '../../shared/domain';
 import { APP_VERSION } from '../version';
 import { EventBus } from './bus';

@@ -6,7 +6,7 @@ import type { Db } from '../store/db';
 import { bestCheckpoint, checkpointAtEpoch, latestCheckpoint, listCheckpoints, type CheckpointRow } from '../store/checkpoints';
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
 import { getRun } from '../store/runs';
-import { chooseBackend } from '../training/backend';
+import { chooseBackend } from '../training/backends';
 import { scaleRange } from '../training/scale';
 import type { EvalMember, FromEvalWorker, ToEvalWorker } from '../evaluation/messages';
 import type { EventBus } from './bus';

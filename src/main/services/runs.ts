@@ -11,7 +11,7 @@ import { latestCheckpoint, rewindTo } from '../store/checkpoints';
 import type { ToWorker } from '../training/messages';
 import { checkWarmStart, resolveWarmStart } from './warmstart';
 import { scaleRange } from '../training/scale';
-import { chooseBackend } from '../training/backend';
+import { chooseBackend } from '../training/backends';
 import { runDir } from '../paths';
 import { APP_VERSION } from '../version';
 import type { EventBus } from './bus';

@@ -1,6 +1,7 @@
 // Runs queued training jobs in worker threads, a fixed number at a time.
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../training/messages';
+import { REUSED_BACKENDS } from '../training/backends';
 
 export type WorkerFactory = () => Worker;
 
@@ -20,11 +21,6 @@ export interface Job {
   onExit: (crash: string | null) => void;
 }
 
-/**
- * tfjs-node fails when initialised a second time in a new worker, so its runs share one long-lived
- * worker per backend; other backends get a fresh worker per run (clean memory, no shared state).
- */
-export const REUSED_BACKENDS: ReadonlySet<string> = new Set(['tensorflow', 'tensorflow-gpu']);
 
 export class Scheduler {
   private readonly queue: Job[] = [];
@@ -33,6 +29,7 @@ export class Scheduler {
   constructor(
     private readonly factory: WorkerFactory,
     private readonly concurrency = 1,
+    /** Backends whose runs share one long-lived worker (the registry's reuseWorker); others get a fresh worker per run. */
     private readonly reuse: ReadonlySet<string> = REUSED_BACKENDS,
   ) {}
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FromWorker, ToWorker } from './messages';
-import { activateBackend, onHardwareGpu } from './backend';
+import { activateBackend, onHardwareGpu } from './backends';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
 import { defaultPipelineWorkers, openTrainingSet, type TrainingSet } from '../data/pipeline/open';

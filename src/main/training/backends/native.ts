@@ -1,0 +1,36 @@
+// VGG Lab's own C++ addon (native/): the CPU backend's kernels with convolutions, matrix products
+// and pooling replaced by multi-threaded BLAS ones.
+import os from 'node:os';
+import { loadNativeAddon } from '../native/addon';
+import { useTfBackend, type BackendModule } from './types';
+
+function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp: boolean } }): string {
+  const i = addon.info();
+  // OpenBLAS reports e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH USE_OPENMP Cooperlake MAX_THREADS=64".
+  const version = /OpenBLAS\s+([\d.]+)/.exec(i.blas)?.[1];
+  const core = /\b(Haswell|SkylakeX|Cooperlake|Sapphirerapids|Zen|Prescott|Nehalem|Sandybridge|Neoverse\w*|ARMV8)\b/i.exec(i.blas)?.[1];
+  const blas = version ? `OpenBLAS ${version}${core ? ` ${core}` : ''}` : i.blas;
+  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${blas}${i.openmp ? ', OpenMP' : ''}`;
+}
+
+export const native: BackendModule = {
+  name: 'native',
+  installHint: 'install a C++ compiler and OpenBLAS (Debian: g++ libopenblas-dev), then run npm install again',
+  rank: () => 3,
+  onGpu: () => false,
+  reuseWorker: false,
+  async probe() {
+    const found = loadNativeAddon();
+    return 'addon' in found ? { available: true, device: nativeDevice(found.addon), reason: null } : { available: false, device: null, reason: found.reason };
+  },
+  async activate(tf) {
+    const found = loadNativeAddon();
+    if (!('addon' in found)) throw new Error(`backend 'native' is not available: ${found.reason}`);
+    // The CPU backend's kernels are copied from its registry, so it must be imported first.
+    await import('@tensorflow/tfjs-backend-cpu');
+    const { registerNativeBackend } = await import('../native/kernels');
+    registerNativeBackend(tf, found.addon);
+    await useTfBackend(tf, 'native', 'native');
+    return {};
+  },
+};
