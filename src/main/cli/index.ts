@@ -6,6 +6,7 @@ import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
 import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
 import { UsageError, intArg, numArg } from './options';
+import { DATASET_KINDS } from '../data/spec';
 
 function buildProgram(setCode: (c: number) => void): Command {
   const program = new Command('vgglab')
@@ -30,7 +31,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('train')
     .description('train one VGG configuration and record the run')
     .addOption(new Option('--config <C>', 'configuration').choices(CONFIG_NAMES).makeOptionMandatory())
-    .option('--dataset <SPEC>', 'synthetic[:basic|hard] (built in), folder:PATH, cifar10:PATH, cifar100:PATH, mnist:PATH', 'synthetic')
+    .option('--dataset <SPEC>', `${DATASET_KINDS.join(', ')}, or a registered dataset's name`, 'synthetic')
     .option('--input-size <N>', 'input side (multiple of 32)', intArg('--input-size', 32))
     .option('--width <W>', 'width multiplier', numArg('--width', 0, 4, true))
     .option('--fc-width <N>', 'units in fc1 and fc2 (default 4096 × width)', intArg('--fc-width', 1))

@@ -43,3 +43,19 @@ export interface RawSplit {
   side: number;
   layout?: Layout;
 }
+
+/** What a training run or an evaluation asks of a dataset. */
+export interface DatasetRequest {
+  spec: string;
+  /** Scale S: the stored images' smallest side; crops of the input size are cut from them. */
+  side: number;
+  seed: number;
+  classes?: number;
+  train?: number;
+  val?: number;
+  valFraction?: number;
+  /** Horizontal flips: forced on or off; else the dataset's own default (flipInvariant). */
+  flip?: boolean;
+  /** Evaluation: load only the split evaluation reports and subtract this (the training run's) mean. */
+  evalWithMean?: [number, number, number];
+}

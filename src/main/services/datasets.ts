@@ -6,18 +6,11 @@ import path from 'node:path';
 import { ContractError } from '../../shared/contract';
 import type { DatasetInfo } from '../../shared/domain';
 import { DatasetError, loadDataset } from '../data';
+import { detectKind } from '../data/sources';
+import { DATASET_KINDS, isSpec, specPath } from '../data/spec';
 import { sampleImages, type ClassSamples } from '../data/samples';
 import type { Db } from '../store/db';
 import { findDataset, insertDataset, listDatasets } from '../store/datasets';
-
-/** Which SPEC kind a folder holds, from the files the binary distributions are made of. */
-export function detectKind(dir: string): 'cifar10' | 'cifar100' | 'mnist' | 'folder' {
-  const has = (f: string) => fs.existsSync(path.join(dir, f));
-  if (has('data_batch_1.bin')) return 'cifar10';
-  if (has('train.bin') && has('test.bin')) return 'cifar100';
-  if (has('train-images-idx3-ubyte') || has('train-images-idx3-ubyte.gz')) return 'mnist';
-  return 'folder';
-}
 
 /** A content fingerprint from every file's relative path, size and modification time. */
 export function fingerprint(dir: string): string {
@@ -49,7 +42,7 @@ export class DatasetService {
     const finalName = name ?? path.basename(abs);
     if (!/^[\w.-]+$/.test(finalName) || finalName === 'synthetic') throw new ContractError(`--name ${finalName}: use letters, digits, '.', '_' or '-', and not 'synthetic'`);
     if (findDataset(this.db, finalName)) throw new ContractError(`a dataset named '${finalName}' is already registered; pick another --name`, 'conflict');
-    const kind = detectKind(abs);
+    const kind = detectKind(abs).kind;
     let data;
     try {
       // Scanned at a small side: mean and colour axes barely depend on the scale.
@@ -73,8 +66,9 @@ export class DatasetService {
 
   /** A few images per class of a registered dataset, or of the built-in one (`synthetic[:VARIANT]`). */
   async samples(name: string, perClass: number): Promise<{ name: string; classes: ClassSamples[] }> {
-    const known = name === 'synthetic' || name.startsWith('synthetic:') ? null : findDataset(this.db, name);
-    if (!known && !name.startsWith('synthetic')) throw new ContractError(`dataset '${name}': not registered; accepted: synthetic, synthetic:hard, or a name from datasets.list`, 'not_found');
+    const builtIn = isSpec(name) && specPath(name) === null;
+    const known = builtIn ? null : findDataset(this.db, name);
+    if (!known && !builtIn) throw new ContractError(`dataset '${name}': not registered; accepted: synthetic, synthetic:hard, or a name from datasets.list`, 'not_found');
     try {
       return { name, classes: await sampleImages(known ? known.spec : name, known ? known.classes : null, perClass) };
     } catch (err) {
@@ -86,9 +80,9 @@ export class DatasetService {
 
   /** A registered dataset's name becomes its SPEC; anything else is returned as given. */
   resolve(spec: string): string {
-    if (spec.includes(':') || spec === 'synthetic') return spec;
+    if (isSpec(spec)) return spec;
     const d = findDataset(this.db, spec);
-    if (!d) throw new ContractError(`dataset '${spec}': not a registered dataset and not a SPEC; accepted: synthetic[:VARIANT], folder:PATH, cifar10:PATH, cifar100:PATH, mnist:PATH, or a name from \`vgglab datasets\``);
+    if (!d) throw new ContractError(`dataset '${spec}': not a registered dataset and not a SPEC; accepted: ${DATASET_KINDS.join(', ')}, or a name from \`vgglab datasets\``);
     return d.spec;
   }
 }

@@ -25,9 +25,4 @@ export function confineTo(roots: string[]): PathPolicy {
   };
 }
 
-/** The path inside a dataset SPEC (folder:PATH, cifar10:PATH, …), or null for built-in data and names. */
-export function specPath(spec: string): string | null {
-  const i = spec.indexOf(':');
-  if (i < 0 || spec.startsWith('synthetic')) return null;
-  return spec.slice(i + 1);
-}
+export { specPath } from '../data/spec';

@@ -1,5 +1,6 @@
 // The training scale S: the side images are rescaled to before a crop of the input size is cut.
 import type { TrainParams } from '../../shared/domain';
+import { isSpec, parseSpec } from '../data/spec';
 
 /** --scale S or SMIN:SMAX; else the paper's ratio (S = 256 for 224 crops) for real images, and no crop for synthetic data. */
 export function scaleRange(params: TrainParams): { min: number; max: number } {
@@ -9,7 +10,7 @@ export function scaleRange(params: TrainParams): { min: number; max: number } {
     if (hi < lo) throw new Error(`--scale ${params.scale}: SMAX must not be below SMIN`);
     return { min: lo, max: hi };
   }
-  const s = params.dataset.startsWith('synthetic') ? params.inputSize : Math.round((params.inputSize * 256) / 224);
+  const s = isSpec(params.dataset) && parseSpec(params.dataset).source.drawnAtInputSize ? params.inputSize : Math.round((params.inputSize * 256) / 224);
   return { min: s, max: s };
 }
 

@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatasetError } from '../errors';
-import { decodeItems, plannedSizes, scanFolder } from '../folder';
+import { decodeItems, plannedSizes } from '../folder';
 import { MAX_ASPECT } from '../geometry';
 import { loadDataset, pickItems, type DatasetRequest } from '../index';
+import { parseSpec } from '../spec';
 import { checkLimit } from '../subset';
 import { sharedFloat32 } from '../shared';
 import { statsFromSums } from '../stats';
@@ -67,7 +68,8 @@ async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOpt
 
 export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions): Promise<TrainingSet> {
   const side = req.side;
-  if (!req.spec.startsWith('folder:')) {
+  const spec = parseSpec(req.spec);
+  if (!spec.source.scan) {
     const data = await loadDataset(req);
     const store: ImageStore = { kind: 'memory', side, count: data.train.count, pixels: data.train.images };
     const index = { store: Int32Array.from({ length: data.train.count }, (_, i) => i), labels: data.train.labels };
@@ -78,8 +80,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
     return { data: { ...data, flipInvariant: flip, train: { count: data.train.count, side } }, feed, close: () => feed.close() };
   }
 
-  const root = req.spec.slice('folder:'.length);
-  const scan = scanFolder(root, req.valFraction ?? 0.1, req.seed);
+  const scan = spec.source.scan(spec.arg!, req);
   checkLimit('training', req.train, scan.classNames.length, req.spec);
   const picked = pickItems(scan.train, req.train, req.seed);
   const skippedFiles: string[] = [];
@@ -117,7 +118,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   scan.classNames.forEach((name, label) => {
     if (!good.some((i) => items[i]!.label === label)) {
       cleanup();
-      throw new DatasetError(`folder:${root}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
+      throw new DatasetError(`${req.spec}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
     }
   });
   const stats = statsFromSums(decoded.sums);

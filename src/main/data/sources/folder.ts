@@ -1,0 +1,31 @@
+// folder:PATH: image files, one sub-folder per class (or train/ with val/ and/or test/), decoded by
+// sharp — in the input pipeline for training, by loadDataset for evaluation.
+import { scanFolder } from '../folder';
+import { decodeImage } from '../pipeline/decode';
+import { png } from '../thumbnails';
+import type { DataSource } from './types';
+
+export const folder: DataSource = {
+  kind: 'folder',
+  usage: 'folder:PATH',
+  pathHolds: 'one sub-folder per class',
+  detect: () => true,
+  scan: (root, req) => scanFolder(root, req.valFraction ?? 0.1, req.seed),
+  async samples(root, _classNames, perClass) {
+    const scan = scanFolder(root!, 0.1, 1);
+    return Promise.all(
+      scan.classNames.map(async (name, label) => {
+        const images: string[] = [];
+        for (const item of [...scan.train, ...scan.val].filter((x) => x.label === label)) {
+          if (images.length >= perClass) break;
+          try {
+            images.push(await png(await decodeImage(item.file, 64), 64));
+          } catch {
+            // Unreadable files are skipped here as in training.
+          }
+        }
+        return { name, images };
+      }),
+    );
+  },
+};

@@ -1,0 +1,25 @@
+// mnist:PATH: IDX files (gzipped or not), with their own test set (t10k-*). Digits and text are not
+// mirror-symmetric: no flips unless asked for.
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadMnist } from '../binary';
+import { fromMemory } from '../thumbnails';
+import { threeSplits } from '../splits';
+import type { DataSource } from './types';
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => String(i));
+
+export const mnist: DataSource = {
+  kind: 'mnist',
+  usage: 'mnist:PATH',
+  pathHolds: 'the folder holding the IDX files',
+  detect: (dir) => ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(dir, f))),
+  load(dir, req) {
+    const d = loadMnist(dir!, req.side, Boolean(req.evalWithMean));
+    return threeSplits(req.spec, names(d.classes), d, req, false);
+  },
+  async samples(dir, classNames, perClass) {
+    const d = loadMnist(dir!, 28, true);
+    return fromMemory(classNames ?? names(d.classes), d.test.pixels as Float32Array, d.test.labels, 28, perClass);
+  },
+};

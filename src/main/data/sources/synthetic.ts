@@ -1,0 +1,17 @@
+// synthetic[:basic|hard]: the built-in dataset, drawn in memory from the seed.
+import { fromMemory } from '../thumbnails';
+import { loadSynthetic, parseSyntheticVariant } from '../synthetic';
+import type { DataSource } from './types';
+
+export const synthetic: DataSource = {
+  kind: 'synthetic',
+  usage: 'synthetic[:basic|hard]',
+  drawnAtInputSize: true,
+  load: (variant, req) => loadSynthetic({ variant: parseSyntheticVariant(variant), size: req.side, classes: req.classes ?? 10, train: req.evalWithMean ? 0 : (req.train ?? 2000), val: req.val ?? 500, seed: req.seed, mean: req.evalWithMean }),
+  samples(variant, classNames, perClass) {
+    // No mean subtracted: the images as the network's input sees them before centring.
+    const classes = classNames?.length ?? 10;
+    const d = loadSynthetic({ variant: parseSyntheticVariant(variant), size: 64, classes, train: 0, val: classes * perClass, seed: 1, mean: [0, 0, 0] });
+    return fromMemory(d.classNames, d.val.images, d.val.labels, 64, perClass);
+  },
+};
