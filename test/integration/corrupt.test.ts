@@ -39,7 +39,7 @@ describe('damaged store inputs', () => {
   it('a database from a newer version is refused with a message, and not changed', () => {
     const dir = tempDir();
     const db = openDatabase(dir);
-    db.prepare("INSERT INTO schema_migrations VALUES (99, 'from-the-future', 'later')").run();
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from-the-future', 'later')").run();
     db.close();
     const before = fs.readFileSync(path.join(dir, 'vgglab.db'));
     const r = cli(dir, 'runs');

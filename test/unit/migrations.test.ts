@@ -1,7 +1,7 @@
 import { metricSeries } from '../../src/main/store/metrics';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { migrate, MigrationMismatchError } from '../../src/main/store/migrate';
+import { migrate, migrationChecksum, MigrationMismatchError } from '../../src/main/store/migrate';
 import { MIGRATIONS } from '../../src/main/store/migrations';
 import { openDatabase } from '../../src/main/store/db';
 import { tempDir } from '../helpers';
@@ -20,7 +20,7 @@ describe('migrations', () => {
   it('are refused when the database has a migration the code does not know', () => {
     const db = new Database(':memory:');
     migrate(db);
-    db.prepare("INSERT INTO schema_migrations VALUES (999, 'from-the-future', '2030-01-01')").run();
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from-the-future', '2030-01-01')").run();
     expect(() => migrate(db)).toThrow(MigrationMismatchError);
     expect(() => migrate(db)).toThrow(/newer version/);
   });
@@ -30,6 +30,28 @@ describe('migrations', () => {
     migrate(db);
     db.prepare("UPDATE schema_migrations SET name = 'renamed' WHERE version = 1").run();
     expect(() => migrate(db)).toThrow(/expects 1 \(initial\)/);
+  });
+
+  it('are refused when an applied migration was edited since (its content hash differs)', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    const hashes = db.prepare('SELECT checksum FROM schema_migrations ORDER BY version').pluck().all() as string[];
+    expect(hashes).toEqual(MIGRATIONS.map(migrationChecksum));
+    const edited = MIGRATIONS.map((m) => (m.version === 2 ? { ...m, up: `${m.up as string} -- tidied` } : m));
+    expect(() => migrate(db, edited)).toThrow(MigrationMismatchError);
+    expect(() => migrate(db, edited)).toThrow(/migration 2 \(metric-series-index\) was applied with other content/);
+    // The stored list is unchanged and the real migrations still open it.
+    expect(migrate(db)).toEqual([]);
+  });
+
+  it('record the hashes of migrations applied before hashes existed, then check them', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    db.exec('UPDATE schema_migrations SET checksum = NULL');
+    expect(migrate(db)).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM schema_migrations WHERE checksum IS NULL').pluck().get()).toBe(0);
+    db.prepare("UPDATE schema_migrations SET checksum = 'f00' WHERE version = 4").run();
+    expect(() => migrate(db)).toThrow(/migration 4 \(metric-blocks\) was applied with other content/);
   });
 
   it('roll back a failing migration as a whole', () => {

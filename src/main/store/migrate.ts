@@ -1,6 +1,8 @@
-// Applies numbered migrations, each in its own transaction, and refuses a database
-// whose applied list does not match the code (renamed, missing or newer migrations).
+// Applies numbered migrations, each in its own transaction, and refuses a database whose applied
+// list does not match the code (renamed, missing, newer or edited migrations: a content hash is
+// recorded with each).
 import type Database from 'better-sqlite3';
+import crypto from 'node:crypto';
 import { MIGRATIONS, type Migration } from './migrations';
 
 export class MigrationMismatchError extends Error {
@@ -10,13 +12,37 @@ export class MigrationMismatchError extends Error {
   }
 }
 
-/** Applies what is missing; returns the versions applied. `report` hears what a migration repaired. */
+/** The content hash of a migration: sha256 of its SQL. */
+export function migrationChecksum(m: Migration): string {
+  return crypto.createHash('sha256').update(typeof m.up === 'string' ? m.up : JSON.stringify(m.up)).digest('hex');
+}
+
+function run(db: Database.Database, m: Migration): string | undefined {
+  if (typeof m.up === 'string') {
+    db.exec(m.up);
+    return undefined;
+  }
+  const counts: Record<string, number> = {};
+  for (const step of m.up) {
+    if (typeof step === 'string') db.exec(step);
+    else counts[step.counts] = (counts[step.counts] ?? 0) + db.prepare(step.sql).run().changes;
+  }
+  return m.report?.(counts);
+}
+
+/**
+ * Applies what is missing; returns the versions applied. `report` hears what a migration repaired.
+ * Each applied migration's hash is recorded; one recorded before hashes existed gets today's.
+ */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, report: (message: string) => void = () => {}): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
-  const applied = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
+  const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'checksum')) db.exec('ALTER TABLE schema_migrations ADD COLUMN checksum TEXT');
+  const applied = db.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as {
     version: number;
     name: string;
+    checksum: string | null;
   }[];
   applied.forEach((row, i) => {
     const known = migrations[i];
@@ -28,17 +54,23 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
       throw new MigrationMismatchError(
         `database migration ${i + 1} is ${row.version} (${row.name}) but this version expects ${known.version} (${known.name}); refusing to touch it.`,
       );
+    if (row.checksum !== null && row.checksum !== migrationChecksum(known))
+      throw new MigrationMismatchError(
+        `database migration ${row.version} (${row.name}) was applied with other content than this version's (checksum ${row.checksum.slice(0, 12)}…, here ${migrationChecksum(known).slice(0, 12)}…): a shipped migration was edited; refusing to touch the database. Use the version that wrote it, or point --data-dir at another folder.`,
+      );
   });
+  const unhashed = applied.filter((r) => r.checksum === null);
+  if (unhashed.length) {
+    const fill = db.prepare('UPDATE schema_migrations SET checksum = ? WHERE version = ?');
+    db.transaction(() => unhashed.forEach((r) => fill.run(migrationChecksum(migrations.find((m) => m.version === r.version)!), r.version)))();
+  }
   const done: number[] = [];
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES (?, ?, ?, ?)');
   for (const m of migrations.slice(applied.length)) {
     db.transaction(() => {
-      if (typeof m.up === 'string') db.exec(m.up);
-      else {
-        const said = m.up(db);
-        if (said) report(`migration ${m.version} (${m.name}): ${said}`);
-      }
-      record.run(m.version, m.name, new Date().toISOString());
+      const said = run(db, m);
+      if (said) report(`migration ${m.version} (${m.name}): ${said}`);
+      record.run(m.version, m.name, new Date().toISOString(), migrationChecksum(m));
     })();
     done.push(m.version);
   }
