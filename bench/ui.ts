@@ -135,7 +135,7 @@ let watchWall = 0;
 const trainRate = async (watch: boolean) => {
   const cpu0 = chromiumCpu();
   const wall0 = performance.now();
-  const { id } = await live.runs.start({ config: 'A', inputSize: 32, width: 0.125, epochs: 5, batch: 32, trainSamples: 4000, valSamples: 200, schedule: 'none', seed: 1, experiment: 'live-bench', backend: process.env.BACKEND as never });
+  const { id } = await live.runs.start(TrainParams.parse({ config: 'A', inputSize: 32, width: 0.125, epochs: 5, batch: 32, trainSamples: 4000, valSamples: 200, schedule: 'none', seed: 1, experiment: 'live-bench', backend: process.env.BACKEND as never }));
   if (watch) await page.goto(liveServer.url + `#/run/${id}`);
   else await page.goto('about:blank');
   await live.runs.waitFor(id);

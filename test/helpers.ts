@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TrainParams, type ConfigName, type TrainParamsInput } from '../src/shared/domain';
+import type { App } from '../src/main/services/app';
 
 export function tempDir(prefix = 'vgglab-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -18,4 +20,17 @@ export function outputDir(): string {
 /** Appended to a test's title, so that a skipped test says why in every report. */
 export function skipNote(reason: string | null | undefined): string {
   return reason ? ` (skipped: ${reason})` : '';
+}
+
+/**
+ * Starts a run from partial parameters, parsed at the edge as a transport or the CLI parses them
+ * (the service takes parsed parameters only).
+ */
+export function startRun(app: App, input: TrainParamsInput): Promise<{ id: number }> {
+  return app.runs.start(TrainParams.parse(input));
+}
+
+/** The same for the paper's chain of warm-started runs. */
+export function startChain(app: App, base: Omit<TrainParamsInput, 'config' | 'init'>, configs: ConfigName[]) {
+  return app.runs.startChain(TrainParams.omit({ config: true, init: true }).parse(base), configs);
 }

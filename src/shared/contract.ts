@@ -2,8 +2,10 @@
 // argument schema and result type, and every event. Both transports (Electron IPC
 // and HTTP+WebSocket) and the renderer's client are derived from this object.
 import { z } from 'zod';
+import type { FieldIssue } from './wire';
 import {
   CONFIG_NAMES,
+  intIn,
   TrainParams,
   type BackendInfo,
   type CheckpointInfo,
@@ -34,9 +36,9 @@ export const methods = {
   'models.list': method<ModelInfo[]>()(
     z
       .object({
-        inputSize: z.number().int().min(32).refine((n) => n % 32 === 0, 'must be a multiple of 32').default(224),
-        width: z.number().gt(0).max(4).default(1),
-        classes: z.number().int().min(2).max(100000).default(1000),
+        inputSize: TrainParams.shape.inputSize.unwrap().default(224),
+        width: TrainParams.shape.width.unwrap().default(1),
+        classes: intIn(2, 100000).default(1000),
       })
       .strict()
       .default({ inputSize: 224, width: 1, classes: 1000 }),
@@ -47,9 +49,9 @@ export const methods = {
     z
       .object({
         config: z.enum(CONFIG_NAMES),
-        inputSize: z.number().int().min(32).refine((n) => n % 32 === 0, 'must be a multiple of 32'),
-        width: z.number().gt(0).max(4),
-        classes: z.number().int().min(2).max(100000).default(10),
+        inputSize: TrainParams.shape.inputSize.unwrap(),
+        width: TrainParams.shape.width.unwrap(),
+        classes: intIn(2, 100000).default(10),
       })
       .strict(),
   ),
@@ -144,18 +146,39 @@ export interface Api {
 }
 
 /** An error the caller caused (bad payload, unknown method, unknown run): reported, not logged as a crash. */
+/**
+ * A refused call. Where it is about fields of the arguments, `issues` names each field and what is
+ * wrong with it, without the field's name in the text: each front end phrases it (train-fields.ts:
+ * `--input-size` in the CLI, "Input size" in the form). `message` is the plain sentence for logs.
+ */
 export class ContractError extends Error {
+  readonly issues: FieldIssue[];
   constructor(
     message: string,
     readonly code: 'bad_request' | 'not_found' | 'conflict' = 'bad_request',
+    issues?: FieldIssue[],
   ) {
     super(message);
     this.name = 'ContractError';
+    this.issues = issues ?? [{ message }];
+  }
+
+  /** A refusal of one field's value. */
+  static field(field: string, message: string, code: ContractError['code'] = 'bad_request'): ContractError {
+    return new ContractError(`${field}: ${message}`, code, [{ field, message }]);
   }
 }
 
 export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** A zod failure as field issues: the field is the last named step of the path (params.inputSize → inputSize). */
+export function zodIssues(err: z.ZodError): FieldIssue[] {
+  return err.issues.map((i) => {
+    const field = [...i.path].reverse().find((p) => typeof p === 'string');
+    return field ? { field, message: i.message } : { message: i.message };
+  });
 }
 
 /** Turns a zod failure into one sentence naming each bad field. */
@@ -171,6 +194,6 @@ export function describeZodError(err: z.ZodError): string {
 export function parseArgs<M extends MethodName>(name: M, args: unknown): ParsedArgsOf<M> {
   const schema = methods[name].args;
   const res = schema.safeParse(args === undefined || args === null ? undefined : args);
-  if (!res.success) throw new ContractError(`invalid arguments for ${name}: ${describeZodError(res.error)}`);
+  if (!res.success) throw new ContractError(`invalid arguments for ${name}: ${describeZodError(res.error)}`, 'bad_request', zodIssues(res.error));
   return res.data as ParsedArgsOf<M>;
 }

@@ -10,14 +10,14 @@ export const SCHEDULE_RE = /^(plateau|none|step:\d+(,\d+)*)$/;
 export const SCALE_RE = /^\d+(:\d+)?$/;
 
 /** A number field whose every refusal names the accepted range (shown beside the field, and by the CLI). */
-function between(min: number, max: number, opts: { int?: boolean; above?: boolean } = {}) {
+export function between(min: number, max: number, opts: { int?: boolean; above?: boolean } = {}) {
   const range = `${opts.above ? `more than ${min}` : min} to ${max}`;
   const message = `accepted: ${opts.int ? 'whole numbers ' : ''}${range}`;
   let n = z.number({ error: message });
   if (opts.int) n = n.int(message);
   return (opts.above ? n.gt(min, message) : n.min(min, message)).max(max, message);
 }
-const intIn = (min: number, max: number) => between(min, max, { int: true });
+export const intIn = (min: number, max: number) => between(min, max, { int: true });
 
 /** Everything needed to reproduce a training run; stored as JSON in the run row. */
 export const TrainParams = z

@@ -153,4 +153,20 @@ describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChrom
     await row.locator('td').nth(5).filter({ hasText: /^pets$/ }).waitFor({ timeout: 10_000 });
     await expect(row.locator('td').nth(5).getAttribute('title')).resolves.toBe(run.dataset);
   });
+  it('names the backend auto picks, and shows a refusal from the main process under the field\'s label', async () => {
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="config"]').first().waitFor();
+    // The auto choice is computed once in the main process and reported by backends.list.
+    const auto = await s.page.evaluate(async (url) => {
+      const res = await fetch(new URL('/api/call', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'backends.list', args: {} }) });
+      return ((await res.json()).result as { name: string; auto?: boolean }[]).find((b) => b.auto)?.name;
+    }, s.served.url);
+    expect(auto).toBeTruthy();
+    await expect(s.page.locator('select[name="backend"] option[value="auto"]').textContent()).resolves.toBe(`auto — ${auto}`);
+    // S below the crop passes the form's own checks; the main process refuses it, naming the field.
+    await s.page.locator('input[name="scale"]').fill('16');
+    await s.page.getByRole('button', { name: 'Start run' }).click();
+    await s.page.getByRole('alert').filter({ hasText: 'Training scale S: S (16) must be at least the input size (32)' }).waitFor({ timeout: 10_000 });
+    expect(s.page.url()).toMatch(/#\/new$/);
+  });
 });

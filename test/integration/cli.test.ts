@@ -41,6 +41,14 @@ describe('vgglab CLI', () => {
     expect(c.stderr).toMatch(/--schedule: accepted: plateau, none, step:E1,E2/);
     const d = vgglab('models', '--width', '0');
     expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/--width: accepted: more than 0 to 4/);
+    // A refusal from the service names the field; the CLI phrases it with the flag.
+    const e = vgglab('train', '--config', 'A', '--scale', '48:32');
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('--scale: SMAX (32) must not be below SMIN (48)');
+    const f = vgglab('train', '--config', 'A', '--batch', '0', '--lr', 'fast');
+    expect(f.code).toBe(2);
+    expect(f.stderr).toMatch(/--batch: accepted: whole numbers 1 to 4096; --lr: accepted: more than 0 to 10/);
   });
 
   it('train --json prints the summary as the last line; runs --json lists it newest first', () => {

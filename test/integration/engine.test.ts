@@ -9,7 +9,7 @@ import { createApp, type App } from '../../src/main/services/app';
 import { tsxWorkerFactory } from '../../src/main/services/scheduler';
 import { listBackends, probeWebGpu } from '../../src/main/training/backends';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
-import { repoRoot, skipNote, tempDir } from '../helpers';
+import { repoRoot, skipNote, tempDir, startRun, startChain } from '../helpers';
 
 const tiny = { config: 'A' as const, inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 32 };
 let app: App;
@@ -36,7 +36,7 @@ const rows = <T>(sql: string, ...args: unknown[]) => app.db.prepare(sql).all(...
 const losses = (id: number) => rows<{ value: number }>("SELECT value FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train' ORDER BY step", id).map((r) => r.value);
 
 async function trainToEnd(params: Record<string, unknown>) {
-  const { id } = await app.runs.start(params as never);
+  const { id } = await startRun(app, params as never);
   const status = await app.runs.waitFor(id);
   return { id, status, run: app.runs.get(id) };
 }
@@ -123,7 +123,7 @@ describe('engine', () => {
     }
     // Neither A into a shallower net nor a deeper net into another is a warm start the paper made.
     const before = app.runs.list().length;
-    await expect(app.runs.start({ ...tiny, config: 'C', epochs: 1, init: `from:${a.id}` })).rejects.toThrow(/a warm start takes a trained configuration A .* or a finished run of the same configuration .*; this is C from B/);
+    await expect(startRun(app, { ...tiny, config: 'C', epochs: 1, init: `from:${a.id}` })).rejects.toThrow(/a warm start takes a trained configuration A .* or a finished run of the same configuration .*; this is C from B/);
     expect(app.runs.list().length).toBe(before);
   });
 
@@ -145,7 +145,7 @@ describe('engine', () => {
   it('refuses a warm start whose shapes differ, naming the layer and both shapes, before recording anything', async () => {
     const before = app.runs.list().length;
     const a = app.runs.list().find((r) => r.config === 'A' && r.status === 'completed')!;
-    await expect(app.runs.start({ ...tiny, config: 'D', width: 0.125, epochs: 1, init: `from:${a.id}` })).rejects.toThrow(/layer block1_conv1 has shape \[3, 3, 3, 4\] in run \d+ but \[3, 3, 3, 8\] here/);
+    await expect(startRun(app, { ...tiny, config: 'D', width: 0.125, epochs: 1, init: `from:${a.id}` })).rejects.toThrow(/layer block1_conv1 has shape \[3, 3, 3, 4\] in run \d+ but \[3, 3, 3, 8\] here/);
     expect(app.runs.list().length).toBe(before);
   });
 
@@ -188,7 +188,7 @@ describe('engine', () => {
 
 describe('experiments', () => {
   it('runs the paper chain: A first, then B and D warm-started from that A, in order', async () => {
-    const { ids } = await app.runs.startChain({ ...tiny, epochs: 1 }, ['B', 'D']);
+    const { ids } = await startChain(app, { ...tiny, epochs: 1 }, ['B', 'D']);
     expect(ids).toHaveLength(3);
     const statuses = await Promise.all(ids.map((id) => app.runs.waitFor(id)));
     expect(statuses).toEqual(['completed', 'completed', 'completed']);
@@ -204,7 +204,7 @@ describe('experiments', () => {
 
 describe('failures', () => {
   it('an unwritable checkpoint folder fails the run cleanly and leaves the database intact', async () => {
-    const { id } = await app.runs.start({ ...tiny, epochs: 2 });
+    const { id } = await startRun(app, { ...tiny, epochs: 2 });
     // A file where the run's checkpoint folder belongs: every checkpoint write fails (even as root).
     const dir = path.join(dataDir, 'runs', String(id));
     fs.mkdirSync(dir, { recursive: true });
@@ -236,14 +236,14 @@ describe('worker reuse', () => {
     });
     try {
       // All on one backend (cpu), so that the one kept worker serves all three runs.
-      const a = await reuseApp.runs.start({ ...tiny, epochs: 1, backend: 'cpu' });
+      const a = await startRun(reuseApp, { ...tiny, epochs: 1, backend: 'cpu' });
       expect(await reuseApp.runs.waitFor(a.id)).toBe('completed');
       // No plateau schedule: it would end the run early.
-      const b = await reuseApp.runs.start({ ...tiny, epochs: 200, trainSamples: 256, schedule: 'none', backend: 'cpu' });
+      const b = await startRun(reuseApp, { ...tiny, epochs: 200, trainSamples: 256, schedule: 'none', backend: 'cpu' });
       await new Promise((r) => setTimeout(r, 1500));
       reuseApp.runs.stop(b.id);
       expect(await reuseApp.runs.waitFor(b.id)).toBe('stopped');
-      const c = await reuseApp.runs.start({ ...tiny, epochs: 1, seed: 11, backend: 'cpu' });
+      const c = await startRun(reuseApp, { ...tiny, epochs: 1, seed: 11, backend: 'cpu' });
       expect(await reuseApp.runs.waitFor(c.id)).toBe('completed');
       expect(spawned).toBe(1);
       // The kept worker's third run is the same as a fresh worker's, to the last bit (cpu is
@@ -262,7 +262,7 @@ describe('more failures', () => {
   it('a model too large to allocate fails with an out-of-memory message that suggests what to change', async () => {
     const r = await trainToEnd({ config: 'A', inputSize: 1024, width: 4, batch: 1, trainSamples: 1, valSamples: 1, epochs: 1, backend: hasNative ? 'native' : 'cpu' });
     expect(r.status).toBe('failed');
-    expect(r.run.error).toMatch(/out of memory: .*try a smaller --batch or --width/);
+    expect(r.run.error).toMatch(/out of memory: .*try a smaller batch size or width multiplier/);
   });
 
   it('a worker that dies fails its run with the error, and the next run still trains', async () => {
@@ -276,8 +276,8 @@ describe('more failures', () => {
       },
     });
     try {
-      const a = await crashy.runs.start({ ...tiny, epochs: 1 });
-      const b = await crashy.runs.start({ ...tiny, epochs: 1 });
+      const a = await startRun(crashy, { ...tiny, epochs: 1 });
+      const b = await startRun(crashy, { ...tiny, epochs: 1 });
       expect(await crashy.runs.waitFor(a.id)).toBe('failed');
       expect(crashy.runs.get(a.id).error).toMatch(/training worker exited unexpectedly \(code 3\)/);
       expect(await crashy.runs.waitFor(b.id)).toBe('completed');
@@ -296,10 +296,10 @@ describe('scale jittering', () => {
     expect(e.scales).toEqual([32, 40, 48]);
   });
 
-  it('refuses SMAX below SMIN and S below the input size before recording, naming the flag', async () => {
+  it('refuses SMAX below SMIN and S below the input size before recording, naming the field (each front end phrases it: --scale, "Training scale S")', async () => {
     const before = app.runs.list().length;
-    await expect(app.runs.start({ ...tiny, epochs: 1, scale: '48:32' })).rejects.toThrow(/--scale 48:32: SMAX must not be below SMIN/);
-    await expect(app.runs.start({ ...tiny, epochs: 1, scale: '16' })).rejects.toThrow(/--scale 16: S must be at least the input size \(32\)/);
+    await expect(startRun(app, { ...tiny, epochs: 1, scale: '48:32' })).rejects.toMatchObject({ issues: [{ field: 'scale', message: 'SMAX (32) must not be below SMIN (48)' }] });
+    await expect(startRun(app, { ...tiny, epochs: 1, scale: '16' })).rejects.toMatchObject({ issues: [{ field: 'scale', message: 'S (16) must be at least the input size (32)' }] });
     expect(app.runs.list().length).toBe(before);
   });
 });

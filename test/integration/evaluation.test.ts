@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
-import { repoRoot, tempDir } from '../helpers';
+import { repoRoot, tempDir, startRun } from '../helpers';
 
 let app: App;
 const dataDir = tempDir();
@@ -13,8 +13,8 @@ const tiny = { inputSize: 32, width: 0.0625, batch: 16, trainSamples: 128, valSa
 
 beforeAll(async () => {
   app = createApp({ dataDir });
-  a = (await app.runs.start({ ...tiny, config: 'A' })).id;
-  b = (await app.runs.start({ ...tiny, config: 'B' })).id;
+  a = (await startRun(app, { ...tiny, config: 'A' })).id;
+  b = (await startRun(app, { ...tiny, config: 'B' })).id;
   await Promise.all([app.runs.waitFor(a), app.runs.waitFor(b)]);
 });
 afterAll(() => app.close());
@@ -45,7 +45,7 @@ describe('evaluation', () => {
   });
 
   it('refuses a test scale below the crop size, naming it', async () => {
-    await expect(app.evaluations.evaluate([a], 'center', [16])).rejects.toThrow(/--scales: 16 is below the input size 32/);
+    await expect(app.evaluations.evaluate([a], 'center', [16])).rejects.toMatchObject({ issues: [{ field: 'scales', message: expect.stringMatching(/^16 is below the input size 32/) }] });
   });
 
   it('eval --json and fuse --json print the errors as the last line', () => {
@@ -73,7 +73,7 @@ describe('evaluation', () => {
     expect(cli('eval', String(a), '--protocol', 'center').stdout).toMatch(/final weights \(epoch 2\), on 64 validation images/);
     const bad = cli('eval', String(a), '--checkpoint', '9');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--checkpoint 9: run \d+ keeps checkpoints of epochs 1, 2 .*accepted: last, best, or one of those epochs/);
+    expect(bad.stderr).toMatch(/--checkpoint: run \d+ keeps checkpoints of epochs 1, 2 .*not 9; accepted: last, best, or one of those epochs/);
     const worse = cli('eval', String(a), '--checkpoint', 'newest');
     expect(worse.status).toBe(2);
     expect(worse.stderr).toMatch(/--checkpoint newest: accepted: last \(the final weights\), best \(best on validation\) or an epoch number/);

@@ -11,13 +11,13 @@ import { bestCheckpoint } from '../../src/main/store/checkpoints';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { importWeights } from '../../src/main/training/sgd';
 import { buildVgg } from '../../src/main/vgg/model';
-import { repoRoot, tempDir } from '../helpers';
+import { repoRoot, tempDir, startRun } from '../helpers';
 
 describe('model export', () => {
   it('vgglab export --format tfjs writes model.json + weights.bin that reload to the same predictions', async () => {
     const dataDir = tempDir();
     const app = createApp({ dataDir });
-    const { id } = await app.runs.start({ config: 'B', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 16, epochs: 1 });
+    const { id } = await startRun(app, { config: 'B', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 16, epochs: 1 });
     expect(await app.runs.waitFor(id)).toBe('completed');
     const run = app.runs.get(id);
     const ck = bestCheckpoint(app.db, id)!;

@@ -1,7 +1,7 @@
 // Long and concurrent runs: every point recorded, memory flat, no "database is locked".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
-import { tempDir } from '../helpers';
+import { tempDir, startRun } from '../helpers';
 
 let app: App;
 beforeAll(() => {
@@ -13,7 +13,7 @@ const series = (id: number, name: string) => app.db.prepare("SELECT value FROM m
 describe('soak', () => {
   it('a 1,000-epoch run of a tiny model records every point; tensors and memory stay flat', async () => {
     const epochs = 1000;
-    const { id } = await app.runs.start({ config: 'A', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 16, valSamples: 16, epochs, schedule: 'none' });
+    const { id } = await startRun(app, { config: 'A', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 16, valSamples: 16, epochs, schedule: 'none' });
     expect(await app.runs.waitFor(id)).toBe('completed');
     const losses = app.db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train'").pluck().get(id);
     expect(losses).toBe(epochs);
@@ -33,7 +33,7 @@ describe('soak', () => {
   }, 1_200_000);
 
   it('two concurrent runs and a reader at full rate: no lock errors, no metric lost', async () => {
-    const runs = await Promise.all([0, 1].map((i) => app.runs.start({ config: 'A', inputSize: 32, width: 0.0625, batch: 8, trainSamples: 64, valSamples: 16, epochs: 40, schedule: 'none', seed: i + 1 })));
+    const runs = await Promise.all([0, 1].map((i) => startRun(app, { config: 'A', inputSize: 32, width: 0.0625, batch: 8, trainSamples: 64, valSamples: 16, epochs: 40, schedule: 'none', seed: i + 1 })));
     let reads = 0;
     let errors = 0;
     let done = false;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/services/app';
 import { listBackends } from '../../src/main/training/backends';
-import { skipNote, tempDir } from '../helpers';
+import { skipNote, tempDir, startRun } from '../helpers';
 
 let app: App;
 let dataDir: string;
@@ -27,7 +27,7 @@ describe('training in a worker', () => {
     // kernel; at 1e-3 every one of 8 seeds reached a best validation top-1 of 0.97–1.00 by epoch 10
     // (and 0.90 or more by epoch 9). The bar below, 0.6 against a chance level of 0.25, leaves a
     // margin of more than 0.35 to the worst of those, so a different summation order cannot cross it.
-    const { id } = await app.runs.start({
+    const { id } = await startRun(app, {
       config: 'A',
       inputSize: 32,
       width: 0.125,
@@ -65,7 +65,7 @@ describe('training in a worker', () => {
 
   it('records an lr_drop event when validation accuracy plateaus', async () => {
     // minDelta 1 makes every epoch after the first "no improvement": the drop is certain after epoch 2.
-    const { id } = await app.runs.start({ config: 'A', inputSize: 32, width: 0.0625, epochs: 3, batch: 32, trainSamples: 64, valSamples: 32, patience: 1, maxDrops: 1, minDelta: 1 });
+    const { id } = await startRun(app, { config: 'A', inputSize: 32, width: 0.0625, epochs: 3, batch: 32, trainSamples: 64, valSamples: 32, patience: 1, maxDrops: 1, minDelta: 1 });
     expect(await app.runs.waitFor(id)).toBe('completed');
     const drops = app.runs.events(id).filter((e) => e.kind === 'lr_drop');
     expect(drops).toHaveLength(1);
@@ -91,7 +91,7 @@ describe('training in a worker', () => {
   // The premise, checked: some optional backend must be missing on this machine (tfjs-node-gpu or
   // tfjs-node, when their download failed; webgpu without a Vulkan driver; native without OpenBLAS).
   it.skipIf(!missing)(`fails a run at once when a forced backend is missing, naming what to install${skipNote(missing ? null : 'every backend is installed here')}`, async () => {
-    const { id } = await app.runs.start({ config: 'A', backend: missing!.name, epochs: 1 });
+    const { id } = await startRun(app, { config: 'A', backend: missing!.name, epochs: 1 });
     expect(await app.runs.waitFor(id)).toBe('failed');
     expect(app.runs.get(id).error).toContain(`backend '${missing!.name}' is not available`);
     expect(app.runs.get(id).error).toMatch(HINTS[missing!.name]!);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendInfo, BackendName } from '../../shared/domain';
+import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
 import { createApp } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { Worker } from 'node:worker_threads';
@@ -31,12 +31,12 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
   try {
     // Four epochs: the first warms up (JIT, shader compiles); the median of the other three is reported,
     // which a passing slowdown of a shared machine does not move.
-    const { id } = await app.runs.start({
+    const { id } = await app.runs.start(TrainParams.parse({
       config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: 4,
       trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
-    });
+    }));
     const status = await app.runs.waitFor(id);
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
     const points = app.runs.metrics(id, -1);

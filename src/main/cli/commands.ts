@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { ContractError } from '../../shared/contract';
+import { ContractError, parseArgs, type ArgsOf, type MethodName, type ResultOf } from '../../shared/contract';
 import { describeEvent } from '../../shared/event-text';
 import type { BackendName, CheckpointChoice, EvaluationInfo, ProtocolName, RunDetail, RunProgress } from '../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../services/compare';
@@ -13,12 +13,12 @@ import { exportRuns, type ExportFormat } from '../services/export';
 import { confineTo } from '../services/paths-policy';
 import { createApp, type App } from '../services/app';
 import { listModels } from '../services/models';
-import { checkModelShape } from '../vgg/configs';
 import { resolveDataDir } from '../paths';
 import { startServer } from '../transports/http';
 import { table } from './format';
 import { fixed, human, pct } from '../../shared/format';
-import { UsageError, toTrainParams } from './options';
+import { createDispatcher } from '../transports/dispatch';
+import { UsageError, forCli, runFlags } from './options';
 
 export interface Globals {
   dataDir?: string;
@@ -28,19 +28,30 @@ const printJson = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '
 
 /** A request the services refused is bad usage on the command line (exit 2). */
 function rethrowAsUsage(err: unknown): never {
-  if (err instanceof ContractError) throw new UsageError(err.message);
+  if (err instanceof ContractError) throw new UsageError(forCli(err.issues));
   throw err;
+}
+
+/** Calls a contract method the way the UI does: arguments validated (and parsed) by the contract, then the handler. */
+async function call<M extends MethodName>(app: App, method: M, args: ArgsOf<M>): Promise<ResultOf<M>> {
+  const out = await createDispatcher(app.handlers)(method, args);
+  if (!out.ok) throw new ContractError(out.error.message, out.error.code as ContractError['code'], out.error.issues);
+  return out.result as ResultOf<M>;
 }
 
 function openApp(g: Globals, transport = 'cli'): App {
   return createApp({ dataDir: resolveDataDir(g.dataDir), transport });
 }
 
-export function modelsCommand(opts: { inputSize: number; width: number; classes: number; json?: boolean }): number {
-  const err = checkModelShape({ config: 'A', inputSize: opts.inputSize, width: opts.width, classes: opts.classes });
-  if (err) throw new UsageError(err);
+export function modelsCommand(flags: { inputSize?: unknown; width?: unknown; classes?: unknown; json?: boolean }): number {
+  let opts: { inputSize: number; width: number; classes: number };
+  try {
+    opts = parseArgs('models.list', { inputSize: flags.inputSize, width: flags.width, classes: flags.classes });
+  } catch (err) {
+    rethrowAsUsage(err);
+  }
   const models = listModels(opts);
-  if (opts.json) {
+  if (flags.json) {
     printJson({ inputSize: opts.inputSize, width: opts.width, classes: opts.classes, models: models.map(({ layers: _l, ...m }) => m) });
   } else {
     console.log(`VGG configurations at ${opts.inputSize}×${opts.inputSize}, width ×${opts.width}, ${opts.classes} classes (FLOPs = 2 × multiply-adds, forward, per image)`);
@@ -81,10 +92,10 @@ function summaryLine(run: RunDetail): string {
 }
 
 export async function trainCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
-  const params = toTrainParams(raw);
   const app = openApp(g);
   try {
-    const { id } = await app.runs.start(params);
+    // The run's flags as they are: the contract parses them once, as it does the form's.
+    const { id } = await call(app, 'runs.start', runFlags(raw) as ArgsOf<'runs.start'>);
     return await followRun(app, id, Boolean(raw.json));
   } catch (err) {
     await app.close();
@@ -101,7 +112,7 @@ export async function resumeCommand(g: Globals, id: number, opts: { json?: boole
   } catch (err) {
     await app.close();
     if (err instanceof ContractError) {
-      process.stderr.write(`vgglab: ${err.message}\n`);
+      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
       return err.code === 'not_found' ? 2 : 1;
     }
     throw err;
@@ -289,7 +300,7 @@ export async function evalCommand(g: Globals, ids: number[], opts: { protocol: P
     return 0;
   } catch (err) {
     if (err instanceof ContractError) {
-      process.stderr.write(`vgglab: ${err.message}\n`);
+      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
       return err.code === 'bad_request' ? 2 : 1;
     }
     throw err;
@@ -307,7 +318,7 @@ export async function compareCommand(g: Globals, ids: number[], opts: { format: 
     return 0;
   } catch (err) {
     if (err instanceof ContractError) {
-      process.stderr.write(`vgglab: ${err.message}\n`);
+      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
       return 2;
     }
     throw err;

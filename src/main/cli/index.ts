@@ -1,11 +1,12 @@
 // The `vgglab` command: argument parsing and exit codes (0 ok, 1 run failed/diverged, 2 bad usage).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_CHOICES, CONFIG_NAMES, PROTOCOLS } from '../../shared/domain';
+import { BACKEND_CHOICES, PROTOCOLS } from '../../shared/domain';
 import { COMPARE_FORMATS } from '../services/compare';
 import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
 import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
-import { UsageError, intArg, numArg } from './options';
+import { ContractError } from '../../shared/contract';
+import { UsageError, addTrainOptions, asNumber, forCli, intArg, numArg } from './options';
 import { DATASET_KINDS } from '../data/spec';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -21,44 +22,13 @@ function buildProgram(setCode: (c: number) => void): Command {
   program
     .command('models')
     .description('weight layers, parameters and forward FLOPs per image for each configuration')
-    .option('--input-size <N>', 'input side in pixels (multiple of 32)', intArg('--input-size', 32), 224)
-    .option('--width <W>', 'width multiplier for every layer', numArg('--width', 0, 4, true), 1)
-    .option('--classes <K>', 'number of classes', intArg('--classes', 2), 1000)
+    .option('--input-size <N>', 'input side in pixels (multiple of 32) (default: 224)', asNumber)
+    .option('--width <W>', 'width multiplier for every layer (default: 1)', asNumber)
+    .option('--classes <K>', 'number of classes (default: 1000)', asNumber)
     .option('--json', 'print one JSON object')
     .action((o) => run(() => modelsCommand(o))());
 
-  program
-    .command('train')
-    .description('train one VGG configuration and record the run')
-    .addOption(new Option('--config <C>', 'configuration').choices(CONFIG_NAMES).makeOptionMandatory())
-    .option('--dataset <SPEC>', `${DATASET_KINDS.join(', ')}, or a registered dataset's name`, 'synthetic')
-    .option('--input-size <N>', 'input side (multiple of 32)', intArg('--input-size', 32))
-    .option('--width <W>', 'width multiplier', numArg('--width', 0, 4, true))
-    .option('--fc-width <N>', 'units in fc1 and fc2 (default 4096 × width)', intArg('--fc-width', 1))
-    .option('--classes <K>', 'classes of the synthetic dataset', intArg('--classes', 2, 1000))
-    .option('--train-samples <N>', 'training images (synthetic: how many to make; others: at most this many)', intArg('--train-samples', 1))
-    .option('--val-samples <N>', 'validation images (as --train-samples)', intArg('--val-samples', 1))
-    .option('--val-fraction <X>', 'folder datasets without val/: share of each class held out', numArg('--val-fraction', 0.01, 0.9))
-    .option('--data-workers <N>', 'threads building training batches (default: cores the backend leaves free, at least 1; 0: on the training thread)', intArg('--data-workers', 0, 64))
-    .option('--cache-mb <N>', 'memory for decoded folder images, MiB (default 2048); the rest is cached on disk', intArg('--cache-mb', 0, 1_048_576))
-    .option('--epochs <N>', 'epochs', intArg('--epochs', 1))
-    .option('--batch <N>', 'mini-batch size', intArg('--batch', 1, 4096))
-    .option('--lr <X>', 'learning rate', numArg('--lr', 0, 10, true))
-    .option('--momentum <X>', 'SGD momentum', numArg('--momentum', 0, 0.999))
-    .option('--weight-decay <X>', 'L2 weight decay', numArg('--weight-decay', 0, 1))
-    .option('--dropout <X>', 'dropout on fc1 and fc2', numArg('--dropout', 0, 0.95))
-    .option('--init <I>', 'glorot | paper (std 0.01) | paper-0.1 (std 0.1) | from:RUN (a trained A: its first four conv and three FC layers, as the paper started deeper nets; a run of the same configuration: every layer, as for multi-scale training)')
-    .addOption(new Option('--init-rest <I>', 'with --init from:RUN, how the layers not copied start (default glorot)').choices(['glorot', 'paper', 'paper-0.1']))
-    .option('--schedule <S>', 'plateau | step:E1,E2,.. | none')
-    .option('--patience <N>', 'plateau patience in epochs', intArg('--patience', 1, 1000))
-    .option('--max-drops <N>', 'plateau: number of ×0.1 drops before stopping', intArg('--max-drops', 0, 20))
-    .option('--min-delta <X>', 'plateau: smallest rise of validation top-1 that counts as improvement', numArg('--min-delta', 0, 1))
-    .option('--scale <S>', 'training scale S or SMIN:SMAX')
-    .option('--flip', 'random horizontal flips in training and flip averaging at test time (default: on for natural images, off for MNIST/IDX digits)')
-    .option('--no-flip', 'no horizontal flips')
-    .option('--seed <N>', 'random seed', intArg('--seed', 0, 2 ** 31 - 1))
-    .addOption(new Option('--backend <B>', 'compute backend').choices(BACKEND_CHOICES))
-    .option('--experiment <NAME>', 'experiment to file the run under')
+  addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => trainCommand(globals(), o))());
 
@@ -180,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vgglab: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`vgglab: ${(err as Error).message}\n`);
+    process.stderr.write(`vgglab: ${err instanceof ContractError ? forCli(err.issues) : (err as Error).message}\n`);
     return 1;
   }
 }

@@ -40,7 +40,7 @@ export class DatasetService {
     const abs = path.resolve(dir);
     if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new ContractError(`${dir}: no such folder; a dataset is a folder (image classes, CIFAR binaries or IDX files)`);
     const finalName = name ?? path.basename(abs);
-    if (!/^[\w.-]+$/.test(finalName) || finalName === 'synthetic') throw new ContractError(`--name ${finalName}: use letters, digits, '.', '_' or '-', and not 'synthetic'`);
+    if (!/^[\w.-]+$/.test(finalName) || finalName === 'synthetic') throw ContractError.field('name', `${finalName}: use letters, digits, '.', '_' or '-', and not 'synthetic'`);
     if (findDataset(this.db, finalName)) throw new ContractError(`a dataset named '${finalName}' is already registered; pick another --name`, 'conflict');
     const kind = detectKind(abs).kind;
     let data;

@@ -40,9 +40,9 @@ function chooseCheckpoint(db: Db, run: RunDetail, choice: CheckpointChoice): { r
   const row = checkpointAtEpoch(db, run.id, choice);
   if (!row) {
     const kept = [...new Set(listCheckpoints(db, run.id).map((c) => c.epoch))].sort((a, b) => a - b);
-    throw new ContractError(
-      `--checkpoint ${choice}: run ${run.id} keeps checkpoints of epoch${kept.length === 1 ? '' : 's'} ${kept.join(', ') || 'none'} (the newest three and the best); accepted: last, best, or one of those epochs`,
-      'bad_request',
+    throw ContractError.field(
+      'checkpoint',
+      `run ${run.id} keeps checkpoints of epoch${kept.length === 1 ? '' : 's'} ${kept.join(', ') || 'none'} (the newest three and the best), not ${choice}; accepted: last, best, or one of those epochs`,
     );
   }
   return { row, which: { kind: 'epoch', epoch: row.epoch } };
@@ -81,7 +81,7 @@ export class EvaluationService {
     const qs = scales?.length ? scales : defaultScales(first);
     const minInput = Math.max(...members.map((m) => m.run.params.inputSize));
     const bad = qs.find((q) => q < minInput || q % 1 !== 0);
-    if (bad !== undefined) throw new ContractError(`--scales: ${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
+    if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
     const backend = chooseBackend(first.params.backend, await this.deps.backends(first.params.backend));
     const msg: ToEvalWorker = { type: 'evaluate', members: members.map((m) => m.member), protocol, scales: qs, backend };
     const result = await new Promise<Extract<FromEvalWorker, { type: 'done' }>>((resolve, reject) => {

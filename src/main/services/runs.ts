@@ -1,7 +1,7 @@
 // Starting, stopping and reading training runs.
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import { TrainParams, type BackendChoice, type ConfigName, type BackendInfo, type RunDetail, type RunStatus, type TrainParamsInput } from '../../shared/domain';
+import { TrainParams, type BackendChoice, type ConfigName, type BackendInfo, type RunDetail, type RunStatus } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { annotateRun, deleteRun, getRun, insertRun, listRuns, markFinished } from '../store/runs';
@@ -57,24 +57,22 @@ export class RunService {
     return listEvents(this.deps.db, id);
   }
 
-  /** Records the run, then queues it; a forced backend that is missing fails the run at once. */
-  async start(input: TrainParamsInput): Promise<{ id: number }> {
-    const parsed = TrainParams.parse(input);
+  /**
+   * Records the run, then queues it; a forced backend that is missing fails the run at once. The
+   * parameters were parsed at the edge (transport or CLI) and are not parsed again here.
+   */
+  async start(parsed: TrainParams): Promise<{ id: number }> {
     const params = { ...parsed, dataset: this.deps.resolveDataset?.(parsed.dataset) ?? parsed.dataset };
-    // Refused before anything is recorded: an unknown dataset name, a warm start that cannot apply.
+    // Refused before anything is recorded: an unknown dataset name, a warm start that cannot apply, a scale below the crop.
     checkWarmStart(this.deps.db, params);
-    try {
-      scaleRange(params);
-    } catch (err) {
-      throw new ContractError((err as Error).message);
-    }
+    scaleRange(params);
     const id = insertRun(this.deps.db, params, APP_VERSION, this.me);
     await this.queue(id, params, {});
     return { id };
   }
 
   /** The paper's procedure as one experiment: A from scratch, then each deeper net warm-started from that A. */
-  async startChain(base: Omit<TrainParamsInput, 'config' | 'init'>, configs: ConfigName[]): Promise<{ ids: number[]; experiment: string }> {
+  async startChain(base: Omit<TrainParams, 'config' | 'init'>, configs: ConfigName[]): Promise<{ ids: number[]; experiment: string }> {
     const experiment = base.experiment ?? `paper chain ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const a = await this.start({ ...base, config: 'A', init: 'glorot', experiment });
     const ids = [a.id];
@@ -88,7 +86,7 @@ export class RunService {
    * [256, 512] (in proportion). Warm starts as in the paper: B–E from that A (its first four conv and
    * three FC layers); each jittered net from its fixed-S counterpart (every layer) at a tenth of the rate.
    */
-  async startStudy(base: Omit<TrainParamsInput, 'config' | 'init' | 'scale'>): Promise<{ ids: number[]; experiment: string }> {
+  async startStudy(base: Omit<TrainParams, 'config' | 'init' | 'scale'>): Promise<{ ids: number[]; experiment: string }> {
     const experiment = base.experiment ?? `paper study ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const input = base.inputSize ?? 32;
     const S = Math.round((256 * input) / 224);

@@ -17,19 +17,19 @@ export function checkWarmStart(db: Db, params: TrainParams): WarmStartPlan | und
   if (!m) return undefined;
   const srcId = Number(m[1]);
   const src = getRun(db, srcId);
-  if (!src) throw new ContractError(`--init from:${srcId}: run ${srcId} does not exist`, 'not_found');
+  if (!src) throw ContractError.field('init', `from:${srcId}: run ${srcId} does not exist`, 'not_found');
   const plan = planWarmStart(src.config, params.config);
-  if (typeof plan === 'string') throw new ContractError(`--init from:${srcId}: ${plan}`);
+  if (typeof plan === 'string') throw ContractError.field('init', `from:${srcId}: ${plan}`);
   const pending = ['queued', 'running'].includes(src.status);
   if (!pending && (!FINISHED.includes(src.status) || !latestCheckpoint(db, srcId)))
-    throw new ContractError(`--init from:${srcId}: run ${srcId} is ${src.status}${latestCheckpoint(db, srcId) ? '' : ' and has no checkpoint'}; warm start needs a finished run`);
+    throw ContractError.field('init', `from:${srcId}: run ${srcId} is ${src.status}${latestCheckpoint(db, srcId) ? '' : ' and has no checkpoint'}; warm start needs a finished run`);
   const mine = kernelShapes({ config: params.config, inputSize: params.inputSize, width: params.width, classes: classesOf(params), fcWidth: params.fcWidth });
   const theirs = kernelShapes({ config: src.config, inputSize: src.params.inputSize, width: src.params.width, classes: classesOf(src.params), fcWidth: src.params.fcWidth });
   for (const layer of plan.layers) {
     const a = theirs.get(layer)!;
     const b = mine.get(layer)!;
     if (a.join('x') !== b.join('x'))
-      throw new ContractError(`--init from:${srcId}: layer ${layer} has shape [${a.join(', ')}] in run ${srcId} but [${b.join(', ')}] here; use the same input size, width and classes`);
+      throw ContractError.field('init', `from:${srcId}: layer ${layer} has shape [${a.join(', ')}] in run ${srcId} but [${b.join(', ')}] here; use the same input size, width and classes`);
   }
   return plan;
 }

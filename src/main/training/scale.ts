@@ -1,4 +1,5 @@
 // The training scale S: the side images are rescaled to before a crop of the input size is cut.
+import { ContractError } from '../../shared/contract';
 import type { TrainParams } from '../../shared/domain';
 import { isSpec, parseSpec } from '../data/spec';
 
@@ -6,8 +7,8 @@ import { isSpec, parseSpec } from '../data/spec';
 export function scaleRange(params: TrainParams): { min: number; max: number } {
   if (params.scale) {
     const [lo, hi = lo] = params.scale.split(':').map(Number) as [number, number | undefined];
-    if (lo < params.inputSize) throw new Error(`--scale ${params.scale}: S must be at least the input size (${params.inputSize})`);
-    if (hi < lo) throw new Error(`--scale ${params.scale}: SMAX must not be below SMIN`);
+    if (lo < params.inputSize) throw ContractError.field('scale', `S (${lo}) must be at least the input size (${params.inputSize})`);
+    if (hi < lo) throw ContractError.field('scale', `SMAX (${hi}) must not be below SMIN (${lo})`);
     return { min: lo, max: hi };
   }
   const s = isSpec(params.dataset) && parseSpec(params.dataset).source.drawnAtInputSize ? params.inputSize : Math.round((params.inputSize * 256) / 224);

@@ -103,7 +103,7 @@ function buildModel(ctx: TrainContext) {
   if (ctx.maxBufferBytes !== undefined && largest > ctx.maxBufferBytes) {
     model.dispose();
     throw new Error(
-      `the largest weight of this model (${(largest / 2 ** 20).toFixed(0)} MiB) exceeds the device's buffer limit (${(ctx.maxBufferBytes / 2 ** 20).toFixed(0)} MiB); reduce --width or --input-size, or use another backend`,
+      `the largest weight of this model (${(largest / 2 ** 20).toFixed(0)} MiB) exceeds the device's buffer limit (${(ctx.maxBufferBytes / 2 ** 20).toFixed(0)} MiB); reduce the width multiplier or the input size, or use another backend`,
     );
   }
   return model;

@@ -90,7 +90,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     done = {
       type: 'done',
       status: 'failed',
-      error: oom ? `out of memory: ${e.message}; try a smaller --batch or --width` : e.message || String(err),
+      error: oom ? `out of memory: ${e.message}; try a smaller batch size or width multiplier` : e.message || String(err),
       result: { epochs: 0, train: { loss: null, top1: null }, val: { loss: null, top1: null, top5: null }, lrDrops: [], imagesPerSec: null, data: emptyData },
     };
   }

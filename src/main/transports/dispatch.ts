@@ -13,7 +13,7 @@ export function createDispatcher(handlers: Handlers) {
       const handler = handlers[method] as (a: unknown) => unknown;
       return { ok: true, result: await handler(parsed) };
     } catch (err) {
-      if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message } };
+      if (err instanceof ContractError) return { ok: false, error: { code: err.code, message: err.message, issues: err.issues } };
       return { ok: false, error: { code: 'internal', message: (err as Error).message ?? String(err) } };
     }
   };

@@ -92,15 +92,6 @@ export function modelStats(shape: ModelShape): { weightLayers: number; params: n
   return { weightLayers: weights.length, params, flops: 2 * macs, layers: all };
 }
 
-/** Checks a model shape against the accepted ranges; returns a message naming the field, or null. */
-export function checkModelShape(shape: ModelShape): string | null {
-  if (!Number.isInteger(shape.inputSize) || shape.inputSize < 32 || shape.inputSize % 32 !== 0)
-    return `--input-size ${shape.inputSize}: accepted values are multiples of 32, at least 32 (32, 64, …, 224)`;
-  if (!(shape.width > 0) || shape.width > 4) return `--width ${shape.width}: accepted range is (0, 4]`;
-  if (!Number.isInteger(shape.classes) || shape.classes < 2) return `--classes ${shape.classes}: accepted values are integers ≥ 2`;
-  return null;
-}
-
 /**
  * Rough training memory per image: every layer's output is kept for the backward pass (conv, bias
  * add, ReLU: three tensors per conv), and each gets a gradient of the same size; 4 bytes a value.

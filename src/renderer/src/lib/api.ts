@@ -1,6 +1,8 @@
 // window.api in the desktop app (preload over IPC); otherwise the same contract over
 // HTTP + WebSocket, for `vgglab serve` in a browser.
 import type { Api, EventName, Events } from '../../../shared/contract';
+import { forForm } from '../../../shared/train-fields';
+import { CallError, type CallResult } from '../../../shared/wire';
 
 declare global {
   interface Window {
@@ -38,8 +40,8 @@ function httpApi(): Api {
   return {
     async call(method, args) {
       const res = await fetch('/api/call', { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify({ method, args }) });
-      const out = (await res.json()) as { ok: boolean; result?: unknown; error?: { message: string } };
-      if (!out.ok) throw new Error(out.error?.message ?? `HTTP ${res.status}`);
+      const out = (await res.json()) as CallResult;
+      if (!out.ok) throw new CallError(out.error?.message ?? `HTTP ${res.status}`, out.error?.code ?? 'internal', out.error?.issues);
       return out.result as never;
     },
     on<E extends EventName>(event: E, listener: (payload: Events[E]) => void) {
@@ -52,3 +54,8 @@ function httpApi(): Api {
 }
 
 export const api: Api = window.api ?? httpApi();
+
+/** What a person should read about a failed call: field issues under the form's labels, else the message. */
+export function errorText(err: unknown): string {
+  return err instanceof CallError ? forForm(err.issues) : (err as Error).message;
+}
