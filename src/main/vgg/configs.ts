@@ -42,41 +42,49 @@ export interface WeightLayer {
 
 export const scaled = (n: number, width: number): number => Math.max(1, Math.round(n * width));
 
-/** Walks a configuration and names every layer: block{b}_conv{i}, block{b}_pool, fc1, fc2, predictions. */
-export function describeLayers(shape: ModelShape): { weights: WeightLayer[]; all: string[] } {
+/** Every layer of a built network in order: weight layers with their shapes, and the rest by name. */
+export type LayerDesc = WeightLayer | { kind: 'pool' | 'lrn' | 'flatten' | 'dropout'; name: string };
+
+/**
+ * Walks a configuration and names every layer — block{b}_conv{i}, block{b}_pool, block{b}_lrn,
+ * flatten, fc1, fc1_dropout, fc2, fc2_dropout, predictions — the names checkpoints and warm starts
+ * rely on. The model factory (model.ts) builds exactly these layers.
+ */
+export function describeLayers(shape: ModelShape): { layers: LayerDesc[]; weights: WeightLayer[]; all: string[] } {
   const spec = VGG_CONFIGS[shape.config];
-  const weights: WeightLayer[] = [];
-  const all: string[] = [];
+  const layers: LayerDesc[] = [];
   let block = 1;
   let convInBlock = 0;
   let side = shape.inputSize;
   let channels = 3;
   for (const entry of spec) {
     if (entry === 'M') {
-      all.push(`block${block}_pool`);
+      layers.push({ kind: 'pool', name: `block${block}_pool` });
       side = Math.floor(side / 2);
       block += 1;
       convInBlock = 0;
     } else if (entry === 'LRN') {
-      all.push(`block${block}_lrn`);
+      layers.push({ kind: 'lrn', name: `block${block}_lrn` });
     } else {
       const kernel = typeof entry === 'number' ? 3 : 1;
       const out = scaled(typeof entry === 'number' ? entry : Number(entry.slice(4)), shape.width);
       convInBlock += 1;
-      const name = `block${block}_conv${convInBlock}`;
-      weights.push({ name, kind: 'conv', kernel, inChannels: channels, outChannels: out, outSide: side });
-      all.push(name);
+      layers.push({ name: `block${block}_conv${convInBlock}`, kind: 'conv', kernel, inChannels: channels, outChannels: out, outSide: side });
       channels = out;
     }
   }
-  all.push('flatten');
   const fc = shape.fcWidth ?? scaled(PAPER_FC_WIDTH, shape.width);
   const flat = channels * side * side;
-  weights.push({ name: 'fc1', kind: 'fc', kernel: 1, inChannels: flat, outChannels: fc, outSide: 1 });
-  weights.push({ name: 'fc2', kind: 'fc', kernel: 1, inChannels: fc, outChannels: fc, outSide: 1 });
-  weights.push({ name: 'predictions', kind: 'fc', kernel: 1, inChannels: fc, outChannels: shape.classes, outSide: 1 });
-  all.push('fc1', 'fc1_dropout', 'fc2', 'fc2_dropout', 'predictions');
-  return { weights, all };
+  layers.push(
+    { kind: 'flatten', name: 'flatten' },
+    { name: 'fc1', kind: 'fc', kernel: 1, inChannels: flat, outChannels: fc, outSide: 1 },
+    { kind: 'dropout', name: 'fc1_dropout' },
+    { name: 'fc2', kind: 'fc', kernel: 1, inChannels: fc, outChannels: fc, outSide: 1 },
+    { kind: 'dropout', name: 'fc2_dropout' },
+    { name: 'predictions', kind: 'fc', kernel: 1, inChannels: fc, outChannels: shape.classes, outSide: 1 },
+  );
+  const weights = layers.filter((l): l is WeightLayer => l.kind === 'conv' || l.kind === 'fc');
+  return { layers, weights, all: layers.map((l) => l.name) };
 }
 
 /** Weight layers, parameters and forward FLOPs (2 × multiply-adds) per image, from the table alone. */

@@ -1,6 +1,6 @@
 // The one model factory: any configuration, input size, width, class count.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { VGG_CONFIGS, PAPER_FC_WIDTH, scaled, type ModelShape } from './configs';
+import { describeLayers, type ModelShape } from './configs';
 import { LocalResponseNorm } from './lrn';
 import { SeededDropout } from './dropout';
 
@@ -20,55 +20,49 @@ function kernelInit(init: InitName, seed: number | undefined) {
   return tfl.initializers.randomNormal({ mean: 0, stddev: init === 'paper' ? 0.01 : 0.1, seed });
 }
 
+/** The network of `describeLayers`, layer for layer, with its names. */
 export function buildVgg(opts: BuildOptions): tfl.LayersModel {
-  const { config, inputSize, width, classes } = opts;
   const init = opts.init ?? 'glorot';
   let seed = opts.seed;
   // Each layer gets its own seed so that layers do not share identical weights.
-  const nextInit = () => kernelInit(init, seed === undefined ? undefined : seed++);
-  const model = tfl.sequential({ name: `vgg_${config.toLowerCase().replace('-', '_')}` });
-  let block = 1;
-  let convInBlock = 0;
-  let first = true;
-  for (const entry of VGG_CONFIGS[config]) {
-    if (entry === 'M') {
-      model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `block${block}_pool` }));
-      block += 1;
-      convInBlock = 0;
-      continue;
-    }
-    if (entry === 'LRN') {
-      model.add(new LocalResponseNorm({ name: `block${block}_lrn` }));
-      continue;
-    }
-    convInBlock += 1;
-    const kernelSize = typeof entry === 'number' ? 3 : 1;
-    const filters = scaled(typeof entry === 'number' ? entry : Number(entry.slice(4)), width);
-    model.add(
-      tfl.layers.conv2d({
-        name: `block${block}_conv${convInBlock}`,
-        filters,
-        kernelSize,
-        padding: 'same',
-        activation: 'relu',
-        kernelInitializer: nextInit(),
-        biasInitializer: 'zeros',
-        ...(first ? { inputShape: [inputSize, inputSize, 3] } : {}),
-      }),
-    );
-    first = false;
-  }
-  const fc = opts.fcWidth ?? scaled(PAPER_FC_WIDTH, width);
+  const nextSeed = () => (seed === undefined ? undefined : seed++);
   const dropout = opts.dropout ?? 0.5;
-  model.add(tfl.layers.flatten({ name: 'flatten' }));
-  model.add(tfl.layers.dense({ name: 'fc1', units: fc, activation: 'relu', kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
-  const dropoutLayer = (name: string) =>
-    opts.portable ? tfl.layers.dropout({ name, rate: dropout }) : new SeededDropout({ name, rate: dropout, seed: seed === undefined ? undefined : seed++ });
-  model.add(dropoutLayer('fc1_dropout'));
-  model.add(tfl.layers.dense({ name: 'fc2', units: fc, activation: 'relu', kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
-  model.add(dropoutLayer('fc2_dropout'));
-  // Logits: softmax is applied in the loss and at evaluation, which is numerically safer.
-  model.add(tfl.layers.dense({ name: 'predictions', units: classes, kernelInitializer: nextInit(), biasInitializer: 'zeros' }));
+  const model = tfl.sequential({ name: `vgg_${opts.config.toLowerCase().replace('-', '_')}` });
+  describeLayers(opts).layers.forEach((l, i) => {
+    const name = l.name;
+    switch (l.kind) {
+      case 'conv':
+        model.add(
+          tfl.layers.conv2d({
+            name,
+            filters: l.outChannels,
+            kernelSize: l.kernel,
+            padding: 'same',
+            activation: 'relu',
+            kernelInitializer: kernelInit(init, nextSeed()),
+            biasInitializer: 'zeros',
+            ...(i === 0 ? { inputShape: [opts.inputSize, opts.inputSize, 3] } : {}),
+          }),
+        );
+        return;
+      case 'pool':
+        model.add(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name }));
+        return;
+      case 'lrn':
+        model.add(new LocalResponseNorm({ name }));
+        return;
+      case 'flatten':
+        model.add(tfl.layers.flatten({ name }));
+        return;
+      case 'fc':
+        // The last layer gives logits: softmax is applied in the loss and at evaluation, which is numerically safer.
+        model.add(tfl.layers.dense({ name, units: l.outChannels, ...(name === 'predictions' ? {} : { activation: 'relu' }), kernelInitializer: kernelInit(init, nextSeed()), biasInitializer: 'zeros' }));
+        return;
+      case 'dropout':
+        model.add(opts.portable ? tfl.layers.dropout({ name, rate: dropout }) : new SeededDropout({ name, rate: dropout, seed: nextSeed() }));
+        return;
+    }
+  });
   return model;
 }
 
