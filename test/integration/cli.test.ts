@@ -88,11 +88,16 @@ describe('vgglab CLI', () => {
     expect(vgglab('show', String(off.json.runId), '--json').json.params.flip).toBe(false);
   });
 
-  it.skipIf(!nativeReady)(`a forced backend is probed alone: training on native starts no WebGPU adapter, so Dawn prints nothing${skipNote(nativeReady ? null : 'the native backend is not built here')}`, () => {
+  it.skipIf(!nativeReady)(`a forced backend is probed alone, and auto probes WebGPU in a child process: Dawn prints nothing on the terminal${skipNote(nativeReady ? null : 'the native backend is not built here')}`, () => {
     const r = vgglab('train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--train-samples', '32', '--val-samples', '16', '--batch', '16', '--backend', 'native', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.backend).toBe('native');
     expect(r.stderr).not.toMatch(/artificially reduced|Vulkan|Dawn/i);
+    // With auto, every backend is probed, WebGPU in a child process: Dawn's messages stay there too
+    // (unless auto picks WebGPU itself, which then starts in the run's worker).
+    const auto = vgglab('train', '--config', 'A', '--width', '0.0625', '--epochs', '1', '--train-samples', '32', '--val-samples', '16', '--batch', '16', '--json');
+    expect(auto.code, auto.stderr).toBe(0);
+    if (auto.json.backend !== 'webgpu') expect(auto.stderr).not.toMatch(/artificially reduced|Vulkan|Dawn/i);
   });
 
   it('trains on an image folder, skipping and counting the broken files', async () => {
