@@ -24,7 +24,7 @@ describe('data pipeline', () => {
   it('decodes a folder in the pool (broken files skipped and counted), spills past the memory budget to disk, and builds the same batches as the training thread would', async () => {
     const root = tempDir();
     await makeImageFolder(root, { perClass: 12, broken: true });
-    const req = { spec: `folder:${root}`, side: 40, seed: 1, valFraction: 0.2 };
+    const req = { dataset: `folder:${root}`, side: 40, seed: 1, valFraction: 0.2 };
     const cacheDir = tempDir();
     // Room for 5 decoded images in memory: the rest go to the disk cache.
     const pooled = await openTrainingSet(req, { ...base(cacheDir), workers: 2, decodeWorkers: 2, cacheBytes: 5 * 40 * 40 * 3, jitter: { min: 36, max: 40 } });
@@ -65,7 +65,7 @@ describe('data pipeline', () => {
     const root = tempDir();
     const { colors } = await makeImageFolder(root, { perClass: 10 });
     fs.rmSync(path.join(root, 'cats', 'gray-alpha.png'));
-    const set = await openTrainingSet({ spec: `folder:${root}`, side: 48, seed: 1, valFraction: 0.2 }, { ...base(tempDir()), workers: 1, jitter: { min: 32, max: 48 } });
+    const set = await openTrainingSet({ dataset: `folder:${root}`, side: 48, seed: 1, valFraction: 0.2 }, { ...base(tempDir()), workers: 1, jitter: { min: 32, max: 48 } });
     const names = set.data.classNames;
     try {
       for (const b of await epochBatches(set.feed, 1, 7)) {
@@ -82,7 +82,7 @@ describe('data pipeline', () => {
   });
 
   it('builds the same synthetic batches with one worker, two workers or none', async () => {
-    const req = { spec: 'synthetic', side: 32, seed: 5, train: 100, val: 10 };
+    const req = { dataset: 'synthetic', side: 32, seed: 5, trainSamples: 100, valSamples: 10 };
     const sets = await Promise.all([0, 1, 2].map((workers) => openTrainingSet(req, { ...base(tempDir()), workers })));
     try {
       const [a, b, c] = await Promise.all(sets.map((s) => epochBatches(s.feed, 2, 16)));

@@ -26,17 +26,17 @@ describe('using at most N images', () => {
   it('a folder limited to 6 training images trains on two of each class, and a limit below the class count is refused', async () => {
     const root = tempDir();
     await makeImageFolder(root, { perClass: 8 });
-    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, train: 6, val: 3 });
+    const d = await loadDataset({ dataset: `folder:${root}`, side: 32, seed: 1, trainSamples: 6, valSamples: 3 });
     expect(d.train.count).toBe(6);
     expect([...d.train.labels].sort()).toEqual([0, 0, 1, 1, 2, 2]);
     expect([...d.val.labels].sort()).toEqual([0, 1, 2]);
-    await expect(loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, train: 2 })).rejects.toThrow(/a limit of 2 training image\(s\) is fewer than its 3 classes; use at least 3, or no limit to use every image/);
+    await expect(loadDataset({ dataset: `folder:${root}`, side: 32, seed: 1, trainSamples: 2 })).rejects.toThrow(/a limit of 2 training image\(s\) is fewer than its 3 classes; use at least 3, or no limit to use every image/);
   });
 
   it('CIFAR limited to 10 images takes one of each of its 10 classes', () => {
     const dir = tempDir();
     makeCifar10(dir, 20);
-    return loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1, train: 10, val: 10 }).then((d) => {
+    return loadDataset({ dataset: `cifar10:${dir}`, side: 32, seed: 1, trainSamples: 10, valSamples: 10 }).then((d) => {
       expect(d.train.count).toBe(10);
       // Ten classes, ten images: one of each.
       expect([...d.train.labels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -49,7 +49,7 @@ describe('folder datasets', () => {
   it('discovers classes, decodes every format, skips and counts broken files exactly', async () => {
     const root = tempDir();
     await makeImageFolder(root, { perClass: 10, broken: true });
-    const d = await loadDataset({ spec: `folder:${root}`, side: 36, seed: 1, valFraction: 0.2 });
+    const d = await loadDataset({ dataset: `folder:${root}`, side: 36, seed: 1, valFraction: 0.2 });
     expect(d.classNames).toEqual(['cats', 'dogs', 'owls']);
     expect(d.skipped).toBe(3);
     expect(d.skippedFiles.map((f) => path.basename(f)).sort()).toEqual(['empty.jpg', 'text.png', 'truncated.png']);
@@ -69,15 +69,15 @@ describe('folder datasets', () => {
     expect(scan.test).toHaveLength(3 * 3 + 2);
     expect(scan.val.every((i) => i.file.includes(`${path.sep}train${path.sep}`))).toBe(true);
     expect(new Set(scan.val.map((i) => i.label))).toEqual(new Set([0, 1, 2]));
-    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2 });
+    const d = await loadDataset({ dataset: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2 });
     expect(d.evalSplit).toBe('test');
     expect(d.train.count + d.val.count).toBe(12 + 10 + 10);
-    const evaluated = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2, evalWithMean: d.meanRgb });
+    const evaluated = await loadDataset({ dataset: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2, evalWithMean: d.meanRgb });
     expect(evaluated.val.count).toBe(11);
     // Without test/, evaluation reports validation.
     const plain = tempDir();
     await makeImageFolder(plain, { perClass: 5 });
-    expect((await loadDataset({ spec: `folder:${plain}`, side: 32, seed: 1 })).evalSplit).toBe('val');
+    expect((await loadDataset({ dataset: `folder:${plain}`, side: 32, seed: 1 })).evalSplit).toBe('val');
   });
 
   it('splits deterministically from the seed, and differently for another seed', () => {
@@ -97,7 +97,7 @@ describe('folder datasets', () => {
     // Remove the two extra cats so that every image is one solid colour.
     fs.rmSync(path.join(root, 'cats', 'gray-alpha.png'));
     fs.rmSync(path.join(root, 'cats', 'deep.png'));
-    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2 });
+    const d = await loadDataset({ dataset: `folder:${root}`, side: 32, seed: 1, valFraction: 0.2 });
     const counts = [0, 1, 2].map((l) => d.train.labels.filter((x) => x === l).length);
     const names = ['cats', 'dogs', 'owls'];
     const total = counts.reduce((a, b) => a + b, 0);
@@ -111,25 +111,25 @@ describe('folder datasets', () => {
     const root = tempDir();
     await makeImageFolder(path.join(root, 'train'), { perClass: 4 });
     await makeImageFolder(path.join(root, 'val'), { perClass: 2 });
-    const d = await loadDataset({ spec: `folder:${root}`, side: 32, seed: 1 });
+    const d = await loadDataset({ dataset: `folder:${root}`, side: 32, seed: 1 });
     expect(d.train.count).toBe(14);
     expect(d.val.count).toBe(8);
   });
 
   it('refuses, naming the path and what is accepted: missing folder, one class, an empty class', async () => {
-    await expect(loadDataset({ spec: 'folder:/no/such/place', side: 32, seed: 1 })).rejects.toThrow(/folder:\/no\/such\/place: no such folder/);
+    await expect(loadDataset({ dataset: 'folder:/no/such/place', side: 32, seed: 1 })).rejects.toThrow(/folder:\/no\/such\/place: no such folder/);
     const one = tempDir();
     fs.mkdirSync(path.join(one, 'only'));
-    await expect(loadDataset({ spec: `folder:${one}`, side: 32, seed: 1 })).rejects.toThrow(/found 1 class folder\(s\); at least 2 are needed/);
+    await expect(loadDataset({ dataset: `folder:${one}`, side: 32, seed: 1 })).rejects.toThrow(/found 1 class folder\(s\); at least 2 are needed/);
     const empty = tempDir();
     await makeImageFolder(empty, { perClass: 2 });
     fs.mkdirSync(path.join(empty, 'zebras'));
-    await expect(loadDataset({ spec: `folder:${empty}`, side: 32, seed: 1 })).rejects.toThrow(/class 'zebras' has no image files/);
+    await expect(loadDataset({ dataset: `folder:${empty}`, side: 32, seed: 1 })).rejects.toThrow(/class 'zebras' has no image files/);
     const broken = tempDir();
     await makeImageFolder(broken, { perClass: 2 });
     for (const f of fs.readdirSync(path.join(broken, 'owls'))) fs.writeFileSync(path.join(broken, 'owls', f), 'junk');
-    await expect(loadDataset({ spec: `folder:${broken}`, side: 32, seed: 1 })).rejects.toThrow(/class 'owls' has no readable image/);
-    await expect(loadDataset({ spec: 'imagenet:/x', side: 32, seed: 1 })).rejects.toThrow(/unknown kind 'imagenet'; accepted: synthetic/);
+    await expect(loadDataset({ dataset: `folder:${broken}`, side: 32, seed: 1 })).rejects.toThrow(/class 'owls' has no readable image/);
+    await expect(loadDataset({ dataset: 'imagenet:/x', side: 32, seed: 1 })).rejects.toThrow(/unknown kind 'imagenet'; accepted: synthetic/);
   });
 });
 
@@ -137,10 +137,10 @@ describe('binary datasets', () => {
   it('reads the CIFAR-10 binary batches with labels and pixel planes in place', async () => {
     const dir = tempDir();
     makeCifar10(dir, 20);
-    const d = await loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1 });
+    const d = await loadDataset({ dataset: `cifar10:${dir}`, side: 32, seed: 1 });
     // 100 training images, a tenth of each class held out for validation; the test batch is the test set.
     expect([d.train.count, d.val.count, d.classes, d.evalSplit]).toEqual([90, 10, 10, 'test']);
-    expect((await loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1, evalWithMean: d.meanRgb })).val.count).toBe(20);
+    expect((await loadDataset({ dataset: `cifar10:${dir}`, side: 32, seed: 1, evalWithMean: d.meanRgb })).val.count).toBe(20);
     // An image of label L has R = 10L, G = 10L + 1, B = 10L + 2 before mean subtraction.
     const px = (i: number, c: number) => d.train.images[i * 32 * 32 * 3 + c]! + d.meanRgb[c]!;
     for (const i of [0, 1, 50]) {
@@ -152,11 +152,11 @@ describe('binary datasets', () => {
   it('reads gzipped IDX files (MNIST) and makes the one channel RGB', async () => {
     const dir = tempDir();
     makeMnist(dir, 30);
-    const d = await loadDataset({ spec: `mnist:${dir}`, side: 32, seed: 1 });
+    const d = await loadDataset({ dataset: `mnist:${dir}`, side: 32, seed: 1 });
     // Three splits: validation is carved from train (one of each class's three), t10k is the test set.
     expect([d.train.count, d.val.count, d.classes, d.evalSplit]).toEqual([20, 10, 10, 'test']);
     expect([...d.val.labels].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const evaluated = await loadDataset({ spec: `mnist:${dir}`, side: 32, seed: 1, evalWithMean: d.meanRgb });
+    const evaluated = await loadDataset({ dataset: `mnist:${dir}`, side: 32, seed: 1, evalWithMean: d.meanRgb });
     expect([evaluated.val.count, evaluated.evalSplit]).toEqual([10, 'test']);
     // Every pixel of a digit of label L is 20·L, in all three channels.
     for (const i of [0, 3, 11]) {
@@ -168,16 +168,16 @@ describe('binary datasets', () => {
     expect(d.flipInvariant).toBe(false);
     const cifar = tempDir();
     makeCifar10(cifar, 2);
-    expect((await loadDataset({ spec: `cifar10:${cifar}`, side: 32, seed: 1 })).flipInvariant).toBe(true);
+    expect((await loadDataset({ dataset: `cifar10:${cifar}`, side: 32, seed: 1 })).flipInvariant).toBe(true);
   });
 
   it('refuses a truncated CIFAR file and missing IDX files, naming them', async () => {
     const dir = tempDir();
     makeCifar10(dir, 2);
     fs.writeFileSync(path.join(dir, 'test_batch.bin'), Buffer.alloc(100));
-    await expect(loadDataset({ spec: `cifar10:${dir}`, side: 32, seed: 1 })).rejects.toThrow(/test_batch\.bin: size 100 is not a whole number of 3073-byte CIFAR records/);
-    await expect(loadDataset({ spec: `mnist:${tempDir()}`, side: 32, seed: 1 })).rejects.toThrow(/train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\) is missing/);
-    await expect(loadDataset({ spec: 'cifar10', side: 32, seed: 1 })).rejects.toThrow(/needs a path, as cifar10:PATH/);
+    await expect(loadDataset({ dataset: `cifar10:${dir}`, side: 32, seed: 1 })).rejects.toThrow(/test_batch\.bin: size 100 is not a whole number of 3073-byte CIFAR records/);
+    await expect(loadDataset({ dataset: `mnist:${tempDir()}`, side: 32, seed: 1 })).rejects.toThrow(/train-images-idx3-ubyte \(or train-images-idx3-ubyte\.gz\) is missing/);
+    await expect(loadDataset({ dataset: 'cifar10', side: 32, seed: 1 })).rejects.toThrow(/needs a path, as cifar10:PATH/);
   });
 });
 

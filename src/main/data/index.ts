@@ -14,19 +14,19 @@ export type { DatasetRequest } from './types';
 export { DatasetError };
 
 export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
-  const { source, arg } = parseSpec(req.spec);
+  const { source, arg } = parseSpec(req.dataset);
   if (source.load) return source.load(arg, req);
   const scan = source.scan!(arg!, req);
   const skipped: string[] = [];
-  if (!req.evalWithMean) checkLimit('training', req.train, scan.classNames.length, req.spec);
+  if (!req.evalWithMean) checkLimit('training', req.trainSamples, scan.classNames.length, req.dataset);
   // Training and evaluation images are whole (smallest side S, aspect kept); validation during
   // training looks at central crops only, so it keeps central squares.
-  const train = await decodeItems(req.evalWithMean ? [] : pickItems(scan.train, req.train, req.seed), req.side, skipped, true);
+  const train = await decodeItems(req.evalWithMean ? [] : pickItems(scan.train, req.trainSamples, req.seed), req.side, skipped, true);
   // Evaluation reports the data's own test/ split, whole, where it has one.
   const evalSplit = scan.test ? 'test' : 'val';
-  const val = await decodeItems(req.evalWithMean && scan.test ? scan.test : pickItems(scan.val, req.val, req.seed), req.side, skipped, Boolean(req.evalWithMean));
+  const val = await decodeItems(req.evalWithMean && scan.test ? scan.test : pickItems(scan.val, req.valSamples, req.seed), req.side, skipped, Boolean(req.evalWithMean));
   scan.classNames.forEach((name, label) => {
-    if (!req.evalWithMean && !train.labels.includes(label)) throw new DatasetError(`${req.spec}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
+    if (!req.evalWithMean && !train.labels.includes(label)) throw new DatasetError(`${req.dataset}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
   });
-  return finish(req.spec, scan.classNames, { train, val }, skipped, req.evalWithMean, evalSplit);
+  return finish(req.dataset, scan.classNames, { train, val }, skipped, req.evalWithMean, evalSplit);
 }

@@ -44,9 +44,9 @@ function limit(r: RawSplit, n: number | undefined, seed: number): RawSplit {
  */
 export function threeSplits(spec: string, classNames: string[], d: { train: RawSplit; test: RawSplit }, req: DatasetRequest, flip: boolean): LoadedDataset {
   if (req.evalWithMean) return finish(spec, classNames, { train: d.train, val: d.test }, [], req.evalWithMean, 'test', flip);
-  checkLimit('training', req.train, classNames.length, spec);
+  checkLimit('training', req.trainSamples, classNames.length, spec);
   const carved = carveValidation(d.train.labels, req.valFraction ?? 0.1, req.seed);
-  const train = limit(gather(d.train, carved.train), req.train, req.seed);
-  const val = limit(gather(d.train, carved.val), req.val, req.seed);
+  const train = limit(gather(d.train, carved.train), req.trainSamples, req.seed);
+  const val = limit(gather(d.train, carved.val), req.valSamples, req.seed);
   return finish(spec, classNames, { train, val }, [], undefined, 'test', flip);
 }

@@ -1,4 +1,5 @@
 // An in-memory split: images as HWC float32 (mean already subtracted), labels as ints.
+import type { TrainParams } from '../../shared/domain';
 import type { Layout } from './geometry';
 
 export interface Split {
@@ -44,18 +45,14 @@ export interface RawSplit {
   layout?: Layout;
 }
 
-/** What a training run or an evaluation asks of a dataset. */
-export interface DatasetRequest {
-  spec: string;
-  /** Scale S: the stored images' smallest side; crops of the input size are cut from them. */
-  side: number;
-  seed: number;
-  classes?: number;
-  train?: number;
-  val?: number;
-  valFraction?: number;
-  /** Horizontal flips: forced on or off; else the dataset's own default (flipInvariant). */
-  flip?: boolean;
-  /** Evaluation: load only the split evaluation reports and subtract this (the training run's) mean. */
-  evalWithMean?: [number, number, number];
-}
+/**
+ * What a training run or an evaluation asks of a dataset: the run's own parameters, under their
+ * names in TrainParams, and the scale to store the images at.
+ */
+export type DatasetRequest = Pick<TrainParams, 'dataset' | 'seed'> &
+  Partial<Pick<TrainParams, 'classes' | 'trainSamples' | 'valSamples' | 'valFraction' | 'flip'>> & {
+    /** Scale S: the stored images' smallest side; crops of the input size are cut from them. */
+    side: number;
+    /** Evaluation: load only the split evaluation reports and subtract this (the training run's) mean. */
+    evalWithMean?: [number, number, number];
+  };

@@ -36,7 +36,7 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
     const dense = needsDense ? toFullyConvolutional(tf, model, m.params.inputSize) : null;
     const perScale: Float32Array[][] = [];
     for (const Q of msg.scales) {
-      const data = await loadDataset({ spec: m.params.dataset, side: Q, seed: m.params.seed, classes: m.params.classes, val: m.params.valSamples, valFraction: m.params.valFraction, evalWithMean: m.meanRgb });
+      const data = await loadDataset({ ...m.params, side: Q, evalWithMean: m.meanRgb });
       if (!total) total = data.val.count * msg.scales.length * msg.members.length;
       if (labels && (labels.length !== data.val.count || labels.some((l, i) => l !== data.val.labels[i]))) throw new Error(`run ${m.runId} sees different validation images; fusion needs the same data`);
       labels ??= data.val.labels;

@@ -46,7 +46,7 @@ export class DatasetService {
     let data;
     try {
       // Scanned at a small side: mean and colour axes barely depend on the scale.
-      data = await loadDataset({ spec: `${kind}:${abs}`, side: 32, seed: 1 });
+      data = await loadDataset({ dataset: `${kind}:${abs}`, side: 32, seed: 1 });
     } catch (err) {
       if (err instanceof DatasetError) throw new ContractError(err.message);
       throw err;

@@ -197,7 +197,7 @@ export class RunService {
     scheduler.submit({
       runId: id,
       // A warm start is resolved when the run's turn comes: its source may still be training.
-      prepare: () => ({ type: 'start', runId: id, params, backend, runDir: dir, ...extra, warmStart: extra.warmStart ?? resolveWarmStart(db, params) }),
+      prepare: () => ({ type: 'start', runId: id, params, scales: scaleRange(params), backend, runDir: dir, ...extra, warmStart: extra.warmStart ?? resolveWarmStart(db, params) }),
       onRefused: (reason) => {
         markFinished(db, id, 'failed', null, reason);
         this.publish(id);

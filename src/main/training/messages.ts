@@ -6,6 +6,8 @@ export type ToWorker =
       type: 'start';
       runId: number;
       params: TrainParams;
+      /** The training scale range, from params (training/scale.ts), computed once when the run is queued. */
+      scales: { min: number; max: number };
       backend: BackendInfo;
       runDir: string;
       resume?: CheckpointRef;

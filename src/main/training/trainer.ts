@@ -10,7 +10,6 @@ import { buildVgg, type InitName } from '../vgg/model';
 import type { Checkpoint, TensorRecord, TrainerState } from './checkpoint';
 import { endEpoch, finishRun, runSteps, type CheckpointKind, type Done, type Running } from './epoch';
 import type { FromWorker } from './messages';
-import { scaleRange } from './scale';
 import { createSgd, importWeights } from './sgd';
 
 export type { CheckpointKind } from './epoch';
@@ -20,6 +19,8 @@ type Tf = typeof TfCore;
 export interface TrainContext {
   tf: Tf;
   params: TrainParams;
+  /** The training scale range (computed once when the run was queued). */
+  scales: { min: number; max: number };
   data: TrainingMeta;
   /** The training batches (augmented off this thread where the feed has workers). */
   feed: TrainFeed;
@@ -55,7 +56,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     imagesPerSec: null,
     data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped, meanRgb: data.meanRgb, side: data.side, flip: data.flipInvariant },
   };
-  const run: Running = { ctx, model, sgd, st, result, rng, order: Int32Array.from({ length: data.train.count }, (_, i) => i), stepsPerEpoch: Math.ceil(data.train.count / params.batch), scales: scaleRange(params), lastProgress: 0 };
+  const run: Running = { ctx, model, sgd, st, result, rng, order: Int32Array.from({ length: data.train.count }, (_, i) => i), stepsPerEpoch: Math.ceil(data.train.count / params.batch), scales: ctx.scales, lastProgress: 0 };
   if (ctx.resumeFrom) resume(run, ctx.resumeFrom);
   else {
     if (ctx.warmStart) {

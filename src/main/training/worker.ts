@@ -9,7 +9,6 @@ import { activateBackend, onHardwareGpu } from './backends';
 import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
 import { defaultPipelineWorkers, openTrainingSet, type TrainingSet } from '../data/pipeline/open';
-import { scaleRange } from './scale';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -46,9 +45,9 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const resumeFrom = msg.resume ? readCheckpoint(msg.resume.file, msg.resume.sha256) : undefined;
     const warm = msg.warmStart ? readCheckpoint(msg.warmStart.file, msg.warmStart.sha256) : undefined;
     const active = await activateBackend(tf, msg.backend);
-    const scales = scaleRange(params);
+    const scales = msg.scales;
     set = await openTrainingSet(
-      { spec: params.dataset, side: scales.max, seed: params.seed, classes: params.classes, train: params.trainSamples, val: params.valSamples, valFraction: params.valFraction, flip: params.flip },
+      { ...params, side: scales.max },
       {
         workers: params.dataWorkers ?? defaultPipelineWorkers(!onHardwareGpu(active)),
         decodeWorkers: os.availableParallelism(),
@@ -67,6 +66,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     done = await train({
       tf,
       params,
+      scales,
       data,
       feed,
       post,

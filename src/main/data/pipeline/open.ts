@@ -68,7 +68,7 @@ async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOpt
 
 export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions): Promise<TrainingSet> {
   const side = req.side;
-  const spec = parseSpec(req.spec);
+  const spec = parseSpec(req.dataset);
   if (!spec.source.scan) {
     const data = await loadDataset(req);
     const store: ImageStore = { kind: 'memory', side, count: data.train.count, pixels: data.train.images };
@@ -81,15 +81,15 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   }
 
   const scan = spec.source.scan(spec.arg!, req);
-  checkLimit('training', req.train, scan.classNames.length, req.spec);
-  const picked = pickItems(scan.train, req.train, req.seed);
+  checkLimit('training', req.trainSamples, scan.classNames.length, req.dataset);
+  const picked = pickItems(scan.train, req.trainSamples, req.seed);
   const skippedFiles: string[] = [];
   // Each image is stored with its smallest side S and its own aspect ratio: sizes come from the headers.
   const sizes = await plannedSizes(picked.map((i) => i.file), side, Math.max(8, opts.decodeWorkers * 2));
   picked.forEach((item, i) => sizes[i] || skippedFiles.push(item.file));
   const items = picked.filter((_, i) => sizes[i]);
   const dims = Int32Array.from(sizes.filter((d) => d !== null).flatMap((d) => [d.h, d.w]));
-  const valRaw = await decodeItems(pickItems(scan.val, req.val, req.seed), side, skippedFiles);
+  const valRaw = await decodeItems(pickItems(scan.val, req.valSamples, req.seed), side, skippedFiles);
 
   // The cache folder belongs to this run: files left by a killed process are stale.
   for (const f of fs.existsSync(opts.cacheDir) ? fs.readdirSync(opts.cacheDir) : []) if (/^decoded-\d+-\d+\.bin$/.test(f)) fs.rmSync(path.join(opts.cacheDir, f), { force: true });
@@ -118,7 +118,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   scan.classNames.forEach((name, label) => {
     if (!good.some((i) => items[i]!.label === label)) {
       cleanup();
-      throw new DatasetError(`${req.spec}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
+      throw new DatasetError(`${req.dataset}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
     }
   });
   const stats = statsFromSums(decoded.sums);
@@ -130,7 +130,7 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   const index: FeedIndex = { store: Int32Array.from(good), labels: Int32Array.from(good, (i) => items[i]!.label) };
   const augment: AugmentOptions = { seed: opts.seed, size: opts.size, side, flip: req.flip ?? true, pca: { eigenvalues: stats.eigenvalues, eigenvectors: stats.eigenvectors }, jitter: opts.jitter, mean };
   const data: TrainingMeta = {
-    name: req.spec,
+    name: req.dataset,
     side,
     classes: scan.classNames.length,
     classNames: scan.classNames,

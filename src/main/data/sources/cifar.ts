@@ -15,7 +15,7 @@ function cifar(kind: 'cifar10' | 'cifar100', marker: string[]): DataSource {
     detect: (dir) => marker.every((f) => fs.existsSync(path.join(dir, f))),
     load(dir, req) {
       const d = loadCifar(dir!, kind, req.side, Boolean(req.evalWithMean));
-      return threeSplits(req.spec, names(d.classes), d, req, true);
+      return threeSplits(req.dataset, names(d.classes), d, req, true);
     },
     async samples(dir, classNames, perClass) {
       const d = loadCifar(dir!, kind, 32, true);

@@ -16,7 +16,7 @@ export const mnist: DataSource = {
   detect: (dir) => ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(dir, f))),
   load(dir, req) {
     const d = loadMnist(dir!, req.side, Boolean(req.evalWithMean));
-    return threeSplits(req.spec, names(d.classes), d, req, false);
+    return threeSplits(req.dataset, names(d.classes), d, req, false);
   },
   async samples(dir, classNames, perClass) {
     const d = loadMnist(dir!, 28, true);

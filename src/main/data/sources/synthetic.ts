@@ -7,7 +7,7 @@ export const synthetic: DataSource = {
   kind: 'synthetic',
   usage: 'synthetic[:basic|hard]',
   drawnAtInputSize: true,
-  load: (variant, req) => loadSynthetic({ variant: parseSyntheticVariant(variant), size: req.side, classes: req.classes ?? 10, train: req.evalWithMean ? 0 : (req.train ?? 2000), val: req.val ?? 500, seed: req.seed, mean: req.evalWithMean }),
+  load: (variant, req) => loadSynthetic({ variant: parseSyntheticVariant(variant), size: req.side, classes: req.classes ?? 10, train: req.evalWithMean ? 0 : (req.trainSamples ?? 2000), val: req.valSamples ?? 500, seed: req.seed, mean: req.evalWithMean }),
   samples(variant, classNames, perClass) {
     // No mean subtracted: the images as the network's input sees them before centring.
     const classes = classNames?.length ?? 10;
