@@ -31,6 +31,8 @@ export function startRun(app: App, input: TrainParamsInput): Promise<{ id: numbe
 }
 
 /** The same for the paper's chain of warm-started runs. */
-export function startChain(app: App, base: Omit<TrainParamsInput, 'config' | 'init'>, configs: ConfigName[]) {
-  return app.runs.startChain(TrainParams.omit({ config: true, init: true }).parse(base), configs);
+export function startChain(app: App, base: Omit<TrainParamsInput, 'config' | 'init'> & { config?: unknown; init?: unknown }, configs: ConfigName[]) {
+  // The chain sets each run's configuration and initialisation itself.
+  const { config: _config, init: _init, ...rest } = base;
+  return app.runs.startChain(TrainParams.omit({ config: true, init: true }).parse(rest), configs);
 }
