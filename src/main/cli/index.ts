@@ -4,7 +4,7 @@ import { BACKEND_CHOICES, PROTOCOLS } from '../../shared/domain';
 import { COMPARE_FORMATS } from '../services/compare';
 import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
-import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands';
+import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands/index';
 import { ContractError } from '../../shared/contract';
 import { UsageError, addTrainOptions, asNumber, forCli, intArg, numArg } from './options';
 import { DATASET_KINDS } from '../data/spec';

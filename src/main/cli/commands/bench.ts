@@ -1,0 +1,50 @@
+// vgglab bench: images/s of the engine, a bare TF.js loop and the data pipeline.
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from '../../../shared/domain';
+import { table } from '../format';
+import { UsageError } from '../options';
+import { printJson } from './common';
+
+export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string }): Promise<number> {
+  const { runBench } = await import('../../bench/run');
+  const { runDataBench } = await import('../../bench/data');
+  const chosen = opts.workload?.split(',').map((w) => w.trim());
+  const unknown = chosen?.filter((w) => !['W1', 'W2', 'W3', 'data'].includes(w));
+  if (unknown?.length) throw new UsageError(`--workload ${unknown.join(',')}: accepted: W1, W2, W3, data (comma-separated)`);
+  const engineWorkloads = chosen?.filter((w) => w !== 'data');
+  // Bench runs are recorded in a scratch folder, never in the user's run list.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-bench-'));
+  const log = (s: string) => {
+    if (!opts.json) process.stderr.write(`${s}\n`);
+  };
+  try {
+    const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, workloads: engineWorkloads, dataDir, log });
+    const data = !chosen || chosen.includes('data') ? await runDataBench(log) : [];
+    const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
+    if (!opts.json) {
+      if (rows.length) {
+        console.log(
+          table(
+            ['workload', 'backend', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'PyTorch img/s', 'data wait', 'note'],
+            rows.map((r) => [r.name, r.backend, f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops), f(r.pytorchImagesPerSec), r.dataWait === null ? '-' : `${(100 * r.dataWait).toFixed(1)}%`, r.note ?? '']),
+          ),
+        );
+        console.log([...new Set(rows.map((r) => `${r.backend}: ${r.device}`))].join('\n'));
+      }
+      if (data.length) {
+        console.log(
+          table(
+            ['data pipeline', 'threads', 'decode img/s', 'augment img/s', 'first epoch img/s', 'sharp img/s (1 thread)', 'sharp / decode per thread'],
+            data.map((r) => [r.set, String(r.threads), f(r.decodeImagesPerSec, 0), f(r.augmentImagesPerSec, 0), f(r.coldImagesPerSec, 0), f(r.sharpImagesPerSec, 0), f(r.perThreadRatio, 2)]),
+          ),
+        );
+      }
+    }
+    if (opts.json) printJson({ workloads: rows, data });
+    return 0;
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,30 @@
+// What every subcommand shares: the global flags, opening the app on the data folder, calling the
+// contract as the UI does, and turning its refusals into usage errors.
+import { ContractError, type ArgsOf, type MethodName, type ResultOf } from '../../../shared/contract';
+import { createApp, type App } from '../../services/app';
+import { resolveDataDir } from '../../paths';
+import { createDispatcher } from '../../transports/dispatch';
+import { UsageError, forCli } from '../options';
+
+export interface Globals {
+  dataDir?: string;
+}
+
+export const printJson = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
+
+/** A request the services refused is bad usage on the command line (exit 2). */
+export function rethrowAsUsage(err: unknown): never {
+  if (err instanceof ContractError) throw new UsageError(forCli(err.issues));
+  throw err;
+}
+
+/** Calls a contract method the way the UI does: arguments validated (and parsed) by the contract, then the handler. */
+export async function call<M extends MethodName>(app: App, method: M, args: ArgsOf<M>): Promise<ResultOf<M>> {
+  const out = await createDispatcher(app.handlers)(method, args);
+  if (!out.ok) throw new ContractError(out.error.message, out.error.code as ContractError['code'], out.error.issues);
+  return out.result as ResultOf<M>;
+}
+
+export function openApp(g: Globals, transport = 'cli'): App {
+  return createApp({ dataDir: resolveDataDir(g.dataDir), transport });
+}

@@ -1,0 +1,172 @@
+// Training from the CLI: train, resume, runs, show, and the configurations table (models).
+import cliProgress from 'cli-progress';
+import { ContractError, parseArgs, type ArgsOf } from '../../../shared/contract';
+import { describeEvent } from '../../../shared/event-text';
+import type { RunDetail, RunProgress } from '../../../shared/domain';
+import { type App } from '../../services/app';
+import { listModels } from '../../services/models';
+import { table } from '../format';
+import { fixed, human, pct } from '../../../shared/format';
+import { forCli, runFlags } from '../options';
+import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
+
+export function modelsCommand(flags: { inputSize?: unknown; width?: unknown; classes?: unknown; json?: boolean }): number {
+  let opts: { inputSize: number; width: number; classes: number };
+  try {
+    opts = parseArgs('models.list', { inputSize: flags.inputSize, width: flags.width, classes: flags.classes });
+  } catch (err) {
+    rethrowAsUsage(err);
+  }
+  const models = listModels(opts);
+  if (flags.json) {
+    printJson({ inputSize: opts.inputSize, width: opts.width, classes: opts.classes, models: models.map(({ layers: _l, ...m }) => m) });
+  } else {
+    console.log(`VGG configurations at ${opts.inputSize}×${opts.inputSize}, width ×${opts.width}, ${opts.classes} classes (FLOPs = 2 × multiply-adds, forward, per image)`);
+    console.log(table(['config', 'weight layers', 'parameters', 'FLOPs'], models.map((m) => [m.config, m.weightLayers, m.params.toLocaleString('en-US'), human(m.flops)])));
+  }
+  return 0;
+}
+
+function summaryJson(run: RunDetail) {
+  const s = run.summary;
+  return {
+    runId: run.id,
+    status: run.status,
+    config: run.config,
+    dataset: run.dataset,
+    backend: run.backend,
+    device: run.device,
+    epochs: s?.epochs ?? run.epoch,
+    train: s?.train ?? { loss: null, top1: null },
+    val: s?.val ?? { loss: null, top1: null, top5: null },
+    lrDrops: s?.lrDrops ?? [],
+    imagesPerSec: s?.imagesPerSec ?? null,
+    data: s ? { train: s.data.train, val: s.data.val, classes: s.data.classes, skipped: s.data.skipped, ...(s.data.flip === undefined ? {} : { flip: s.data.flip }) } : { train: 0, val: 0, classes: 0, skipped: 0 },
+    error: run.error,
+  };
+}
+
+function summaryLine(run: RunDetail): string {
+  const s = run.summary;
+  const parts = [`run ${run.id} ${run.status}`, `config ${run.config}`, `backend ${run.backend ?? '-'} (${run.device ?? '-'})`];
+  if (s) {
+    parts.push(`epochs ${s.epochs}`, `train loss ${fixed(s.train.loss, 4)} top1 ${pct(s.train.top1)}`, `val loss ${fixed(s.val.loss, 4)} top1 ${pct(s.val.top1)} top5 ${pct(s.val.top5)}`);
+    if (s.imagesPerSec) parts.push(`${s.imagesPerSec.toFixed(1)} images/s`);
+    if (s.lrDrops.length) parts.push(`lr drops at epochs ${s.lrDrops.map((d) => d.epoch).join(',')}`);
+  }
+  if (run.error) parts.push(`error: ${run.error}`);
+  return parts.join(' | ');
+}
+
+export async function trainCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
+  const app = openApp(g);
+  try {
+    // The run's flags as they are: the contract parses them once, as it does the form's.
+    const { id } = await call(app, 'runs.start', runFlags(raw) as ArgsOf<'runs.start'>);
+    return await followRun(app, id, Boolean(raw.json));
+  } catch (err) {
+    await app.close();
+    rethrowAsUsage(err);
+  }
+}
+
+export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  try {
+    const from = await app.runs.resume(id);
+    if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
+    return await followRun(app, id, Boolean(opts.json));
+  } catch (err) {
+    await app.close();
+    if (err instanceof ContractError) {
+      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
+      return err.code === 'not_found' ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+/** Shows progress until the run ends, prints its summary, closes the app; exit 0 unless it failed or diverged. */
+async function followRun(app: App, id: number, json: boolean): Promise<number> {
+  const tty = process.stderr.isTTY && !json;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | step {step} | {ips} img/s | lr {lr}', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  let started = false;
+  const off = app.bus.on('run.progress', (p: RunProgress) => {
+    if (!bar || p.runId !== id) return;
+    const payload = { epoch: Math.min(p.epoch + 1, p.epochs), epochs: p.epochs, step: p.step, ips: p.imagesPerSec.toFixed(1), lr: p.lr.toExponential(1) };
+    if (!started) {
+      bar.start(p.epochs * p.stepsPerEpoch, p.step, payload);
+      started = true;
+    } else bar.update(p.step, payload);
+  });
+  const offEvent = app.bus.on('run.event', ({ runId, event }) => {
+    if (json || runId !== id) return;
+    const line = ['lr_drop', 'warning', 'diverged', 'warm_start'].includes(event.kind) ? `epoch ${event.epoch}: ${describeEvent(event)}` : null;
+    if (line) process.stderr.write(`${tty && started ? '\n' : ''}${line}\n`);
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nstopping after the current step (Ctrl-C again to abort)…\n');
+    try {
+      app.runs.stop(id);
+    } catch {
+      /* already finished */
+    }
+  };
+  process.on('SIGINT', onSigint);
+  const status = await app.runs.waitFor(id);
+  process.off('SIGINT', onSigint);
+  bar?.stop();
+  off();
+  offEvent();
+  const run = app.runs.get(id);
+  await app.close();
+  if (json) printJson(summaryJson(run));
+  else console.log(summaryLine(run));
+  return status === 'completed' || status === 'stopped' ? 0 : 1;
+}
+
+export async function runsCommand(g: Globals, opts: { json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  const runs = app.runs.list();
+  await app.close();
+  if (opts.json) {
+    printJson({ runs });
+    return 0;
+  }
+  if (!runs.length) {
+    console.log('no runs yet: start one with `vgglab train --config A`');
+    return 0;
+  }
+  console.log(
+    table(
+      ['id', 'config', 'status', 'epoch', 'dataset', 'backend', 'val top1', 'created'],
+      runs.map((r) => [r.id, r.config, r.status, `${r.epoch}/${r.epochs}`, r.dataset, r.backend ?? '-', pct(r.valTop1), r.createdAt.replace('T', ' ').slice(0, 19)]),
+    ),
+  );
+  return 0;
+}
+
+export async function showCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
+  const app = openApp(g);
+  try {
+    const run = app.runs.get(id);
+    const events = app.runs.events(id);
+    if (opts.json) printJson({ ...summaryJson(run), params: run.params, createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, events });
+    else {
+      console.log(summaryLine(run));
+      console.log(`params: ${JSON.stringify(run.params)}`);
+      for (const e of events) console.log(`  epoch ${e.epoch}, step ${e.step}: ${describeEvent(e)}`);
+    }
+    return 0;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,45 @@
+// vgglab serve: the UI and the contract over HTTP + WebSocket.
+import crypto from 'node:crypto';
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { confineTo } from '../../services/paths-policy';
+import { createApp } from '../../services/app';
+import { resolveDataDir } from '../../paths';
+import { startServer } from '../../transports/http';
+import { UsageError } from '../options';
+import { type Globals } from './common';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function rendererDir(): string | null {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const dir = path.resolve(here, '../../../../out/renderer');
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
+}
+
+export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; dataRoot?: string[] }): Promise<number> {
+  const dataDir = resolveDataDir(g.dataDir);
+  // Remote callers may only make the server read datasets under these folders.
+  const roots = opts.dataRoot?.length ? opts.dataRoot : [os.homedir()];
+  for (const r of roots) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
+  const app = createApp({ dataDir, transport: 'http', pathPolicy: confineTo(roots) });
+  const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
+  if (!LOOPBACK.test(opts.host))
+    process.stderr.write(`warning: serving on ${opts.host}, beyond this machine's loopback; anyone who can reach it and has the token can control VGG Lab\n`);
+  const staticDir = rendererDir();
+  if (!staticDir) process.stderr.write('warning: the UI is not built (out/renderer missing): run `npm run build`; the API still works\n');
+  const server = await startServer(app, { host: opts.host, port: opts.port, token, staticDir });
+  console.log(`VGG Lab is serving at ${server.url}`);
+  console.log(`data folder: ${app.dataDir}`);
+  console.log(`datasets readable over HTTP: ${roots.map((r) => path.resolve(r)).join(', ')}`);
+  await new Promise<void>((resolve) => {
+    const shut = () => resolve();
+    process.once('SIGINT', shut);
+    process.once('SIGTERM', shut);
+  });
+  await server.close();
+  await app.close();
+  return 0;
+}
