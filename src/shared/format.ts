@@ -14,3 +14,9 @@ export function human(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} K`;
   return String(n);
 }
+
+/** Which weights an evaluation scored: "final (epoch 12)", "best (epoch 9)", "epoch 4"; records from before this was kept used the best checkpoint. */
+export function weightsLabel(c: { kind: 'last' | 'best' | 'epoch'; epoch: number } | undefined | null): string {
+  if (!c) return 'best';
+  return c.kind === 'last' ? `final (epoch ${c.epoch})` : c.kind === 'best' ? `best (epoch ${c.epoch})` : `epoch ${c.epoch}`;
+}

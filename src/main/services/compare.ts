@@ -5,6 +5,7 @@ import type { CompareRowInfo, EvaluationInfo, RunDetail } from '../../shared/dom
 import { matchingPaperRows, paperScaleOf } from '../../shared/paper';
 import { modelStats } from '../vgg/configs';
 import { scaleRange, trainingScale } from '../training/scale';
+import { weightsLabel } from '../../shared/format';
 
 export const COMPARE_FORMATS = ['table', 'md', 'latex', 'csv', 'json'] as const;
 export type CompareFormat = (typeof COMPARE_FORMATS)[number];
@@ -27,13 +28,6 @@ const COLUMNS: [keyof CompareRow, string][] = [
   ['backend', 'backend/device'],
 ];
 
-/** Which weights an evaluation scored; evaluations recorded before this was kept used the best checkpoint. */
-function weightsOf(e: EvaluationInfo): string {
-  const c = e.details.checkpoint;
-  if (!c) return 'best';
-  return c.kind === 'last' ? `final (e${c.epoch})` : c.kind === 'best' ? `best (e${c.epoch})` : `epoch ${c.epoch}`;
-}
-
 export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { paper: boolean }): CompareRow[] {
   const rows: CompareRow[] = [];
   const paperSeen = new Set<string>();
@@ -49,7 +43,7 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
       rows.push({ ...base, testScales: base.trainScale, protocol: 'validation', weights: 'per epoch', split: 'val', top1Error: v?.top1 == null ? null : 100 * (1 - v.top1), top5Error: v?.top5 == null ? null : 100 * (1 - v.top5) });
     }
     for (const e of mine) {
-      rows.push({ ...base, testScales: e.scales.join(','), protocol: e.protocol, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error });
+      rows.push({ ...base, testScales: e.scales.join(','), protocol: e.protocol, weights: weightsLabel(e.details.checkpoint), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error });
       if (opts.paper) {
         for (const p of matchingPaperRows([run.config], paperScale, e.scales.length > 1, e.protocol)) {
           const key = `${p.table}/${p.configs}/${p.trainScale}/${p.protocol}/${p.testScales}`;
@@ -63,7 +57,7 @@ export function compareRows(runs: RunDetail[], evals: EvaluationInfo[], opts: { 
   // Fusions: one row per fused evaluation, naming its members.
   for (const e of evals.filter((x) => x.runId === null)) {
     const members = runs.filter((r) => e.members.includes(r.id));
-    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', paperScale: null, testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, weights: weightsOf(e), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
+    rows.push({ source: 'run', run: e.members.map((m) => `#${m}`).join('+'), config: members.map((r) => r.config).join('+'), params: null, trainScale: '-', paperScale: null, testScales: e.scales.join(','), protocol: `fusion ${e.protocol}`, weights: weightsLabel(e.details.checkpoint), split: e.details.split ?? 'val', top1Error: e.top1Error === null ? null : 100 * e.top1Error, top5Error: e.top5Error === null ? null : 100 * e.top5Error, epochs: null, wallSeconds: null, backend: '-' });
   }
   return rows;
 }

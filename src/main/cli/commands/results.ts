@@ -5,7 +5,7 @@ import { ContractError } from '../../../shared/contract';
 import type { CheckpointChoice, EvaluationInfo, ProtocolName } from '../../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../../services/compare';
 import { exportRuns, type ExportFormat } from '../../services/export';
-import { pct } from '../../../shared/format';
+import { pct, weightsLabel } from '../../../shared/format';
 import { UsageError, forCli } from '../options';
 import { openApp, printJson, rethrowAsUsage, type Globals } from './common';
 
@@ -24,8 +24,7 @@ export async function evalCommand(g: Globals, ids: number[], opts: { protocol: P
     else {
       const who = ids.length === 1 ? `run ${ids[0]}` : `fusion of runs ${ids.join(', ')}`;
       const ck = e.details.checkpoint!;
-      const weights = ck.kind === 'last' ? `final weights (epoch ${ck.epoch})` : ck.kind === 'best' ? `best-on-validation weights (epoch ${ck.epoch})` : `epoch ${ck.epoch} weights`;
-      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')}, ${weights}, on ${e.details.count} ${e.details.split === 'test' ? 'test' : 'validation'} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
+      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')}, weights ${weightsLabel(ck)}, on ${e.details.count} ${e.details.split === 'test' ? 'test' : 'validation'} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
     }
     return 0;
   } catch (err) {
