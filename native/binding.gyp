@@ -2,6 +2,7 @@
   "targets": [
     {
       "target_name": "vgglab_native",
+      "variables": { "onednn": "<!(node find-onednn.cjs)" },
       "sources": ["src/kernels.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
@@ -17,6 +18,10 @@
             "-Wl,-rpath,<!(node find-blas.cjs dir)",
             "-fopenmp"
           ]
+        }],
+        ["onednn==1", {
+          "defines": ["VGG_ONEDNN"],
+          "libraries": ["-ldnnl"]
         }],
         ["OS=='mac'", {
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"] },

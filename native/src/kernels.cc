@@ -14,6 +14,15 @@
 #include <omp.h>
 #endif
 
+#ifdef VGG_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <unordered_map>
+#endif
+
 extern "C" {
 // The CBLAS entry points shared by OpenBLAS, Accelerate and MKL; declared here so that the
 // build does not depend on where a distribution puts cblas.h.
@@ -120,6 +129,10 @@ void bias_act(float* out, long rows, int cols, const float* bias, bool relu) {
   }
 }
 
+#ifdef VGG_ONEDNN
+#include "onednn-conv.inc"
+#endif
+
 // conv2d(x, w, out, geom, bias|null, relu)
 Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   const float* x = f32(info[0]);
@@ -128,6 +141,9 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   ConvGeom g = geom(info[3].As<Napi::Object>());
   const float* bias = info[4].IsNull() || info[4].IsUndefined() ? nullptr : f32(info[4]);
   const bool relu = info[5].As<Napi::Boolean>().Value();
+#ifdef VGG_ONEDNN
+  if (dnnl_conv_forward(g, x, w, bias, relu, out)) return info.Env().Undefined();
+#endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
     cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_NO_TRANS, static_cast<int>(g.n * M1), g.co, static_cast<int>(K), 1.f, x,
@@ -152,6 +168,9 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   const float* w = f32(info[1]);
   float* dx = f32(info[2]);
   ConvGeom g = geom(info[3].As<Napi::Object>());
+#ifdef VGG_ONEDNN
+  if (dnnl_conv_backward_data(g, dy, w, dx)) return info.Env().Undefined();
+#endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
     cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_TRANS, static_cast<int>(g.n * M1), static_cast<int>(K), g.co, 1.f, dy, g.co, w,
@@ -176,6 +195,9 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   const float* dy = f32(info[1]);
   float* dw = f32(info[2]);
   ConvGeom g = geom(info[3].As<Napi::Object>());
+#ifdef VGG_ONEDNN
+  if (dnnl_conv_backward_weights(g, x, dy, dw)) return info.Env().Undefined();
+#endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
     cblas_sgemm(VGG_ROW_MAJOR, VGG_TRANS, VGG_NO_TRANS, static_cast<int>(K), g.co, static_cast<int>(g.n * M1), 1.f, x,
@@ -516,6 +538,11 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("openmp", true);
 #else
   o.Set("openmp", false);
+#endif
+#ifdef VGG_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " " + dnnl_isa_name());
+  o.Set("onednnCalls", static_cast<double>(g_dnnl_calls.load()));
 #endif
   return o;
 }

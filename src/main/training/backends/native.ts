@@ -4,13 +4,14 @@ import os from 'node:os';
 import { loadNativeAddon } from '../native/addon';
 import { useTfBackend, type BackendModule } from './types';
 
-function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp: boolean } }): string {
+function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp: boolean; onednn?: string } }): string {
   const i = addon.info();
   // OpenBLAS reports e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH USE_OPENMP Cooperlake MAX_THREADS=64".
   const version = /OpenBLAS\s+([\d.]+)/.exec(i.blas)?.[1];
   const core = /\b(Haswell|SkylakeX|Cooperlake|Sapphirerapids|Zen|Prescott|Nehalem|Sandybridge|Neoverse\w*|ARMV8)\b/i.exec(i.blas)?.[1];
   const blas = version ? `OpenBLAS ${version}${core ? ` ${core}` : ''}` : i.blas;
-  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${blas}${i.openmp ? ', OpenMP' : ''}`;
+  // Convolutions run on oneDNN where the addon was built with it; matrix products on the BLAS.
+  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${i.onednn ? `oneDNN ${i.onednn} + ` : ''}${blas}${i.openmp ? ', OpenMP' : ''}`;
 }
 
 export const native: BackendModule = {
