@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch reference for `vgglab bench`: the same VGG and SGD step, for a side-by-side figure.
 
-Not part of the app. Needs python3 and PyTorch (Debian: python3-torch). Prints images_per_sec=N.
-Usage: pytorch_reference.py CONFIG INPUT WIDTH CLASSES BATCH SECONDS
+Not part of the app. Needs python3 and PyTorch (Debian: python3-torch). PyTorch at its best on this
+machine: THREADS threads (the native backend's count), and both memory layouts timed (NCHW and
+channels_last, its fastest CPU layout), the faster reported. `vgglab bench` runs it with the OpenMP
+OpenBLAS on the library path (the pthread build starves PyTorch's OpenMP threads).
+Prints images_per_sec=N threads=T layout=L nchw=N channels_last=N.
+Usage: pytorch_reference.py CONFIG INPUT WIDTH CLASSES BATCH SECONDS [THREADS]
 """
 import sys
 import time
@@ -38,12 +42,14 @@ def build(cfg, size, width, classes):
     return nn.Sequential(*layers)
 
 
-def main():
-    cfg, size, width, classes, batch, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+def rate(cfg, size, width, classes, batch, seconds, channels_last):
     torch.manual_seed(1)
     model = build(cfg, size, width, classes)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(batch, 3, size, size) * 60
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
     y = torch.arange(batch) % classes
     loss_fn = nn.CrossEntropyLoss()
 
@@ -59,7 +65,17 @@ def main():
     while time.perf_counter() - t0 < seconds or n < 3:
         step()
         n += 1
-    print(f"images_per_sec={n * batch / (time.perf_counter() - t0):.2f} threads={torch.get_num_threads()}")
+    return n * batch / (time.perf_counter() - t0)
+
+
+def main():
+    cfg, size, width, classes, batch, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+    if len(sys.argv) > 7:
+        torch.set_num_threads(int(sys.argv[7]))
+    nchw = rate(cfg, size, width, classes, batch, seconds, False)
+    last = rate(cfg, size, width, classes, batch, seconds, True)
+    best, layout = (last, "channels_last") if last > nchw else (nchw, "nchw")
+    print(f"images_per_sec={best:.2f} threads={torch.get_num_threads()} layout={layout} nchw={nchw:.2f} channels_last={last:.2f}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ describe('vgglab bench', () => {
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
-      ['backend', 'bareImagesPerSec', 'dataWait', 'device', 'engineImagesPerSec', 'gflops', 'name', 'pytorchImagesPerSec', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+      ['backend', 'bareImagesPerSec', 'dataWait', 'device', 'engineImagesPerSec', 'gflops', 'name', 'pytorchImagesPerSec', 'pytorchSettings', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
     expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device });
     expect(row.note).toBeUndefined();
@@ -26,6 +26,9 @@ describe('vgglab bench', () => {
     expect(row.dataWait).toBeLessThan(1);
     // The PyTorch reference is there only where python3-torch is installed.
     expect(row.pytorchImagesPerSec === null || row.pytorchImagesPerSec > 0).toBe(true);
+    // …and says how it ran (threads, the faster layout of the two timed).
+    if (row.pytorchImagesPerSec !== null) expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(NCHW [\d.]+, channels_last [\d.]+ img\/s\)/);
+    else expect(row.pytorchSettings).toBeNull();
     expect(r.json.data).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // on the same model, per backend and workload, and the PyTorch reference where it is installed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
@@ -19,6 +20,8 @@ export interface BenchRow {
   ratio: number | null;
   gflops: number | null;
   pytorchImagesPerSec: number | null;
+  /** How PyTorch ran: threads, the faster layout and both layouts' figures, the BLAS on its path. */
+  pytorchSettings: string | null;
   /** Share of the engine's step time spent waiting for the data pipeline. */
   dataWait: number | null;
   note?: string;
@@ -50,14 +53,18 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
   }
 }
 
-function pytorchReference(w: Workload, seconds: number): number | null {
+function pytorchReference(w: Workload, seconds: number, threads: number): { rate: number; settings: string } | null {
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/pytorch_reference.py');
   if (!fs.existsSync(script)) return null;
+  // PyTorch at its best here: our thread count, and the OpenMP OpenBLAS first on the library path
+  // (Debian's alternatives may point at the pthread build, which starves PyTorch's OpenMP threads).
+  const openmpBlas = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'].find((d) => fs.existsSync(d));
+  const env = { ...process.env, ...(openmpBlas ? { LD_LIBRARY_PATH: [openmpBlas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}) };
   // Debian's python3-torch lives under the system interpreter, which may not be the first python3 on PATH.
   for (const python of ['python3', '/usr/bin/python3']) {
-    const res = spawnSync(python, [script, w.config, String(w.inputSize), String(w.width), String(w.classes), String(w.batch), String(seconds)], { encoding: 'utf8', timeout: 600_000 });
-    const m = /images_per_sec=([\d.]+)/.exec(res.stdout ?? '');
-    if (m) return Number(m[1]);
+    const res = spawnSync(python, [script, w.config, String(w.inputSize), String(w.width), String(w.classes), String(w.batch), String(seconds), String(threads)], { encoding: 'utf8', timeout: 600_000, env });
+    const m = /images_per_sec=([\d.]+) threads=(\d+) layout=(\S+) nchw=([\d.]+) channels_last=([\d.]+)/.exec(res.stdout ?? '');
+    if (m) return { rate: Number(m[1]), settings: `${m[2]} thread(s), ${m[3]} (NCHW ${m[4]}, channels_last ${m[5]} img/s)${openmpBlas ? ', OpenMP OpenBLAS' : ''}` };
   }
   return null;
 }
@@ -79,16 +86,16 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
   if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
   const rows: BenchRow[] = [];
-  const torch: Record<string, number | null> = {};
+  const torch: Record<string, { rate: number; settings: string } | null> = {};
   for (const b of all) {
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
       const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
       if (w.heavy && !FAST(b)) {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, dataWait: null, note: 'too heavy for this backend' });
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'too heavy for this backend' });
         continue;
       }
       if (b.name === 'cpu' && w.name !== 'W2') {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, dataWait: null, note: 'pure-JS cpu backend: too slow, skipped' });
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'pure-JS cpu backend: too slow, skipped' });
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
@@ -103,8 +110,8 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       } catch (err) {
         note = `engine run failed: ${(err as Error).message}`;
       }
-      torch[w.name] ??= pytorchReference(w, opts.seconds);
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name] ?? null, dataWait, note });
+      torch[w.name] ??= pytorchReference(w, opts.seconds, Number(process.env.OMP_NUM_THREADS) || os.availableParallelism());
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name]?.rate ?? null, pytorchSettings: torch[w.name]?.settings ?? null, dataWait, note });
     }
   }
   return rows;

@@ -32,6 +32,7 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
           ),
         );
         console.log([...new Set(rows.map((r) => `${r.backend}: ${r.device}`))].join('\n'));
+        for (const r of rows.filter((x, i) => x.pytorchSettings && rows.findIndex((y) => y.name === x.name) === i)) console.log(`PyTorch ${r.name}: ${r.pytorchSettings}`);
       }
       if (data.length) {
         console.log(
