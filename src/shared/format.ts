@@ -15,8 +15,14 @@ export function human(n: number): string {
   return String(n);
 }
 
-/** Which weights an evaluation scored: "final (epoch 12)", "best (epoch 9)", "epoch 4"; records from before this was kept used the best checkpoint. */
-export function weightsLabel(c: { kind: 'last' | 'best' | 'epoch'; epoch: number } | undefined | null): string {
-  if (!c) return 'best';
-  return c.kind === 'last' ? `final (epoch ${c.epoch})` : c.kind === 'best' ? `best (epoch ${c.epoch})` : `epoch ${c.epoch}`;
+/**
+ * Which weights an evaluation scored: "final (epoch 12)", "best (epoch 9)", "epoch 4" — or, in a
+ * sentence, "final weights (epoch 12)", "best-on-validation weights (epoch 9)", "epoch 4 weights".
+ * Records from before this was kept used the best checkpoint.
+ */
+export function weightsLabel(c: { kind: 'last' | 'best' | 'epoch'; epoch: number } | undefined | null, inSentence = false): string {
+  const w = inSentence ? ' weights' : '';
+  if (!c) return inSentence ? 'best-on-validation weights' : 'best';
+  if (c.kind === 'epoch') return `epoch ${c.epoch}${w}`;
+  return `${c.kind === 'last' ? 'final' : inSentence ? 'best-on-validation' : 'best'}${w} (epoch ${c.epoch})`;
 }

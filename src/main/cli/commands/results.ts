@@ -24,7 +24,7 @@ export async function evalCommand(g: Globals, ids: number[], opts: { protocol: P
     else {
       const who = ids.length === 1 ? `run ${ids[0]}` : `fusion of runs ${ids.join(', ')}`;
       const ck = e.details.checkpoint!;
-      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')}, weights ${weightsLabel(ck)}, on ${e.details.count} ${e.details.split === 'test' ? 'test' : 'validation'} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
+      console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')}, ${weightsLabel(ck, true)}, on ${e.details.count} ${e.details.split === 'test' ? 'test' : 'validation'} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
     }
     return 0;
   } catch (err) {
