@@ -94,7 +94,7 @@ export const methods = {
         ids: z.array(z.number().int().positive()).min(1).max(64),
         // The paper's main protocol, on the final weights, unless asked otherwise.
         protocol: z.enum(PROTOCOLS).default('dense'),
-        scales: z.array(z.number().int().min(32).max(2048)).max(8).optional(),
+        scales: z.array(intIn(32, 2048)).min(1, 'at least one test scale').max(8, 'at most 8 test scales').optional(),
         checkpoint: z.union([z.enum(['last', 'best']), z.number().int().min(1)]).default('last'),
       })
       .strict(),

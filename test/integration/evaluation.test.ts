@@ -74,6 +74,10 @@ describe('evaluation', () => {
     const bad = cli('eval', String(a), '--checkpoint', '9');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--checkpoint: run \d+ keeps checkpoints of epochs 1, 2 .*not 9; accepted: last, best, or one of those epochs/);
+    // The CLI calls the contract as the Evaluate panel does: the same limits hold.
+    const many = cli('eval', String(a), '--scales', '32,36,40,44,48,52,56,60,64');
+    expect(many.status).toBe(2);
+    expect(many.stderr).toContain('--scales: at most 8 test scales');
     const worse = cli('eval', String(a), '--checkpoint', 'newest');
     expect(worse.status).toBe(2);
     expect(worse.stderr).toMatch(/--checkpoint newest: accepted: last \(the final weights\), best \(best on validation\) or an epoch number/);

@@ -1,11 +1,11 @@
 // vgglab datasets: register a folder (detected kind, classes, counts, mean) and list them.
 import { table } from '../format';
-import { openApp, printJson, rethrowAsUsage, type Globals } from './common';
+import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
 
 export async function datasetsAddCommand(g: Globals, dir: string, opts: { name?: string; json?: boolean }): Promise<number> {
   const app = openApp(g);
   try {
-    const d = await app.datasets.add(dir, opts.name);
+    const d = await call(app, 'datasets.add', { path: dir, name: opts.name });
     if (opts.json) printJson(d);
     else console.log(`registered ${d.name}: ${d.kind} at ${d.path}, ${d.classes.length} classes, ${d.counts.train.reduce((a, b) => a + b, 0)} train / ${d.counts.val.reduce((a, b) => a + b, 0)} val images${d.counts.skipped ? `, ${d.counts.skipped} unreadable skipped` : ''}; use --dataset ${d.name}`);
     return 0;

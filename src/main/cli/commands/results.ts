@@ -7,7 +7,7 @@ import { compareRows, renderCompare, type CompareFormat } from '../../services/c
 import { exportRuns, type ExportFormat } from '../../services/export';
 import { pct, weightsLabel } from '../../../shared/format';
 import { UsageError, forCli } from '../options';
-import { openApp, printJson, rethrowAsUsage, type Globals } from './common';
+import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
 
 function evalJson(e: EvaluationInfo) {
   return {
@@ -19,7 +19,8 @@ function evalJson(e: EvaluationInfo) {
 export async function evalCommand(g: Globals, ids: number[], opts: { protocol: ProtocolName; scales?: number[]; checkpoint: CheckpointChoice; json?: boolean }): Promise<number> {
   const app = openApp(g);
   try {
-    const e = await app.evaluations.evaluate(ids, opts.protocol, opts.scales, opts.checkpoint);
+    // Through the contract, as the Evaluate panel calls it: the same limits (at most 8 scales, …).
+    const e = await call(app, 'evaluations.run', { ids, protocol: opts.protocol, scales: opts.scales, checkpoint: opts.checkpoint });
     if (opts.json) printJson(evalJson(e));
     else {
       const who = ids.length === 1 ? `run ${ids[0]}` : `fusion of runs ${ids.join(', ')}`;

@@ -73,7 +73,7 @@ export async function trainCommand(g: Globals, raw: Record<string, unknown>): Pr
 export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
   const app = openApp(g);
   try {
-    const from = await app.runs.resume(id);
+    const from = await call(app, 'runs.resume', { id });
     if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
     return await followRun(app, id, Boolean(opts.json));
   } catch (err) {
