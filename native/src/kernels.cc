@@ -401,7 +401,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// unary(op, x, out, alpha): op 0 relu, 1 step (x > 0 ? 1 : alpha; NaN stays NaN)
+// unary(op, x, out, alpha): op 0 relu, 1 step (x > 0 ? 1 : alpha; NaN stays NaN), 2 floor (dropout's mask)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   const int op = info[0].As<Napi::Number>().Int32Value();
   auto xv = info[1].As<Napi::Float32Array>();
@@ -412,9 +412,12 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   if (op == 0) {
 #pragma omp parallel for schedule(static) if (n > kParallelMin)
     for (long i = 0; i < n; i++) out[i] = x[i] > 0.f ? x[i] : (x[i] != x[i] ? x[i] : 0.f);
-  } else {
+  } else if (op == 1) {
 #pragma omp parallel for schedule(static) if (n > kParallelMin)
     for (long i = 0; i < n; i++) out[i] = x[i] != x[i] ? x[i] : (x[i] > 0.f ? 1.f : alpha);
+  } else {
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
+    for (long i = 0; i < n; i++) out[i] = std::floor(x[i]);
   }
   return info.Env().Undefined();
 }

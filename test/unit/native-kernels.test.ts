@@ -155,10 +155,11 @@ describe.skipIf(Boolean(reason))(`native element-wise kernels agree with the CPU
     expectClose(nat, cpu);
   });
 
-  it('relu and step, with NaN kept', async () => {
-    const data = rand([4, 5]);
+  it('relu, step and floor, with NaN kept', async () => {
+    const data = rand([4, 5]).map((v) => 3 * v);
     data[3] = Number.NaN;
-    const [cpu, nat] = await both([{ shape: [4, 5], data }], (x) => [tf.relu(x!), tf.step(x!, 0.25)]);
+    data[4] = -2;
+    const [cpu, nat] = await both([{ shape: [4, 5], data }], (x) => [tf.relu(x!), tf.step(x!, 0.25), tf.floor(x!)]);
     expect(Number.isNaN(nat[0]![3]!)).toBe(Number.isNaN(cpu[0]![3]!));
     nat.forEach((a) => (a[3] = 0));
     cpu.forEach((a) => (a[3] = 0));

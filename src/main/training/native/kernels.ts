@@ -123,6 +123,8 @@ export function nativeKernels(tf: Tf, addon: NativeAddon): Record<string, (args:
     RealDiv: binary(3),
     Relu: unary(0),
     Step: unary(1),
+    // Dropout's mask (floor of keep-probability + uniform noise): pure JS cost W1 5 % of its step.
+    Floor: unary(2),
     Sum: (args, fallback) => {
       const { x } = args.inputs as Record<string, TensorInfo>;
       const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
