@@ -8,6 +8,7 @@ import {
   intIn,
   TrainParams,
   type BackendInfo,
+  type ClusterStatus,
   type CheckpointInfo,
   type CompareRowInfo,
   type DatasetInfo,
@@ -114,6 +115,9 @@ export const methods = {
   'datasets.samples': method<{ name: string; classes: { name: string; images: string[] }[] }>()(
     z.object({ name: z.string().min(1).max(100), perClass: z.number().int().min(1).max(16).default(6) }).strict(),
   ),
+  'cluster.status': method<ClusterStatus>()(Empty),
+  /** Saves the queue URL and artifacts folder in the data folder (empty queue: no cluster); a URL given back with *** keeps the saved password. */
+  'cluster.configure': method<ClusterStatus>()(z.object({ queue: z.string().max(2048), artifacts: z.string().max(4096).optional() }).strict()),
   'evaluations.list': method<EvaluationInfo[]>()(z.object({ id: z.number().int().positive().optional() }).strict().default({})),
 } as const;
 

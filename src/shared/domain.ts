@@ -1,7 +1,7 @@
 // Domain vocabulary shared by the engine, the services and the UI.
 import { z } from 'zod';
 
-import { BACKEND_CHOICES, CONFIG_NAMES, type BackendName, type ConfigName, type RunStatus } from './names';
+import { BACKEND_CHOICES, CONFIG_NAMES, PLACEMENTS, type BackendName, type ConfigName, type Placement, type RunStatus } from './names';
 export * from './names';
 export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
 
@@ -45,6 +45,8 @@ export const TrainParams = z
     flip: z.boolean().optional(),
     seed: intIn(0, 2 ** 31 - 1).default(1),
     backend: z.enum(BACKEND_CHOICES).default('auto'),
+    /** Where it trains: here, or on a worker of the cluster queue (cluster/). */
+    on: z.enum(PLACEMENTS).default('local'),
     experiment: z.string().min(1).max(200).optional(),
     classes: intIn(2, 1000).optional(),
     trainSamples: intIn(1, 10_000_000).optional(),
@@ -86,6 +88,9 @@ export interface RunSummary {
   valTop1: number | null;
   tags: string[];
   notes: string;
+  placement: Placement;
+  /** The cluster worker that trains or trained it (null for a local run, or one no worker took yet). */
+  worker: string | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -226,4 +231,29 @@ export interface DatasetInfo {
   meanRgb: [number, number, number] | null;
   eigen: { eigenvalues: [number, number, number]; eigenvectors: [number, number, number][] } | null;
   createdAt: string;
+}
+
+/** A cluster worker as it announces itself (refreshed every 2 s; gone 10 s after its last word). */
+export interface WorkerInfo {
+  name: string;
+  host: string;
+  pid: number;
+  backend: string;
+  device: string;
+  freeMemoryMb: number;
+  /** "STORE-RUN" of the job it trains, or null when idle. */
+  job: string | null;
+  runId: number | null;
+  heartbeatAt: string;
+}
+
+export interface ClusterStatus {
+  /** The queue's URL with its password replaced by ***, or null when none is named. */
+  queue: string | null;
+  artifacts: string | null;
+  /** Where the queue came from: a flag or the environment override the saved setting. */
+  source: '--queue' | 'VGGLAB_QUEUE' | 'saved' | null;
+  reachable: boolean;
+  error: string | null;
+  workers: WorkerInfo[];
 }

@@ -11,5 +11,9 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'diverged', 'failed', 'stopped', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** Where a run trains: in this process's worker threads, or on a cluster worker through the queue. */
+export const PLACEMENTS = ['local', 'cluster'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
+
 export const PROTOCOLS = ['center', 'dense', 'multicrop', 'dense+multicrop'] as const;
 export type ProtocolName = (typeof PROTOCOLS)[number];

@@ -4,7 +4,7 @@ import { BACKEND_CHOICES, PROTOCOLS } from '../../shared/domain';
 import { COMPARE_FORMATS } from '../services/compare';
 import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
-import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, type Globals } from './commands/index';
+import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, workerCommand, workersCommand, type Globals } from './commands/index';
 import { ContractError } from '../../shared/contract';
 import { UsageError, addTrainOptions, asNumber, forCli, intArg, numArg } from './options';
 import { DATASET_KINDS } from '../data/spec';
@@ -29,6 +29,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .action((o) => run(() => modelsCommand(o))());
 
   addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
+    .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else Settings → Cluster)')
+    .option('--artifacts <DIR>', 'with --on cluster: the shared artifacts folder as mounted here (default: $VGGLAB_ARTIFACTS, else the saved setting)')
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => trainCommand(globals(), o))());
 
@@ -36,6 +38,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('resume')
     .description('continue a stopped, failed or interrupted run from its newest checkpoint')
     .argument('<RUN>', 'run id', intArg('RUN', 1))
+    .option('--queue <URL>', 'a cluster run: the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
+    .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')
     .action((id: number, o) => run(() => resumeCommand(globals(), id, o))());
 
@@ -129,6 +133,23 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data (data: the input pipeline alone)')
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => benchCommand(o))());
+
+  program
+    .command('worker')
+    .description('take training runs from the cluster queue on this host, one at a time, until stopped (SIGINT/SIGTERM hand the current run back)')
+    .option('--queue <URL>', 'the Redis queue: redis://[:PASSWORD@]HOST:PORT or rediss:// (default: $VGGLAB_QUEUE)')
+    .option('--artifacts <DIR>', 'shared folder for checkpoints, as mounted here (default: $VGGLAB_ARTIFACTS)')
+    .addOption(new Option('--backend <B>', 'compute backend for runs that leave it to auto').choices(BACKEND_CHOICES).default('auto'))
+    .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
+    .option('--data-root <DIR...>', 'folders datasets may be read from (default: none, only built-in data)')
+    .action((o) => run(() => workerCommand(o))());
+
+  program
+    .command('workers')
+    .description('the cluster workers online: backend, device, current run, last heartbeat')
+    .option('--queue <URL>', 'the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
+    .option('--json', 'print one JSON object')
+    .action((o) => run(() => workersCommand(globals(), o))());
 
   return program;
 }

@@ -18,6 +18,10 @@ import { listModels, measuredRates, memoryEstimate } from './models';
 import { getRun } from '../store/runs';
 import { RunService } from './runs';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
+import { ClusterLink } from '../cluster/link';
+import { clusterStatus, keepPassword } from '../cluster/status';
+import { readSettings, saveSettings } from '../cluster/settings';
+import { activeClusterRuns } from '../store/cluster';
 import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './evaluations';
 
 export type { Handlers };
@@ -34,6 +38,10 @@ export interface AppOptions {
   pathPolicy?: PathPolicy;
   /** How often runs whose owner died are looked for and marked interrupted (default 10 s). */
   sweepMs?: number;
+  /** --queue / --artifacts for this process (else VGGLAB_QUEUE / VGGLAB_ARTIFACTS, else the saved setting). */
+  cluster?: { queue?: string; artifacts?: string };
+  /** Connect to the queue at start (desktop, serve), not only when a run needs it or cluster runs are active. */
+  connectCluster?: boolean;
 }
 
 export interface App {
@@ -42,6 +50,7 @@ export interface App {
   runs: RunService;
   evaluations: EvaluationService;
   datasets: DatasetService;
+  cluster: ClusterLink;
   handlers: Handlers;
   dataDir: string;
   close(): Promise<void>;
@@ -62,11 +71,16 @@ export function createApp(opts: AppOptions): App {
     if (p !== null) policy(p, `dataset ${a.dataset}:`);
     return a;
   };
-  const runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends, resolveDataset: (s) => datasets.resolve(s) });
+  // eslint-disable-next-line prefer-const -- the link's callbacks reach the run service made after it
+  let runs: RunService;
+  const cluster = new ClusterLink(opts.dataDir, opts.cluster ?? {}, { db, bus, publish: (id) => runs.announce(id), settled: (id, status) => runs.settled(id, status) });
+  runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends, resolveDataset: (s) => datasets.resolve(s), cluster });
+  // Cluster runs still active need their streams taken in; the desktop and serve connect anyway.
+  if (opts.connectCluster || activeClusterRuns(db).length) cluster.get();
   // Other processes share the folder: runs whose owner died are marked interrupted now and every
   // sweep; the runs this process holds get a heartbeat, and stop/pause asked from elsewhere reach them.
   runs.sweep();
-  const external = new ExternalRuns(db, bus, thisProcess(), (id) => runs.announce(id));
+  const external = new ExternalRuns(db, bus, thisProcess(), (id) => runs.announce(id), () => cluster.connected);
   const ticker = ownerTicker(runs, external, opts.sweepMs ?? 10_000);
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
@@ -106,6 +120,12 @@ export function createApp(opts: AppOptions): App {
     'datasets.add': (a) => datasets.add(policy(a.path, 'datasets.add path'), a.name),
     'datasets.samples': (a) => datasets.samples(a.name, a.perClass),
     'runs.annotate': (a) => runs.annotate(a.id, a.tags, a.notes),
+    'cluster.status': () => clusterStatus(cluster),
+    'cluster.configure': async (a) => {
+      saveSettings(opts.dataDir, keepPassword(a, readSettings(opts.dataDir)));
+      await cluster.reset();
+      return clusterStatus(cluster);
+    },
   };
   return {
     db,
@@ -113,10 +133,12 @@ export function createApp(opts: AppOptions): App {
     runs,
     evaluations,
     datasets,
+    cluster,
     handlers,
     dataDir: opts.dataDir,
     async close() {
       clearInterval(ticker);
+      await cluster.close();
       await scheduler.terminateAll();
       db.close();
     },

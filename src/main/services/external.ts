@@ -23,6 +23,8 @@ export class ExternalRuns {
     private readonly me: OwnerRow,
     /** Publishes a run's summary row (run.updated). */
     private readonly publish: (id: number) => void,
+    /** Whether this process takes the cluster's streams in itself (and so announces those runs' news as it writes them). */
+    private readonly ingestsCluster: () => boolean = () => false,
   ) {
     this.lastPoint = (db.prepare('SELECT coalesce(max(rowid), 0) FROM metrics').pluck().get() as number) ?? 0;
     this.lastEvent = (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) ?? 0;
@@ -33,9 +35,9 @@ export class ExternalRuns {
     const runs = db
       .prepare(
         `SELECT id, status, epoch, step FROM runs WHERE status IN ('queued', 'running')
-         AND NOT (owner_pid IS ? AND owner_host IS ? AND owner_since IS ?)`,
+         AND NOT (owner_pid IS ? AND owner_host IS ? AND owner_since IS ?) AND NOT (? AND placement = 'cluster')`,
       )
-      .all(this.me.pid, this.me.host, this.me.since) as ({ id: number } & Seen)[];
+      .all(this.me.pid, this.me.host, this.me.since, this.ingestsCluster() ? 1 : 0) as ({ id: number } & Seen)[];
     // Runs that were external and have just ended: one last summary.
     for (const id of this.seen.keys()) if (!runs.some((r) => r.id === id)) (this.seen.delete(id), this.publish(id));
     const ids = new Set(runs.map((r) => r.id));

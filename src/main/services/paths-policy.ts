@@ -9,7 +9,7 @@ export type PathPolicy = (p: string, what: string) => string;
 
 export const allowAnyPath: PathPolicy = (p) => path.resolve(p);
 
-export function confineTo(roots: string[]): PathPolicy {
+export function confineTo(roots: string[], hint = 'start `vgglab serve --data-root DIR` to allow another'): PathPolicy {
   const real = roots.map((r) => fs.realpathSync(path.resolve(r)));
   return (p, what) => {
     if (!path.isAbsolute(p)) throw new ContractError(`${what} ${p}: give an absolute path inside ${real.join(' or ')}`);
@@ -20,7 +20,7 @@ export function confineTo(roots: string[]): PathPolicy {
       resolved = path.resolve(p);
     }
     if (!real.some((r) => resolved === r || resolved.startsWith(r + path.sep)))
-      throw new ContractError(`${what} ${p}: outside the folders this server may read (${real.join(', ')}); start \`vgglab serve --data-root DIR\` to allow another`);
+      throw new ContractError(`${what} ${p}: outside the folders this server may read (${real.join(', ')}); ${hint}`);
     return resolved;
   };
 }

@@ -7,7 +7,6 @@ import { getRun, markFinished, markStarted, updateProgress } from '../store/runs
 import type { FromWorker } from '../training/messages';
 import type { MetricPoint } from '../../shared/domain';
 import type { EventBus } from './bus';
-import { holds, type OwnerRow } from '../store/owners';
 
 const FLUSH_MS = 200;
 /** Newest checkpoints kept per run, besides the best one. */
@@ -22,8 +21,8 @@ export class Recorder {
     private readonly db: Db,
     private readonly bus: EventBus,
     private readonly runId: number,
-    /** This process: only the run's owner writes its rows and prunes its checkpoints. */
-    private readonly owner: OwnerRow,
+    /** Whether this process still holds the run: only its owner writes its rows and prunes its checkpoints. */
+    private readonly stillHolds: () => boolean,
     /** Called once if another process has taken the run over (this one was judged gone). */
     private readonly onLost: () => void,
   ) {}
@@ -31,7 +30,7 @@ export class Recorder {
   /** Whether this process still holds the run; once it does not, nothing more is written. */
   private holding(): boolean {
     if (this.lost) return false;
-    if (holds(this.db, this.runId, this.owner)) return true;
+    if (this.stillHolds()) return true;
     this.lost = true;
     this.buffer = [];
     this.onLost();

@@ -1,11 +1,12 @@
 // Starting, stopping and reading training runs.
 import fs from 'node:fs';
+import path from 'node:path';
 import { ContractError } from '../../shared/contract';
 import { TrainParams, type BackendChoice, type ConfigName, type BackendInfo, type RunDetail, type RunStatus } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics, insertEvent } from '../store/metrics';
 import { annotateRun, deleteRun, getRun, insertRun, listRuns, markFinished } from '../store/runs';
-import { activeRuns, claim, heartbeat, markOwnerGone, ownedRun, request, takeRequests, type OwnedRun } from '../store/owners';
+import { activeRuns, claim, holds, heartbeat, markOwnerGone, ownedRun, request, takeRequests, type OwnedRun } from '../store/owners';
 import { describeOwner, ownerGone, sameOwner, thisProcess } from './owner';
 import { latestCheckpoint, rewindTo } from '../store/checkpoints';
 import type { ToWorker } from '../training/messages';
@@ -17,6 +18,13 @@ import { APP_VERSION } from '../version';
 import type { EventBus } from './bus';
 import { Recorder } from './recorder';
 import type { Scheduler } from './scheduler';
+import type { ClusterLink } from '../cluster/link';
+import type { ClusterClient } from '../cluster/client';
+import { claimForCluster } from '../store/cluster';
+import { specFingerprint } from '../cluster/fingerprint';
+
+/** How long queueing a run may wait for Redis before the run is recorded as failed. */
+const ENQUEUE_TIMEOUT_MS = 10_000;
 
 const RESUMABLE: RunStatus[] = ['stopped', 'failed', 'interrupted'];
 const ACTIVE: RunStatus[] = ['queued', 'running'];
@@ -31,6 +39,8 @@ export interface RunServiceDeps {
   backends: (choice?: BackendChoice) => Promise<BackendInfo[]>;
   /** Turns a registered dataset's name into its SPEC. */
   resolveDataset?: (spec: string) => string;
+  /** The cluster queue, for runs placed on it (absent: this process knows no cluster). */
+  cluster?: ClusterLink;
 }
 
 export class RunService {
@@ -66,13 +76,68 @@ export class RunService {
     // Refused before anything is recorded: an unknown dataset name, a warm start that cannot apply, a scale below the crop.
     checkWarmStart(this.deps.db, params);
     scaleRange(params);
+    if (params.on === 'cluster') return this.startOnCluster(params);
     const id = insertRun(this.deps.db, params, APP_VERSION, this.me);
     await this.queue(id, params, {});
     return { id };
   }
 
+  /** The queue, or a refusal that says how to name one. */
+  private cluster(): ClusterClient {
+    const c = this.deps.cluster?.get();
+    if (!c) throw new ContractError(`cannot run on the cluster: ${this.deps.cluster?.why() ?? 'this process has no cluster link'}`, 'bad_request', [{ field: 'on', message: this.deps.cluster?.why() ?? 'no cluster' }]);
+    return c;
+  }
+
+  /**
+   * Records the run as held by the queue and puts it there. The worker reads the dataset from its own
+   * mount and checks it against the fingerprint of the copy seen here; a warm start's source weights
+   * must be in the shared artifacts folder (a cluster run's are).
+   */
+  private async startOnCluster(params: TrainParams): Promise<{ id: number }> {
+    const { db } = this.deps;
+    const c = this.cluster();
+    let warmStart: { runId: number; file: string; sha256: string; layers: string[] } | undefined;
+    const ws = resolveWarmStart(db, params);
+    if (ws) {
+      const rel = path.relative(c.artifacts, ws.file);
+      if (rel.startsWith('..') || path.isAbsolute(rel))
+        throw new ContractError(`--init ${params.init}: run ${ws.runId}'s weights are not in the shared artifacts folder ${c.artifacts}, so no worker can read them; warm-start from a run trained on the cluster`, 'bad_request', [
+          { field: 'init', message: `run ${ws.runId}'s weights are not in the shared artifacts folder` },
+        ]);
+      warmStart = { ...ws, file: rel };
+    }
+    const fingerprint = specFingerprint(params.dataset);
+    const id = insertRun(db, params, APP_VERSION, null);
+    await this.enqueue(c, id, fingerprint, warmStart);
+    return { id };
+  }
+
+  private async enqueue(c: ClusterClient, id: number, fingerprint: string | null, warmStart?: { runId: number; file: string; sha256: string; layers: string[] }): Promise<void> {
+    const run = this.get(id);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        c.enqueue({ store: this.deps.cluster!.store, runId: id, createdAt: run.createdAt, params: run.params, fingerprint, ...(warmStart ? { warmStart } : {}) }),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`the queue at ${c.shownUrl} did not answer within ${ENQUEUE_TIMEOUT_MS / 1000} s`)), ENQUEUE_TIMEOUT_MS))),
+      ]);
+    } catch (err) {
+      markFinished(this.deps.db, id, 'failed', null, `could not queue the run on the cluster: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.publish(id);
+    if (this.get(id).status === 'failed') this.settle(id, 'failed');
+  }
+
+  /** A cluster run's final state, as its stream reported it (cluster ingest). */
+  settled(id: number, status: RunStatus): void {
+    this.settle(id, status);
+  }
+
   /** The paper's procedure as one experiment: A from scratch, then each deeper net warm-started from that A. */
   async startChain(base: Omit<TrainParams, 'config' | 'init'>, configs: ConfigName[]): Promise<{ ids: number[]; experiment: string }> {
+    refuseSeriesOnCluster(base);
     const experiment = base.experiment ?? `paper chain ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const a = await this.start({ ...base, config: 'A', init: 'glorot', experiment });
     const ids = [a.id];
@@ -87,6 +152,7 @@ export class RunService {
    * three FC layers); each jittered net from its fixed-S counterpart (every layer) at a tenth of the rate.
    */
   async startStudy(base: Omit<TrainParams, 'config' | 'init' | 'scale'>): Promise<{ ids: number[]; experiment: string }> {
+    refuseSeriesOnCluster(base);
     const experiment = base.experiment ?? `paper study ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     const input = base.inputSize ?? 32;
     const S = Math.round((256 * input) / 224);
@@ -118,6 +184,13 @@ export class RunService {
     const ck = latestCheckpoint(this.deps.db, id);
     if (!ck) throw new ContractError(`run ${id} has no checkpoint to resume from (it stopped before its first epoch ended); start a new run instead`, 'conflict');
     const { db } = this.deps;
+    if (run.placement === 'cluster') {
+      // The worker that takes it continues from the newest checkpoint in the artifacts folder, and says so in the stream.
+      const c = this.cluster();
+      if (!claimForCluster(db, id, RESUMABLE)) throw new ContractError(`run ${id} was taken by another process meanwhile`, 'conflict');
+      await this.enqueue(c, id, specFingerprint(run.params.dataset));
+      return { id, fromEpoch: ck.epoch, fromStep: ck.step };
+    }
     const event = db.transaction(() => {
       if (!claim(db, id, this.me, RESUMABLE)) throw new ContractError(this.busyMessage(ownedRun(db, id)!), 'conflict');
       rewindTo(db, id, ck.step, ck.epoch);
@@ -188,7 +261,7 @@ export class RunService {
     }
     const dir = runDir(dataDir, id);
     fs.mkdirSync(dir, { recursive: true });
-    const recorder = new Recorder(db, bus, id, this.me, () => {
+    const recorder = new Recorder(db, bus, id, () => holds(db, id, this.me), () => {
       // Another process judged this one gone and took the run: stop training it here, at once.
       process.stderr.write(`vgglab: run ${id} was taken over by another process; this process stops training it\n`);
       scheduler.stop(id);
@@ -234,8 +307,12 @@ export class RunService {
   }
 
   /** Holds a running run between steps (its worker and memory stay), or lets it go on; another process's run through its row. */
-  pause(id: number, on: boolean): { id: number; paused: boolean } {
+  pause(id: number, on: boolean): { id: number; paused: boolean } | Promise<{ id: number; paused: boolean }> {
     const run = this.get(id);
+    if (run.placement === 'cluster') {
+      if (run.status !== 'running') throw new ContractError(`run ${id} is not running (status: ${run.status})`, 'conflict');
+      return this.cluster().control(id, on ? 'pause' : 'continue').then(() => ({ id, paused: on }));
+    }
     if (this.deps.scheduler.send(id, { type: on ? 'pause' : 'unpause' })) return { id, paused: on };
     if (run.status === 'running' && this.ownedElsewhere(id) && request(this.deps.db, id, on ? 'pause' : 'continue')) return { id, paused: on };
     throw new ContractError(`run ${id} is not running (status: ${run.status})`, 'conflict');
@@ -248,8 +325,9 @@ export class RunService {
     return !!r?.owner && ACTIVE.includes(r.status) && !sameOwner(r.owner, this.me);
   }
 
-  stop(id: number): { id: number; status: string } {
+  stop(id: number): { id: number; status: string } | Promise<{ id: number; status: string }> {
     const run = this.get(id);
+    if (run.placement === 'cluster' && ACTIVE.includes(run.status)) return this.stopOnCluster(run);
     // Another process trains it: the request reaches that owner through the run's row.
     if (!this.deps.scheduler.isActive(id) && this.ownedElsewhere(id) && request(this.deps.db, id, 'stop')) return { id, status: 'stopping' };
     const res = this.deps.scheduler.stop(id);
@@ -262,6 +340,20 @@ export class RunService {
     }
     if (res === false) throw new ContractError(`run ${id} is not running (status: ${run.status})`, 'conflict');
     return { id, status: 'stopping' };
+  }
+
+  /** A queued cluster run leaves the queue at once; one a worker holds is stopped there (it checkpoints first). */
+  private async stopOnCluster(run: RunDetail): Promise<{ id: number; status: string }> {
+    const c = this.cluster();
+    if (await c.cancelWaiting(run.id)) {
+      insertEvent(this.deps.db, run.id, { step: run.step, epoch: run.epoch, kind: 'stop', payload: { reason: 'stopped before a worker took it' } });
+      markFinished(this.deps.db, run.id, 'stopped', null, null);
+      this.publish(run.id);
+      this.settle(run.id, 'stopped');
+      return { id: run.id, status: 'stopped' };
+    }
+    await c.control(run.id, 'stop');
+    return { id: run.id, status: 'stopping' };
   }
 
   /** Resolves when the run reaches a final state. */
@@ -289,4 +381,12 @@ export class RunService {
     const { params: _p, seed: _s, appVersion: _v, summary: _r, ...summary } = this.get(id);
     this.deps.bus.emit('run.updated', summary);
   }
+}
+
+/** The paper's chain and study warm-start each net from one still training: not yet on the cluster. */
+function refuseSeriesOnCluster(base: { on?: string }): void {
+  if (base.on === 'cluster')
+    throw new ContractError('the paper chain and study cannot run on the cluster yet (each net waits for the weights of one still training); run them on this machine, or queue A on the cluster and the deeper nets with --init from:A once it has finished', 'bad_request', [
+      { field: 'on', message: 'the chain and study run on this machine only' },
+    ]);
 }

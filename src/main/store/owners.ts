@@ -47,9 +47,9 @@ export function ownedRun(db: Db, id: number): OwnedRun | undefined {
   return r && toOwned(r);
 }
 
-/** Runs that some process has queued or is training. */
+/** Local runs that some process has queued or is training (a cluster run is held by the queue, not a process). */
 export function activeRuns(db: Db): OwnedRun[] {
-  return (db.prepare(`SELECT ${COLS} FROM runs WHERE status IN ${ACTIVE}`).all() as Row[]).map(toOwned);
+  return (db.prepare(`SELECT ${COLS} FROM runs WHERE status IN ${ACTIVE} AND placement = 'local'`).all() as Row[]).map(toOwned);
 }
 
 /** Whether `owner` still holds the run (it is queued or running under that owner). */
@@ -63,7 +63,7 @@ export function claim(db: Db, id: number, owner: OwnerRow, from: readonly RunSta
   return (
     db
       .prepare(
-        `UPDATE runs SET status = 'queued', owner_pid = ?, owner_host = ?, owner_since = ?, heartbeat_at = ?, requested = NULL
+        `UPDATE runs SET status = 'queued', owner_pid = ?, owner_host = ?, owner_since = ?, heartbeat_at = ?, requested = NULL, placement = 'local', worker = NULL
          WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})`,
       )
       .run(...mine(owner), at, id, ...from).changes === 1
@@ -74,7 +74,7 @@ export function claim(db: Db, id: number, owner: OwnerRow, from: readonly RunSta
 export function markOwnerGone(db: Db, id: number, owner: OwnerRow | null): boolean {
   const sql = owner
     ? `UPDATE runs SET status = 'interrupted', ended_at = ?, requested = NULL WHERE id = ? AND status IN ${ACTIVE} AND ${MINE}`
-    : `UPDATE runs SET status = 'interrupted', ended_at = ?, requested = NULL WHERE id = ? AND status IN ${ACTIVE} AND owner_pid IS NULL`;
+    : `UPDATE runs SET status = 'interrupted', ended_at = ?, requested = NULL WHERE id = ? AND status IN ${ACTIVE} AND owner_pid IS NULL AND placement = 'local'`;
   return db.prepare(sql).run(now(), id, ...(owner ? mine(owner) : [])).changes === 1;
 }
 

@@ -1,7 +1,7 @@
 // Queries and mutations on runs and experiments.
 import type { Db } from './db';
 import type { OwnerRow } from './owners';
-import type { ConfigName, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
+import type { ConfigName, Placement, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
 
 interface RunRow {
   id: number;
@@ -25,10 +25,12 @@ interface RunRow {
   tags: string;
   notes: string;
   val_top1: number | null;
+  placement: string;
+  worker: string | null;
 }
 
 const LIST_COLS = `r.id, r.config, r.dataset, r.status, r.backend, r.device, r.epoch, r.epochs, r.step, r.error, r.tags, r.notes,
-  r.created_at, r.started_at, r.ended_at, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1`;
+  r.created_at, r.started_at, r.ended_at, r.placement, r.worker, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1`;
 const SELECT = `SELECT r.*, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1 FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id`;
 const now = () => new Date().toISOString();
 
@@ -51,6 +53,8 @@ function toSummary(r: Omit<RunRow, 'params_json' | 'seed' | 'summary_json' | 'ap
     valTop1: r.val_top1,
     tags: r.tags ? r.tags.split(',') : [],
     notes: r.notes,
+    placement: r.placement as Placement,
+    worker: r.worker,
   };
 }
 
@@ -77,17 +81,20 @@ function experimentId(db: Db, name: string | undefined): number | null {
   return (db.prepare('SELECT id FROM experiments WHERE name = ?').get(name) as { id: number }).id;
 }
 
-/** Records a new run, queued and owned by `owner` from its first moment. */
-export function insertRun(db: Db, params: TrainParams, appVersion: string, owner: OwnerRow): number {
+/**
+ * Records a new run, queued and owned by `owner` from its first moment; a cluster run (owner null)
+ * is held by the queue instead, and its rows come from its worker's event stream.
+ */
+export function insertRun(db: Db, params: TrainParams, appVersion: string, owner: OwnerRow | null): number {
   return db.transaction(() => {
     const exp = experimentId(db, params.experiment);
     const at = now();
     const res = db
       .prepare(
-        `INSERT INTO runs (experiment_id, config, dataset, params_json, status, seed, epochs, app_version, created_at, owner_pid, owner_host, owner_since, heartbeat_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (experiment_id, config, dataset, params_json, status, seed, epochs, app_version, created_at, owner_pid, owner_host, owner_since, heartbeat_at, placement)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(exp, params.config, params.dataset, JSON.stringify(params), params.seed, params.epochs, appVersion, at, owner.pid, owner.host, owner.since, at);
+      .run(exp, params.config, params.dataset, JSON.stringify(params), params.seed, params.epochs, appVersion, at, owner?.pid ?? null, owner?.host ?? null, owner?.since ?? null, owner ? at : null, owner ? 'local' : 'cluster');
     return Number(res.lastInsertRowid);
   })();
 }

@@ -25,6 +25,6 @@ export async function call<M extends MethodName>(app: App, method: M, args: Args
   return out.result as ResultOf<M>;
 }
 
-export function openApp(g: Globals, transport = 'cli'): App {
-  return createApp({ dataDir: resolveDataDir(g.dataDir), transport });
+export function openApp(g: Globals, transport = 'cli', cluster?: { queue?: string; artifacts?: string }): App {
+  return createApp({ dataDir: resolveDataDir(g.dataDir), transport, ...(cluster ? { cluster } : {}) });
 }

@@ -5,3 +5,4 @@ export { datasetsAddCommand, datasetsListCommand } from './datasets';
 export { compareCommand, evalCommand, exportCommand } from './results';
 export { modelsCommand, resumeCommand, runsCommand, showCommand, trainCommand } from './runs';
 export { rendererDir, serveCommand } from './serve';
+export { workerCommand, workersCommand } from './cluster';

@@ -43,12 +43,15 @@ function summaryJson(run: RunDetail) {
     imagesPerSec: s?.imagesPerSec ?? null,
     data: s ? { train: s.data.train, val: s.data.val, classes: s.data.classes, skipped: s.data.skipped, ...(s.data.flip === undefined ? {} : { flip: s.data.flip }) } : { train: 0, val: 0, classes: 0, skipped: 0 },
     error: run.error,
+    placement: run.placement,
+    worker: run.worker,
   };
 }
 
 function summaryLine(run: RunDetail): string {
   const s = run.summary;
   const parts = [`run ${run.id} ${run.status}`, `config ${run.config}`, `backend ${run.backend ?? '-'} (${run.device ?? '-'})`];
+  if (run.placement === 'cluster') parts.push(`on the cluster${run.worker ? `, worker ${run.worker}` : ''}`);
   if (s) {
     parts.push(`epochs ${s.epochs}`, `train loss ${fixed(s.train.loss, 4)} top1 ${pct(s.train.top1)}`, `val loss ${fixed(s.val.loss, 4)} top1 ${pct(s.val.top1)} top5 ${pct(s.val.top5)}`);
     if (s.imagesPerSec) parts.push(`${s.imagesPerSec.toFixed(1)} images/s`);
@@ -59,7 +62,7 @@ function summaryLine(run: RunDetail): string {
 }
 
 export async function trainCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
-  const app = openApp(g);
+  const app = openApp(g, 'cli', { queue: raw.queue as string | undefined, artifacts: raw.artifacts as string | undefined });
   try {
     // The run's flags as they are: the contract parses them once, as it does the form's.
     const { id } = await call(app, 'runs.start', runFlags(raw) as ArgsOf<'runs.start'>);
@@ -70,8 +73,8 @@ export async function trainCommand(g: Globals, raw: Record<string, unknown>): Pr
   }
 }
 
-export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
-  const app = openApp(g);
+export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean; queue?: string; artifacts?: string }): Promise<number> {
+  const app = openApp(g, 'cli', { queue: opts.queue, artifacts: opts.artifacts });
   try {
     const from = await call(app, 'runs.resume', { id });
     if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
@@ -115,7 +118,7 @@ async function followRun(app: App, id: number, json: boolean): Promise<number> {
     if (interrupts > 1) process.exit(130);
     process.stderr.write('\nstopping after the current step (Ctrl-C again to abort)…\n');
     try {
-      app.runs.stop(id);
+      void Promise.resolve(app.runs.stop(id)).catch(() => undefined);
     } catch {
       /* already finished */
     }
@@ -135,6 +138,7 @@ async function followRun(app: App, id: number, json: boolean): Promise<number> {
 
 export async function runsCommand(g: Globals, opts: { json?: boolean }): Promise<number> {
   const app = openApp(g);
+  await app.cluster.catchUp();
   const runs = app.runs.list();
   await app.close();
   if (opts.json) {
@@ -157,6 +161,7 @@ export async function runsCommand(g: Globals, opts: { json?: boolean }): Promise
 export async function showCommand(g: Globals, id: number, opts: { json?: boolean }): Promise<number> {
   const app = openApp(g);
   try {
+    await app.cluster.catchUp();
     const run = app.runs.get(id);
     const events = app.runs.events(id);
     if (opts.json) printJson({ ...summaryJson(run), params: run.params, createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, events });

@@ -24,7 +24,7 @@ export async function serveCommand(g: Globals, opts: { host: string; port: numbe
   // Remote callers may only make the server read datasets under these folders.
   const roots = opts.dataRoot?.length ? opts.dataRoot : [os.homedir()];
   for (const r of roots) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
-  const app = createApp({ dataDir, transport: 'http', pathPolicy: confineTo(roots) });
+  const app = createApp({ dataDir, transport: 'http', pathPolicy: confineTo(roots), connectCluster: true });
   const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
   if (!LOOPBACK.test(opts.host))
     process.stderr.write(`warning: serving on ${opts.host}, beyond this machine's loopback; anyone who can reach it and has the token can control VGG Lab\n`);

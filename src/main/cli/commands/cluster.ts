@@ -1,0 +1,79 @@
+// The cluster from the command line: `vgglab worker` (take training jobs from the queue on this
+// host) and `vgglab workers` (who is online).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BackendChoice } from '../../../shared/domain';
+import { ClusterWorker } from '../../cluster/worker';
+import { checkQueueUrl, redact } from '../../cluster/settings';
+import { clusterStatus } from '../../cluster/status';
+import { table } from '../format';
+import { UsageError } from '../options';
+import { openApp, printJson, type Globals } from './common';
+
+export async function workerCommand(opts: { queue?: string; artifacts?: string; backend: BackendChoice; name?: string; dataRoot?: string[] }): Promise<number> {
+  const queue = opts.queue ?? process.env.VGGLAB_QUEUE;
+  if (!queue) throw new UsageError('--queue URL is required (or VGGLAB_QUEUE): the Redis the desktop queues runs on, e.g. redis://:PASSWORD@HOST:6379');
+  try {
+    checkQueueUrl(queue);
+  } catch (err) {
+    throw new UsageError(`--queue: ${(err as Error).message}`);
+  }
+  const artifacts = opts.artifacts ?? process.env.VGGLAB_ARTIFACTS;
+  if (!artifacts) throw new UsageError('--artifacts DIR is required (or VGGLAB_ARTIFACTS): the shared folder checkpoints go to, mounted on every worker and the desktop');
+  fs.mkdirSync(artifacts, { recursive: true });
+  for (const r of opts.dataRoot ?? []) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
+  const worker = new ClusterWorker({
+    queue,
+    artifacts: path.resolve(artifacts),
+    backend: opts.backend,
+    name: opts.name ?? `${os.hostname()}-${process.pid}`,
+    dataRoots: opts.dataRoot ?? [],
+  });
+  try {
+    await worker.start();
+  } catch (err) {
+    await worker.stop();
+    process.stderr.write(`vgglab: worker: ${(err as Error).message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const shut = (sig: string) => {
+      process.stderr.write(`worker: ${sig}: finishing the current step, checkpointing, and giving the run back to the queue…\n`);
+      void worker.stop().then(resolve);
+    };
+    process.once('SIGINT', () => shut('SIGINT'));
+    process.once('SIGTERM', () => shut('SIGTERM'));
+  });
+  return 0;
+}
+
+export async function workersCommand(g: Globals, opts: { json?: boolean; queue?: string }): Promise<number> {
+  const app = openApp(g, 'cli', { queue: opts.queue });
+  try {
+    const s = await clusterStatus(app.cluster);
+    if (opts.json) {
+      printJson(s);
+      return s.reachable ? 0 : 1;
+    }
+    if (!s.queue) {
+      console.log(`no queue is configured: ${app.cluster.why()}`);
+      return 1;
+    }
+    if (!s.reachable) {
+      console.log(`queue ${s.queue}: not reachable (${s.error})`);
+      return 1;
+    }
+    console.log(`queue ${redact(s.queue)} (${s.source}), artifacts ${s.artifacts}: ${s.workers.length} worker(s) online`);
+    if (s.workers.length)
+      console.log(
+        table(
+          ['name', 'host', 'backend', 'device', 'free MiB', 'run', 'last heartbeat'],
+          s.workers.map((w) => [w.name, w.host, w.backend, w.device, w.freeMemoryMb, w.runId ?? '-', w.heartbeatAt.replace('T', ' ').slice(0, 19)]),
+        ),
+      );
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
