@@ -2,7 +2,7 @@
 # Installs the Debian packages VGG Lab's tests and fast backends need:
 # Chromium (UI tests), Xvfb (a virtual display for the Electron window test), Mesa's Vulkan from bookworm-backports (webgpu backend on a
 # software adapter; bookworm's own Mesa is too old for Dawn), and OpenBLAS and oneDNN (native backend: oneDNN's
-# convolutions, OpenBLAS's matrix products).
+# convolutions, OpenBLAS's matrix products), and Redis with openssl (the cluster tests start their own Redis servers, some with TLS).
 # The backports mirror is derived from the machine's own apt sources, never hard-coded.
 set -euo pipefail
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -23,7 +23,7 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
 fi
 $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  chromium fonts-dejavu-core xvfb xauth libopenblas-dev libopenblas0-openmp libdnnl-dev >/dev/null
+  chromium fonts-dejavu-core xvfb xauth libopenblas-dev libopenblas0-openmp libdnnl-dev redis-server openssl >/dev/null
 if grep -rqs "bookworm-backports" /etc/apt/sources.list.d/; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null || echo "install-system-deps: Mesa Vulkan from backports unavailable; webgpu backend will be missing" >&2

@@ -102,6 +102,18 @@ describe('a data folder shared by several processes', () => {
     db.close();
   });
 
+  it('several processes opening a new folder at once: the schema is made once, by one of them, and all of them work', async () => {
+    const dataDir = tempDir();
+    const all = await Promise.all(Array.from({ length: 4 }, () => vgglab(dataDir, ['runs', '--json']).done));
+    for (const r of all) expect(r.code, r.stderr).toBe(0);
+    const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      db.close();
+    }
+  });
+
   it('an owner on another host keeps its run while its heartbeat is fresh, and loses it after the lease', () => {
     const dataDir = tempDir();
     const app = createApp({ dataDir, concurrency: 0 });

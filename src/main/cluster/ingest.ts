@@ -69,6 +69,7 @@ export class Ingester {
         applied += entries.length;
         run.cursor = moved.cursor;
         run.session = moved.session;
+        run.seq = moved.seq;
         if (moved.finished || entries.length < BATCH) break;
       }
     }
@@ -76,11 +77,12 @@ export class Ingester {
   }
 
   /** Applies entries in one transaction; null when another process took them first. */
-  private apply(run: ClusterRun, entries: [string, string[]][]): { cursor: string; session: string | null; finished: boolean } | null {
+  private apply(run: ClusterRun, entries: [string, string[]][]): { cursor: string; session: string | null; seq: number; finished: boolean } | null {
     const { db, store, artifacts } = this.deps;
     const bus = new DeferredBus();
     const recorder = new Recorder(db, bus, run.id, () => true, () => undefined);
     let session = run.session;
+    let seq = run.seq;
     let finished: RunStatus | null = null;
     const last = entries[entries.length - 1]![0];
     try {
@@ -90,12 +92,17 @@ export class Ingester {
           if (!d || finished) continue;
           const { msg } = d;
           if (msg.type === 'assigned') {
+            if (d.session === session) continue; // the same announcement sent twice
             session = d.session;
+            seq = d.seq;
             assignWorker(db, run.id, msg.worker, d.session);
             continue;
           }
           // A worker that lost the run (its lock expired and another took it) may still write: ignored.
           if (d.session !== session) continue;
+          // A copy of an entry already taken (resent after a reconnect).
+          if (d.seq <= seq) continue;
+          seq = d.seq;
           if (msg.type === 'rewind') {
             recorder.flush();
             rewindTo(db, run.id, msg.step, msg.epoch);
@@ -118,7 +125,7 @@ export class Ingester {
           }
         }
         recorder.flush();
-        if (!advanceCursor(db, run.id, run.cursor, last)) throw new LostRace();
+        if (!advanceCursor(db, run.id, run.cursor, last, seq)) throw new LostRace();
       })();
     } catch (err) {
       if (err instanceof LostRace) return null;
@@ -130,6 +137,6 @@ export class Ingester {
     // Committed: what this store has taken may go. A finished run's stream goes whole.
     void (finished ? this.deps.redis.del(key) : this.deps.redis.xtrim(key, 'MINID', last)).catch(() => undefined);
     if (finished) this.deps.settled(run.id, finished);
-    return { cursor: last, session, finished: finished !== null };
+    return { cursor: last, session, seq, finished: finished !== null };
   }
 }

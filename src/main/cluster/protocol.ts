@@ -46,12 +46,21 @@ export type StreamMessage =
   /** The worker stopped (SIGTERM) and gave the run back to the queue, after a checkpoint. */
   | { type: 'handback'; worker: string; reason: string };
 
-/** Stream entry fields: the session that wrote it, and the message as JSON. */
-export const encode = (session: string, msg: StreamMessage): string[] => ['s', session, 'm', JSON.stringify(msg)];
-export function decode(fields: string[]): { session: string; msg: StreamMessage } | null {
-  const at = (k: string) => fields[fields.indexOf(k) + 1];
+/**
+ * Stream entry fields: the session that wrote it, its number within the session (from 1), and the
+ * message as JSON. The number makes a resent entry harmless: a client that lost Redis's reply to an
+ * XADD sends it again after reconnecting, and the second copy has the same number.
+ */
+export const encode = (session: string, seq: number, msg: StreamMessage): string[] => ['s', session, 'n', String(seq), 'm', JSON.stringify(msg)];
+export function decode(fields: string[]): { session: string; seq: number; msg: StreamMessage } | null {
+  const at = (k: string) => {
+    const i = fields.indexOf(k);
+    return i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined;
+  };
   try {
-    return { session: at('s') ?? '', msg: JSON.parse(at('m') ?? 'null') as StreamMessage };
+    const seq = Number(at('n'));
+    const msg = JSON.parse(at('m') ?? 'null') as StreamMessage | null;
+    return msg && Number.isInteger(seq) ? { session: at('s') ?? '', seq, msg } : null;
   } catch {
     return null;
   }

@@ -158,7 +158,8 @@ export class ClusterWorker {
     const key = streamKey(data.store, data.runId);
     // Sent in order on one connection; while Redis is away they wait in the client's queue.
     let sent: Promise<unknown> = Promise.resolve();
-    const send = (msg: StreamMessage) => (sent = this.redis.xadd(key, '*', ...encode(session, msg)));
+    let seq = 0;
+    const send = (msg: StreamMessage) => (sent = this.redis.xadd(key, '*', ...encode(session, ++seq, msg)));
     send({ type: 'assigned', worker: this.opts.name, host: this.host });
     const refuse = async (reason: string) => {
       this.log(`worker ${this.opts.name}: refused run ${data.runId}: ${reason}`);

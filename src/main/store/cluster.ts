@@ -10,6 +10,8 @@ export interface ClusterRun {
   cursor: string;
   worker: string | null;
   session: string | null;
+  /** The number of the last entry taken from that session. */
+  seq: number;
   createdAt: string;
 }
 
@@ -19,7 +21,7 @@ const ACTIVE = "('queued', 'running')";
 export function activeClusterRuns(db: Db): ClusterRun[] {
   return db
     .prepare(
-      `SELECT id, status, stream_cursor AS cursor, worker, worker_session AS session, created_at AS createdAt FROM runs
+      `SELECT id, status, stream_cursor AS cursor, worker, worker_session AS session, stream_seq AS seq, created_at AS createdAt FROM runs
        WHERE placement = 'cluster' AND status IN ${ACTIVE} ORDER BY id`,
     )
     .all() as ClusterRun[];
@@ -27,18 +29,18 @@ export function activeClusterRuns(db: Db): ClusterRun[] {
 
 export function clusterRun(db: Db, id: number): ClusterRun | undefined {
   return db
-    .prepare(`SELECT id, status, stream_cursor AS cursor, worker, worker_session AS session, created_at AS createdAt FROM runs WHERE id = ? AND placement = 'cluster'`)
+    .prepare(`SELECT id, status, stream_cursor AS cursor, worker, worker_session AS session, stream_seq AS seq, created_at AS createdAt FROM runs WHERE id = ? AND placement = 'cluster'`)
     .get(id) as ClusterRun | undefined;
 }
 
-/** Moves the cursor from `from` to `to`; false when another process moved it first (then roll back). */
-export function advanceCursor(db: Db, id: number, from: string, to: string): boolean {
-  return db.prepare('UPDATE runs SET stream_cursor = ? WHERE id = ? AND stream_cursor = ?').run(to, id, from).changes === 1;
+/** Moves the cursor from `from` to `to` (and the session's entry number); false when another process moved it first (then roll back). */
+export function advanceCursor(db: Db, id: number, from: string, to: string, seq: number): boolean {
+  return db.prepare('UPDATE runs SET stream_cursor = ?, stream_seq = ? WHERE id = ? AND stream_cursor = ?').run(to, seq, id, from).changes === 1;
 }
 
 /** The worker (and its execution) that now holds the run. */
 export function assignWorker(db: Db, id: number, worker: string, session: string): void {
-  db.prepare('UPDATE runs SET worker = ?, worker_session = ? WHERE id = ?').run(worker, session, id);
+  db.prepare('UPDATE runs SET worker = ?, worker_session = ?, stream_seq = 0 WHERE id = ?').run(worker, session, id);
 }
 
 /** A worker handed the run back to the queue: queued again, held by no worker. */

@@ -66,13 +66,18 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   }
   const done: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES (?, ?, ?, ?)');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   for (const m of migrations.slice(applied.length)) {
-    db.transaction(() => {
+    // Another process opening the same folder may be migrating too: each migration takes the write
+    // lock first (IMMEDIATE) and looks again, so it is applied by exactly one of them.
+    const ran = db.transaction(() => {
+      if (isApplied.get(m.version)) return false;
       const said = run(db, m);
       if (said) report(`migration ${m.version} (${m.name}): ${said}`);
       record.run(m.version, m.name, new Date().toISOString(), migrationChecksum(m));
-    })();
-    done.push(m.version);
+      return true;
+    }).immediate();
+    if (ran) done.push(m.version);
   }
   return done;
 }

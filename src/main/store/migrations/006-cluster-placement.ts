@@ -9,5 +9,6 @@ export const migration: Migration = {
   up: `ALTER TABLE runs ADD COLUMN placement TEXT NOT NULL DEFAULT 'local' CHECK (placement IN ('local', 'cluster'));
     ALTER TABLE runs ADD COLUMN worker TEXT;
     ALTER TABLE runs ADD COLUMN worker_session TEXT;
-    ALTER TABLE runs ADD COLUMN stream_cursor TEXT NOT NULL DEFAULT '0-0';`,
+    ALTER TABLE runs ADD COLUMN stream_cursor TEXT NOT NULL DEFAULT '0-0';
+    ALTER TABLE runs ADD COLUMN stream_seq INTEGER NOT NULL DEFAULT 0;`,
 };
