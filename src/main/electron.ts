@@ -48,6 +48,7 @@ electronApp.whenReady().then(() => {
     workerFactory: () => new Worker(workerPath),
     evalWorkerFactory: () => new Worker(evalWorkerPath),
     transport: 'electron-ipc',
+    connectCluster: true,
   });
   registerIpc(core, ipcMain, () => win?.webContents ?? null);
   createWindow();

@@ -1,11 +1,12 @@
 // Hash routing: #/runs, #/new, #/run/ID, #/compare/ID,ID,…
-export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number } | { page: 'compare'; ids: number[] } | { page: 'datasets' };
+export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number } | { page: 'compare'; ids: number[] } | { page: 'datasets' } | { page: 'cluster' };
 
 function parse(hash: string): Route {
   const m = /^#\/run\/(\d+)$/.exec(hash);
   if (m) return { page: 'run', id: Number(m[1]) };
   if (hash === '#/new') return { page: 'new' };
   if (hash === '#/datasets') return { page: 'datasets' };
+  if (hash === '#/cluster') return { page: 'cluster' };
   const c = /^#\/compare\/([\d,]+)$/.exec(hash);
   if (c) return { page: 'compare', ids: c[1]!.split(',').filter(Boolean).map(Number) };
   return { page: 'runs' };

@@ -69,9 +69,21 @@ export class RunView {
     return api.call('runs.series', { id: this.id, split, name, buckets: key === 'train/loss' ? STEP_BUCKETS : 100000, ...(zoom ? { fromStep: zoom.from, toStep: zoom.to } : {}) });
   }
 
+  /** Live points that arrived while the series were being fetched: laid over the fetched ones, which may predate them. */
+  private during: MetricPoint[] | null = null;
+
   async reload(): Promise<void> {
-    const all = await Promise.all(KEYS.map((k) => this.fetchSeries(k)));
+    this.during = [];
+    let all: Pt[][];
+    try {
+      all = await Promise.all(KEYS.map((k) => this.fetchSeries(k)));
+    } finally {
+      const late = this.during ?? [];
+      this.during = null;
+      this.buffered = [...late, ...this.buffered];
+    }
     this.series = Object.fromEntries(KEYS.map((k, i) => [k, all[i]!])) as Record<SeriesKey, Pt[]>;
+    if (this.buffered.length) this.flush();
     this.events = await api.call('runs.events', { id: this.id });
     await this.loadCheckpoints();
   }
@@ -96,6 +108,7 @@ export class RunView {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   private append(points: MetricPoint[]): void {
+    this.during?.push(...points);
     this.buffered.push(...points);
     this.flushTimer ??= setTimeout(() => this.flush(), CHART_REDRAW_MS);
   }
