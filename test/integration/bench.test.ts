@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackend, listBackends } from '../../src/main/training/backends';
 import { vgglabSync } from '../cli-process';
-import { tempDir } from '../helpers';
+import { skipNote, tempDir } from '../helpers';
+import { redisMissing } from '../redis';
 
 const fastest = chooseBackend('auto', await listBackends());
 
@@ -30,5 +31,20 @@ describe('vgglab bench', () => {
     if (row.pytorchImagesPerSec !== null) expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(NCHW [\d.]+, channels_last [\d.]+ img\/s\)/);
     else expect(row.pytorchSettings).toBeNull();
     expect(r.json.data).toEqual([]);
+  });
+
+  const noRedis = redisMissing();
+  it.skipIf(!!noRedis)(`--on cluster: W2 here and through a local worker and a scratch Redis, with the point latency${skipNote(noRedis)}`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--on', 'cluster', '--backend', fastest.name, '--seconds', '0.5', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const row = r.json?.cluster;
+    expect(row, r.stdout.slice(-2000)).toBeTruthy();
+    expect(row).toMatchObject({ workload: 'W2', backend: fastest.name, queue: 'a scratch redis-server on this machine' });
+    for (const k of ['localImagesPerSec', 'clusterImagesPerSec', 'ratio', 'localWallSeconds', 'clusterWallSeconds', 'wallRatio']) expect(row[k], k).toBeGreaterThan(0);
+    // A latency may round to 0 ms on a fast machine; it is a number for every batch measured.
+    expect(row.latencyP50Ms).toBeGreaterThanOrEqual(0);
+    expect(row.ratio).toBeCloseTo(row.clusterImagesPerSec / row.localImagesPerSec, 10);
+    expect(row.latencyP95Ms).toBeGreaterThanOrEqual(row.latencyP50Ms);
+    expect(row.batches).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
-import { createApp } from '../services/app';
+import { createApp, type App } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { Worker } from 'node:worker_threads';
 import { WORKLOADS, type Workload } from './workloads';
@@ -29,8 +29,16 @@ export interface BenchRow {
 
 const FAST = (b: BackendInfo) => b.name === 'tensorflow' || b.name === 'native' || onHardwareGpu(b);
 
-async function engineRun(dataDir: string, w: Workload, backend: BackendName, steps: number): Promise<{ imagesPerSec: number | null; dataWait: number | null }> {
-  const app = createApp({ dataDir, transport: 'bench' });
+export async function engineRun(
+  dataDir: string,
+  w: Workload,
+  backend: BackendName,
+  steps: number,
+  cluster?: { queue: string; artifacts: string; onApp?: (app: App) => void },
+): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number }> {
+  const app = createApp({ dataDir, transport: 'bench', ...(cluster ? { cluster, connectCluster: true } : {}) });
+  cluster?.onApp?.(app);
+  const t0 = performance.now();
   try {
     // Four epochs: the first warms up (JIT, shader compiles); the median of the other three is reported,
     // which a passing slowdown of a shared machine does not move.
@@ -39,6 +47,7 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
       trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
+      on: cluster ? 'cluster' : 'local',
     }));
     const status = await app.runs.waitFor(id);
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
@@ -47,7 +56,7 @@ async function engineRun(dataDir: string, w: Workload, backend: BackendName, ste
       const v = points.filter((p) => p.name === name && p.epoch > 1).map((p) => p.value).sort((a, b) => a - b);
       return v.length ? v[Math.floor(v.length / 2)]! : null;
     };
-    return { imagesPerSec: median('images_per_sec'), dataWait: median('data_wait') };
+    return { imagesPerSec: median('images_per_sec'), dataWait: median('data_wait'), wallSeconds: (performance.now() - t0) / 1000 };
   } finally {
     await app.close();
   }

@@ -131,6 +131,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .addOption(new Option('--backend <B>', 'only this backend').choices(BACKEND_CHOICES.filter((b) => b !== 'auto')))
     .option('--seconds <S>', 'measuring time per figure', numArg('--seconds', 0, 600, true), 5)
     .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data (data: the input pipeline alone)')
+    .addOption(new Option('--on <WHERE>', 'cluster: W2 here and through a local `vgglab worker` and Redis (the queue\'s cost, and metric latency)').choices(['local', 'cluster']).default('local'))
+    .option('--queue <URL>', 'with --on cluster: a Redis to use (default: a scratch redis-server on this machine)')
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => benchCommand(o))());
 

@@ -19,6 +19,7 @@ export interface ClusterDeps {
   store: string;
   publish: (id: number) => void;
   settled: (id: number, status: RunStatus) => void;
+  onCommitted?: (msSinceRedis: number[]) => void;
 }
 
 export class ClusterClient {

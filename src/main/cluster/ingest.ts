@@ -41,6 +41,8 @@ export interface IngestDeps {
   publish: (id: number) => void;
   /** A run reached a final state. */
   settled: (id: number, status: RunStatus) => void;
+  /** Told, for each batch of metric points committed, how long after it reached Redis (the bench's latency figure). */
+  onCommitted?: (msSinceRedis: number[]) => void;
 }
 
 export class Ingester {
@@ -130,6 +132,10 @@ export class Ingester {
     } catch (err) {
       if (err instanceof LostRace) return null;
       throw err;
+    }
+    if (this.deps.onCommitted) {
+      const now = Date.now();
+      this.deps.onCommitted(entries.filter(([, f]) => f.join(' ').includes('"type":"metrics"')).map(([entryId]) => now - Number(entryId.split('-')[0])));
     }
     bus.replay(this.deps.bus);
     this.deps.publish(run.id);

@@ -32,7 +32,7 @@ export class ClusterLink {
   get(): ClusterClient | null {
     if (this.client === undefined) {
       const s = this.settings();
-      this.client = s ? new ClusterClient(s, { ...this.deps, store: this.store }) : null;
+      this.client = s ? new ClusterClient(s, { ...this.deps, store: this.store, onCommitted: (ms) => this.onCommitted?.(ms) }) : null;
     }
     return this.client;
   }
@@ -43,6 +43,9 @@ export class ClusterLink {
     if (process.env.VGGLAB_QUEUE) return 'VGGLAB_QUEUE';
     return readSettings(this.dataDir).queue ? 'saved' : null;
   }
+
+  /** Latency of ingested metric points, for the bench (set before the first use). */
+  onCommitted: ((msSinceRedis: number[]) => void) | undefined;
 
   /** Whether a client is connected (this process then takes the cluster runs' streams in). */
   get connected(): boolean {

@@ -7,7 +7,8 @@ import { table } from '../format';
 import { UsageError } from '../options';
 import { printJson } from './common';
 
-export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string }): Promise<number> {
+export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string; on?: 'local' | 'cluster'; queue?: string }): Promise<number> {
+  if (opts.on === 'cluster') return clusterBench(opts);
   const { runBench } = await import('../../bench/run');
   const { runDataBench } = await import('../../bench/data');
   const chosen = opts.workload?.split(',').map((w) => w.trim());
@@ -48,4 +49,22 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The queue's cost: W2 here and through a local worker and Redis. */
+async function clusterBench(opts: { backend?: BackendName; json?: boolean; seconds: number; queue?: string }): Promise<number> {
+  const { runClusterBench } = await import('../../bench/cluster');
+  const row = await runClusterBench({ backend: opts.backend, seconds: opts.seconds, queue: opts.queue, log: (s) => !opts.json && process.stderr.write(`${s}\n`) });
+  const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
+  if (opts.json) printJson({ cluster: row });
+  else {
+    console.log(
+      table(
+        ['workload', 'backend', 'here img/s', 'cluster img/s', 'cluster/here', 'here wall s', 'cluster wall s', 'here/cluster wall', 'point latency p50 ms', 'p95 ms'],
+        [[row.workload, row.backend, f(row.localImagesPerSec), f(row.clusterImagesPerSec), f(row.ratio, 2), f(row.localWallSeconds), f(row.clusterWallSeconds), f(row.wallRatio, 2), f(row.latencyP50Ms, 0), f(row.latencyP95Ms, 0)]],
+      ),
+    );
+    console.log(`queue: ${row.queue}; latency: from a metric batch's arrival in Redis to its commit in this database (${row.batches} batches)`);
+  }
+  return 0;
 }
