@@ -259,6 +259,62 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
     }
   });
 
+  it('SIGTERM to a worker hands its run back after a checkpoint; a worker started later finishes it, every step once', async () => {
+    const dataDir = tempDir();
+    const artifacts = tempDir('vgglab-artifacts-');
+    const first = startWorker(redis, artifacts, 'w7');
+    const app = createApp({ dataDir, cluster: { queue: redis.url, artifacts }, connectCluster: true });
+    let second: ReturnType<typeof startWorker> | null = null;
+    try {
+      await online(redis.url, 'w7');
+      const { id } = await startRun(app, small({ trainSamples: 256, epochs: 4 }));
+      let seen = 0;
+      await until('mid-epoch', () => {
+        seen = Math.max(0, ...trainSteps(app, id));
+        return seen > 20 && seen % 16 !== 0;
+      });
+      first.proc.kill('SIGTERM');
+      const out = await first.done;
+      expect(out.code).toBe(0);
+      await until('the run back in the queue', () => app.runs.get(id).status === 'queued');
+      expect(app.runs.events(id).some((e) => e.kind === 'note' && /worker w7 gave the run back to the queue/.test(String((e.payload as { message?: string }).message)))).toBe(true);
+      second = startWorker(redis, artifacts, 'w8');
+      expect(await app.runs.waitFor(id)).toBe('completed');
+      expect(trainSteps(app, id).sort((a, b) => a - b)).toEqual(range(64));
+      expect(valEpochs(app, id)).toEqual([1, 2, 3, 4]);
+      expect(app.runs.get(id).worker).toBe('w8');
+      // It went on from where w7 stopped (its stop checkpoint, or the end of the epoch it was in), not from an earlier checkpoint.
+      const resumed = app.runs.events(id).filter((e) => e.kind === 'resume');
+      expect(resumed).toHaveLength(1);
+      expect(resumed[0]!.step).toBeGreaterThanOrEqual(seen);
+    } finally {
+      first.proc.kill('SIGKILL');
+      second?.proc.kill('SIGKILL');
+      await app.close();
+    }
+  });
+
+  it('two desktop processes on one data folder take one stream in together: each fact lands once', async () => {
+    const dataDir = tempDir();
+    const artifacts = tempDir('vgglab-artifacts-');
+    const w = startWorker(redis, artifacts, 'w9');
+    const a = createApp({ dataDir, cluster: { queue: redis.url, artifacts }, connectCluster: true });
+    const b = createApp({ dataDir, cluster: { queue: redis.url, artifacts }, connectCluster: true });
+    try {
+      await online(redis.url, 'w9');
+      const { id } = await startRun(a, small({ trainSamples: 256, epochs: 3 }));
+      expect(await Promise.all([a.runs.waitFor(id), b.runs.waitFor(id)])).toEqual(['completed', 'completed']);
+      expect(trainSteps(a, id)).toEqual(range(48));
+      const events = a.runs.events(id).map((e) => `${e.kind} ${e.step} ${JSON.stringify(e.payload)}`);
+      expect(new Set(events).size).toBe(events.length);
+      expect(events.filter((e) => e.startsWith('checkpoint ')).length).toBeGreaterThan(0);
+    } finally {
+      w.proc.kill('SIGKILL');
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('bad jobs are refused by the worker with a message on the run, and nothing is run: a payload off the schema, a path outside --data-root, a dataset that differs', async () => {
     const dataDir = tempDir();
     const artifacts = tempDir('vgglab-artifacts-');

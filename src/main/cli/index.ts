@@ -144,6 +144,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .addOption(new Option('--backend <B>', 'compute backend for runs that leave it to auto').choices(BACKEND_CHOICES).default('auto'))
     .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
     .option('--data-root <DIR...>', 'folders datasets may be read from (default: none, only built-in data)')
+    .option('--device <N>', 'the CUDA device this worker uses (tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
     .action((o) => run(() => workerCommand(o))());
 
   program

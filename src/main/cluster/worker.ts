@@ -20,6 +20,7 @@ import { connect } from './connection';
 import { specFingerprint } from './fingerprint';
 import { controlKey, encode, jobIdOf, LOCK_MS, PREFIX, QUEUE_NAME, STALLED_CHECK_MS, streamKey, WORKER_HEARTBEAT_MS, WORKER_TTL_MS, workerKey, type Control, type JobData, type StreamMessage, type WorkerAnnouncement } from './protocol';
 import { redact } from './settings';
+import { artifactsRunDir } from './paths';
 
 export interface WorkerOptions {
   queue: string;
@@ -38,8 +39,6 @@ const CONTROL_POLL_MS = 400;
 
 class Refused extends Error {}
 
-/** The run's folder in the artifacts share, the same layout as a data folder's runs/ (one per store). */
-export const artifactsRunDir = (artifacts: string, store: string, runId: number) => path.join(artifacts, store, 'runs', String(runId));
 
 /** The newest readable checkpoint in a run's folder, if any (a damaged file is passed over for the one before). */
 export function newestCheckpoint(runDir: string): { file: string; sha256: string; step: number; epoch: number; kind: 'last' | 'best' | 'stop'; valTop1: number | null } | null {
@@ -111,13 +110,14 @@ export class ClusterWorker {
     this.beat.unref();
   }
 
-  /** Probes the backend, announces itself and takes jobs until stop(). */
-  async start(): Promise<void> {
+  /** Probes the backend, announces itself and takes jobs until stop(); resolves to the backend's name. */
+  async start(): Promise<string> {
     const all = await listBackends(this.opts.backend === 'auto' ? undefined : [this.opts.backend]);
     this.backendInfo = chooseBackend(this.opts.backend, all);
     await this.announce();
     this.log(`worker ${this.opts.name} on ${this.host}: ${this.backendInfo.name} (${this.backendInfo.device ?? '-'}), queue ${redact(this.opts.queue)}, artifacts ${this.opts.artifacts}`);
     void this.worker.run();
+    return this.backendInfo.name;
   }
 
   private async announce(): Promise<void> {

@@ -22,6 +22,7 @@ import type { ClusterLink } from '../cluster/link';
 import type { ClusterClient } from '../cluster/client';
 import { claimForCluster } from '../store/cluster';
 import { specFingerprint } from '../cluster/fingerprint';
+import { artifactsRunDir } from '../cluster/paths';
 
 /** How long queueing a run may wait for Redis before the run is recorded as failed. */
 const ENQUEUE_TIMEOUT_MS = 10_000;
@@ -302,6 +303,9 @@ export class RunService {
       throw new ContractError(`run ${id} is ${run.status}; stop it before deleting it`, 'conflict');
     deleteRun(this.deps.db, id);
     fs.rmSync(runDir(this.deps.dataDir, id), { recursive: true, force: true });
+    // A cluster run's checkpoints are in the shared artifacts folder, where this machine mounts it.
+    const artifacts = run.placement === 'cluster' ? this.deps.cluster?.settings()?.artifacts : undefined;
+    if (artifacts) fs.rmSync(artifactsRunDir(artifacts, this.deps.cluster!.store, id), { recursive: true, force: true });
     this.deps.bus.emit('run.deleted', { id });
     return { id, deleted: true };
   }
@@ -364,6 +368,19 @@ export class RunService {
       const list = this.finished.get(id) ?? [];
       list.push(resolve);
       this.finished.set(id, list);
+      // A cluster run's end may be taken in by another process on this folder: look at its row too.
+      if (run.placement === 'cluster') {
+        const timer = setInterval(() => {
+          let status: RunStatus | undefined;
+          try {
+            status = getRun(this.deps.db, id)?.status;
+          } catch {
+            return; // closing
+          }
+          if (!status || !ACTIVE.includes(status)) this.settle(id, status ?? 'failed');
+        }, 500);
+        list.push(() => clearInterval(timer));
+      }
     });
   }
 

@@ -11,7 +11,7 @@ import { table } from '../format';
 import { UsageError } from '../options';
 import { openApp, printJson, type Globals } from './common';
 
-export async function workerCommand(opts: { queue?: string; artifacts?: string; backend: BackendChoice; name?: string; dataRoot?: string[] }): Promise<number> {
+export async function workerCommand(opts: { queue?: string; artifacts?: string; backend: BackendChoice; name?: string; dataRoot?: string[]; device?: number }): Promise<number> {
   const queue = opts.queue ?? process.env.VGGLAB_QUEUE;
   if (!queue) throw new UsageError('--queue URL is required (or VGGLAB_QUEUE): the Redis the desktop queues runs on, e.g. redis://:PASSWORD@HOST:6379');
   try {
@@ -23,6 +23,8 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
   if (!artifacts) throw new UsageError('--artifacts DIR is required (or VGGLAB_ARTIFACTS): the shared folder checkpoints go to, mounted on every worker and the desktop');
   fs.mkdirSync(artifacts, { recursive: true });
   for (const r of opts.dataRoot ?? []) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
+  // One worker per GPU: CUDA numbers the devices; set before any backend is probed or loaded.
+  if (opts.device !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(opts.device);
   const worker = new ClusterWorker({
     queue,
     artifacts: path.resolve(artifacts),
@@ -31,7 +33,9 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
     dataRoots: opts.dataRoot ?? [],
   });
   try {
-    await worker.start();
+    const backend = await worker.start();
+    if (opts.device !== undefined && backend !== 'tensorflow-gpu')
+      process.stderr.write(`warning: --device ${opts.device} chooses a CUDA device; it has no effect on the ${backend} backend this worker uses\n`);
   } catch (err) {
     await worker.stop();
     process.stderr.write(`vgglab: worker: ${(err as Error).message}\n`);
