@@ -63,13 +63,22 @@ describe('migrations', () => {
     expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS.length });
   });
 
+  it('006 places every run recorded before it on this machine, with no stream taken in', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 5));
+    db.prepare("INSERT INTO runs (config, dataset, params_json, status, seed, epochs, app_version, created_at) VALUES ('A', 'synthetic', '{}', 'completed', 1, 1, 'x', 'now')").run();
+    expect(migrate(db)).toEqual([6]);
+    expect(db.prepare('SELECT placement, worker, worker_session, stream_cursor, stream_seq FROM runs').get()).toEqual({ placement: 'local', worker: null, worker_session: null, stream_cursor: '0-0', stream_seq: 0 });
+    expect(() => db.prepare("UPDATE runs SET placement = 'moon'").run()).toThrow(/CHECK constraint failed/);
+  });
+
   it('002 and 003 add the (covering) series index to a database that already holds metrics, keeping every row', () => {
     const db = new Database(':memory:');
     migrate(db, MIGRATIONS.slice(0, 1));
     db.prepare("INSERT INTO runs (config, dataset, params_json, status, seed, epochs, app_version, created_at) VALUES ('A', 'synthetic', '{}', 'completed', 1, 1, 'x', 'now')").run();
     const ins = db.prepare("INSERT INTO metrics VALUES (1, ?, 1, 'train', 'loss', ?)");
     for (let i = 1; i <= 100; i++) ins.run(i, i / 10);
-    expect(migrate(db)).toEqual([2, 3, 4, 5]);
+    expect(migrate(db)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
     expect(db.prepare("SELECT count(*) AS n, sum(value) AS s FROM metrics").get()).toEqual({ n: 100, s: 505 });
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT step, epoch, value FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss' ORDER BY step").all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toContain('COVERING INDEX metrics_series_covering');

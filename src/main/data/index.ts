@@ -4,7 +4,7 @@
 import { DatasetError } from './errors';
 import { decodeItems } from './folder';
 import { parseSpec } from './spec';
-import { finish, pickItems } from './splits';
+import { checkEveryClassRead, finish, pickItems } from './splits';
 import { checkLimit } from './subset';
 import type { DatasetRequest, LoadedDataset } from './types';
 
@@ -25,8 +25,6 @@ export async function loadDataset(req: DatasetRequest): Promise<LoadedDataset> {
   // Evaluation reports the data's own test/ split, whole, where it has one.
   const evalSplit = scan.test ? 'test' : 'val';
   const val = await decodeItems(req.evalWithMean && scan.test ? scan.test : pickItems(scan.val, req.valSamples, req.seed), req.side, skipped, Boolean(req.evalWithMean));
-  scan.classNames.forEach((name, label) => {
-    if (!req.evalWithMean && !train.labels.includes(label)) throw new DatasetError(`${req.dataset}: class '${name}' has no readable image (all ${scan.train.filter((i) => i.label === label).length} failed to decode)`);
-  });
+  if (!req.evalWithMean) checkEveryClassRead(req.dataset, scan.classNames, scan.train, (label) => train.labels.includes(label));
   return finish(req.dataset, scan.classNames, { train, val }, skipped, req.evalWithMean, evalSplit);
 }

@@ -34,6 +34,15 @@ export function specPath(text: string): string | null {
   }
 }
 
+/** The source a SPEC names, or null for text that is not one (a registered dataset's name). */
+export function sourceOf(text: string): DataSource | null {
+  try {
+    return parseSpec(text).source;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether text is a SPEC (else it may be a registered dataset's name). */
 export function isSpec(text: string): boolean {
   try {

@@ -5,6 +5,14 @@ import { rgbStats } from './stats';
 import { sharedFloat32 } from './shared';
 import { balancedSubset, carveValidation, checkLimit } from './subset';
 import type { DatasetRequest, LoadedDataset, RawSplit, Split } from './types';
+import { DatasetError } from './errors';
+
+/** Refuses a dataset in which some class kept no readable image: `picked` are the files tried, `kept` the labels decoded. */
+export function checkEveryClassRead(dataset: string, classNames: string[], picked: { label: number }[], kept: (label: number) => boolean): void {
+  classNames.forEach((name, label) => {
+    if (!kept(label)) throw new DatasetError(`${dataset}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
+  });
+}
 
 /** At most n items of a list, evenly across classes (seeded). */
 export function pickItems<T extends { label: number }>(items: T[], n: number | undefined, seed: number): T[] {

@@ -1,7 +1,7 @@
 // The training scale S: the side images are rescaled to before a crop of the input size is cut.
 import { ContractError } from '../../shared/contract';
 import type { TrainParams } from '../../shared/domain';
-import { isSpec, parseSpec } from '../data/spec';
+import { sourceOf } from '../data/spec';
 
 /** --scale S or SMIN:SMAX; else the paper's ratio (S = 256 for 224 crops) for real images, and no crop for synthetic data. */
 export function scaleRange(params: TrainParams): { min: number; max: number } {
@@ -11,7 +11,7 @@ export function scaleRange(params: TrainParams): { min: number; max: number } {
     if (hi < lo) throw ContractError.field('scale', `SMAX (${hi}) must not be below SMIN (${lo})`);
     return { min: lo, max: hi };
   }
-  const s = isSpec(params.dataset) && parseSpec(params.dataset).source.drawnAtInputSize ? params.inputSize : Math.round((params.inputSize * 256) / 224);
+  const s = sourceOf(params.dataset)?.drawnAtInputSize ? params.inputSize : Math.round((params.inputSize * 256) / 224);
   return { min: s, max: s };
 }
 

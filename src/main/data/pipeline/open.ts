@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DatasetError } from '../errors';
 import { decodeItems, plannedSizes } from '../folder';
 import { MAX_ASPECT } from '../geometry';
 import { loadDataset, pickItems, type DatasetRequest } from '../index';
@@ -13,6 +12,7 @@ import { parseSpec } from '../spec';
 import { checkLimit } from '../subset';
 import { sharedFloat32 } from '../shared';
 import { statsFromSums } from '../stats';
+import { checkEveryClassRead } from '../splits';
 import type { LoadedDataset, Split } from '../types';
 import type { AugmentOptions } from './augment';
 import { InThreadFeed, type FeedIndex, type TrainFeed } from './feed';
@@ -115,12 +115,12 @@ export async function openTrainingSet(req: DatasetRequest, opts: PipelineOptions
   const broken = new Set(decoded.broken);
   for (const i of decoded.broken) skippedFiles.push(items[i]!.file);
   const good = items.map((_, i) => i).filter((i) => !broken.has(i));
-  scan.classNames.forEach((name, label) => {
-    if (!good.some((i) => items[i]!.label === label)) {
-      cleanup();
-      throw new DatasetError(`${req.dataset}: class '${name}' has no readable image (all ${picked.filter((i) => i.label === label).length} failed to decode)`);
-    }
-  });
+  try {
+    checkEveryClassRead(req.dataset, scan.classNames, picked, (label) => good.some((i) => items[i]!.label === label));
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
   const stats = statsFromSums(decoded.sums);
   const rate = (items.length / Math.max(decoded.ms, 1e-3)) * 1000 * opts.decodeWorkers;
   opts.log?.(`decoded ${items.length} images (${rate.toFixed(0)} images/s with ${opts.decodeWorkers} thread(s)); ${decoded.broken.length} unreadable`);

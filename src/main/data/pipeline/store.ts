@@ -54,7 +54,11 @@ export function storeBytes(store: Extract<ImageStore, { kind: 'files' }>): { mem
 export class StoreAccess {
   private fd: number | null = null;
   private scratch = new Uint8Array(0);
-  constructor(readonly store: ImageStore) {}
+  /** Where the disk part starts in the store's byte layout (the images kept in memory come first). */
+  private readonly memBytes: number;
+  constructor(readonly store: ImageStore) {
+    this.memBytes = store.kind === 'files' ? storeBytes(store).mem : 0;
+  }
 
   /** Image i; its pixel array may be reused by the next call. */
   read(i: number): StoredImage {
@@ -64,7 +68,7 @@ export class StoreAccess {
     if (i < s.memCount) return { px: s.mem, base, h, w };
     const bytes = imageBytes(h, w);
     if (this.scratch.length < bytes) this.scratch = new Uint8Array(bytes);
-    fs.readSync(this.disk(), this.scratch, 0, bytes, base - storeBytes(s).mem);
+    fs.readSync(this.disk(), this.scratch, 0, bytes, base - this.memBytes);
     return { px: this.scratch, base: 0, h, w };
   }
 
@@ -74,7 +78,7 @@ export class StoreAccess {
     const { base, h, w } = imageAt(i, s.side, s.layout);
     if (pixels.length !== imageBytes(h, w)) throw new Error(`image ${i} decoded to ${pixels.length} bytes, planned ${imageBytes(h, w)}`);
     if (i < s.memCount) s.mem.set(pixels, base);
-    else fs.writeSync(this.disk(), pixels, 0, pixels.length, base - storeBytes(s).mem);
+    else fs.writeSync(this.disk(), pixels, 0, pixels.length, base - this.memBytes);
   }
 
   private disk(): number {
