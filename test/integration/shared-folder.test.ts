@@ -162,7 +162,7 @@ describe('migration 005 on a database with duplicates', () => {
       check.run(1, 5, '/r/step-5.ckpt', `sha-${copy}`);
     }
     const said: string[] = [];
-    expect(migrate(db, MIGRATIONS, (m) => said.push(m))).toEqual([5]);
+    expect(migrate(db, MIGRATIONS.slice(0, 5), (m) => said.push(m))).toEqual([5]);
     expect(said).toEqual(['migration 5 (run-owners): removed duplicates written by two processes on one run, keeping the first of each: 12 metric point(s), 3 event(s), 1 checkpoint row(s)']);
     expect(db.prepare("SELECT step, value FROM metrics WHERE split = 'train' ORDER BY step").all()).toEqual(Array.from({ length: 10 }, (_, i) => ({ step: i + 1, value: i + 1 })));
     expect(db.prepare("SELECT value FROM metrics WHERE split = 'val' AND name = 'top1' ORDER BY step").pluck().all()).toEqual([0.5, 0.5]);
@@ -175,7 +175,7 @@ describe('migration 005 on a database with duplicates', () => {
     expect(db.prepare('SELECT sha256 FROM checkpoints').pluck().all()).toEqual(['sha-0']);
     // From now on the database itself refuses a second copy of a point.
     expect(() => point.run(1, 1, 'train', 'loss', 9)).toThrow(/UNIQUE constraint failed/);
-    expect(migrate(db, MIGRATIONS, (m) => said.push(m))).toEqual([]);
+    expect(migrate(db, MIGRATIONS.slice(0, 5), (m) => said.push(m))).toEqual([]);
   });
 
   it('on a clean database reports nothing', () => {
