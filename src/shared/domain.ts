@@ -190,6 +190,8 @@ export interface EvaluationInfo {
     backend?: string;
     device?: string;
     seconds?: number;
+    /** Of those, the time in the protocol itself (without loading data and weights). */
+    protocolSeconds?: number;
     /** Absent on evaluations recorded before these were kept: those scored the best checkpoint on validation. */
     checkpoint?: EvaluatedCheckpoint;
     split?: 'val' | 'test';

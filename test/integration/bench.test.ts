@@ -13,7 +13,7 @@ describe('vgglab bench', () => {
     const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'W2', '--seconds', '1', '--json']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.json, r.stdout.slice(-2000)).not.toBeNull();
-    expect(Object.keys(r.json).sort()).toEqual(['data', 'workloads']);
+    expect(Object.keys(r.json).sort()).toEqual(['data', 'evaluation', 'workloads']);
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
@@ -31,6 +31,20 @@ describe('vgglab bench', () => {
     if (row.pytorchImagesPerSec !== null) expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(NCHW [\d.]+, channels_last [\d.]+ img\/s\)/);
     else expect(row.pytorchSettings).toBeNull();
     expect(r.json.data).toEqual([]);
+    expect(r.json.evaluation).toEqual([]);
+  });
+
+  it(`--workload eval: each test protocol's images × scales per second on W2's model (${fastest.name}), beside its training speed`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'eval', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.json.workloads).toEqual([]);
+    const rows = r.json.evaluation as { protocol: string; images: number; scales: number[]; imagesScalesPerSec: number; seconds: number; trainImagesPerSec: number; workload: string; backend: string }[];
+    expect(rows.map((x) => x.protocol)).toEqual(['center', 'dense', 'multicrop']);
+    for (const row of rows) {
+      expect(row).toMatchObject({ workload: 'W2', backend: fastest.name, images: 256 });
+      expect(row.scales.length).toBeGreaterThan(0);
+      for (const k of ['imagesScalesPerSec', 'seconds', 'trainImagesPerSec'] as const) expect(row[k], `${row.protocol} ${k}`).toBeGreaterThan(0);
+    }
   });
 
   const noRedis = redisMissing();

@@ -12,9 +12,9 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
   const { runBench } = await import('../../bench/run');
   const { runDataBench } = await import('../../bench/data');
   const chosen = opts.workload?.split(',').map((w) => w.trim());
-  const unknown = chosen?.filter((w) => !['W1', 'W2', 'W3', 'data'].includes(w));
-  if (unknown?.length) throw new UsageError(`--workload ${unknown.join(',')}: accepted: W1, W2, W3, data (comma-separated)`);
-  const engineWorkloads = chosen?.filter((w) => w !== 'data');
+  const unknown = chosen?.filter((w) => !['W1', 'W2', 'W3', 'data', 'eval'].includes(w));
+  if (unknown?.length) throw new UsageError(`--workload ${unknown.join(',')}: accepted: W1, W2, W3, data, eval (comma-separated)`);
+  const engineWorkloads = chosen?.filter((w) => w !== 'data' && w !== 'eval');
   // Bench runs are recorded in a scratch folder, never in the user's run list.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-bench-'));
   const log = (s: string) => {
@@ -23,6 +23,7 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
   try {
     const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, workloads: engineWorkloads, dataDir, log });
     const data = !chosen || chosen.includes('data') ? await runDataBench(log) : [];
+    const evaluation = !chosen || chosen.includes('eval') ? await evalBench(opts.backend, dataDir, log) : [];
     const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
     if (!opts.json) {
       if (rows.length) {
@@ -44,11 +45,27 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
         );
       }
     }
-    if (opts.json) printJson({ workloads: rows, data });
+    if (!opts.json && evaluation.length) {
+      console.log(
+        table(
+          ['evaluation', 'backend', 'protocol', 'images', 'scales', 'images×scales/s', 'training img/s', 'wall s (with loading)'],
+          evaluation.map((r) => [r.workload, r.backend, r.protocol, String(r.images), r.scales.join(','), f(r.imagesScalesPerSec, 0), f(r.trainImagesPerSec, 0), f(r.seconds, 1)]),
+        ),
+      );
+    }
+    if (opts.json) printJson({ workloads: rows, data, evaluation });
     return 0;
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Evaluation rows on the chosen backend, else the fastest here. */
+async function evalBench(backend: BackendName | undefined, dataDir: string, log: (s: string) => void) {
+  const { runEvalBench } = await import('../../bench/evaluation');
+  const { chooseBackend, listBackends } = await import('../../training/backends');
+  const b = chooseBackend(backend ?? 'auto', await listBackends(backend ? [backend] : undefined));
+  return runEvalBench({ backend: b.name, dataDir: path.join(dataDir, 'eval'), log });
 }
 
 /** The queue's cost: W2 here and through a local worker and Redis. */
