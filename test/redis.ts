@@ -3,24 +3,13 @@
 // restartable on the same port and folder, as a lab's Redis restarts.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { tempDir } from './helpers';
+import { freePort } from '../src/main/free-port';
 
 /** Why Redis tests cannot run here, or null. */
 export function redisMissing(): string | null {
   return spawnSync('redis-server', ['--version']).status === 0 ? null : 'redis-server is not installed (bash scripts/install-system-deps.sh)';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TlsFiles {

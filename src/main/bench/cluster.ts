@@ -3,7 +3,6 @@
 // start to the run's end in this store, and how long metric points take from Redis to this database.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { listBackends, chooseBackend } from '../training/backends';
 import { WORKER_KEYS } from '../cluster/protocol';
 import { engineRun } from './run';
 import { WORKLOADS } from './workloads';
+import { freePort } from '../free-port';
 
 export interface ClusterBenchRow {
   workload: string;
@@ -34,17 +34,6 @@ export interface ClusterBenchRow {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '../../../bin/vgglab.mjs');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throwaway Redis on a free loopback port (none given with --queue). */
 async function scratchRedis(dir: string): Promise<{ url: string; proc: ChildProcess }> {
