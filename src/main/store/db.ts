@@ -29,6 +29,24 @@ function setAside(file: string, cause: Error): never {
   );
 }
 
+/**
+ * Puts the file in WAL mode (kept in the file: a no-op once done). SQLite answers "database is
+ * locked" at once, without waiting, when another connection is opening the file at that moment, so
+ * this tries again for a while.
+ */
+function setWal(db: Database.Database): void {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 export function openDatabase(dataDir: string): Db {
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(dataDir, 'vgglab.db');
@@ -42,9 +60,11 @@ export function openDatabase(dataDir: string): Db {
     throw err;
   }
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
+    // The wait for a busy database first: switching a new file to WAL needs a moment alone with it,
+    // and another process may be opening the same folder.
     db.pragma('busy_timeout = 10000');
+    setWal(db);
+    db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
     migrate(db, undefined, (message) => process.stderr.write(`vgglab: ${message}\n`));
   } catch (err) {

@@ -35,10 +35,12 @@ function run(db: Database.Database, m: Migration): string | undefined {
  * Each applied migration's hash is recorded; one recorded before hashes existed gets today's.
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, report: (message: string) => void = () => {}): number[] {
+  // Made whole at once (several processes may open a new folder together); a table from before
+  // checksums gets its column, once, under the write lock.
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
-  const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
-  if (!columns.some((c) => c.name === 'checksum')) db.exec('ALTER TABLE schema_migrations ADD COLUMN checksum TEXT');
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT) STRICT`);
+  const hasChecksum = () => (db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[]).some((c) => c.name === 'checksum');
+  if (!hasChecksum()) db.transaction(() => hasChecksum() || db.exec('ALTER TABLE schema_migrations ADD COLUMN checksum TEXT')).immediate();
   const applied = db.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as {
     version: number;
     name: string;
