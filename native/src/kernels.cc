@@ -48,6 +48,10 @@ struct ConvGeom {
   long k() const { return static_cast<long>(kh) * kw * c; }
 };
 
+struct PoolGeom {
+  int n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl;
+};
+
 // Scratch buffers grow to the largest call and are reused; each worker thread has its own.
 thread_local std::vector<float> g_col;
 constexpr long kMaxColFloats = 16L * 1024 * 1024;  // 64 MiB per chunk of images
@@ -129,20 +133,30 @@ void bias_act(float* out, long rows, int cols, const float* bias, bool relu) {
   }
 }
 
+// out[j] = Σ_r x[r·cols + j], accumulated in double; rows split between threads.
+void column_sums(const float* x, long rows, long cols, float* out) {
+  std::vector<double> total(cols, 0.0);
+#pragma omp parallel if (rows * cols > (1L << 15))
+  {
+    std::vector<double> part(cols, 0.0);
+#pragma omp for schedule(static) nowait
+    for (long r = 0; r < rows; r++) {
+      const float* row = x + r * cols;
+      for (long j = 0; j < cols; j++) part[j] += row[j];
+    }
+#pragma omp critical
+    for (long j = 0; j < cols; j++) total[j] += part[j];
+  }
+  for (long j = 0; j < cols; j++) out[j] = static_cast<float>(total[j]);
+}
+
 #ifdef VGG_ONEDNN
-#include "onednn-conv.inc"
+#include "onednn.inc"
 #endif
 
-// conv2d(x, w, out, geom, bias|null, relu)
-Napi::Value Conv2D(const Napi::CallbackInfo& info) {
-  const float* x = f32(info[0]);
-  const float* w = f32(info[1]);
-  float* out = f32(info[2]);
-  ConvGeom g = geom(info[3].As<Napi::Object>());
-  const float* bias = info[4].IsNull() || info[4].IsUndefined() ? nullptr : f32(info[4]);
-  const bool relu = info[5].As<Napi::Boolean>().Value();
+void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* out) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_forward(g, x, w, bias, relu, out)) return info.Env().Undefined();
+  if (dnnl_conv_forward(g, x, w, bias, relu, out)) return;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
@@ -159,23 +173,25 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
     }
   }
   if (bias || relu) bias_act(out, g.n * M1, g.co, bias, relu);
+}
+
+float* optional_f32(const Napi::Value& v) { return v.IsNull() || v.IsUndefined() ? nullptr : f32(v); }
+
+// conv2d(x, w, out, geom, bias|null, relu)
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  conv_forward(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), optional_f32(info[4]), info[5].As<Napi::Boolean>().Value(), f32(info[2]));
   return info.Env().Undefined();
 }
 
-// conv2dBackpropInput(dy, w, dx, geom)
-Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
-  const float* dy = f32(info[0]);
-  const float* w = f32(info[1]);
-  float* dx = f32(info[2]);
-  ConvGeom g = geom(info[3].As<Napi::Object>());
+void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_backward_data(g, dy, w, dx)) return info.Env().Undefined();
+  if (dnnl_conv_backward_data(g, dy, w, dx)) return;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
     cblas_sgemm(VGG_ROW_MAJOR, VGG_NO_TRANS, VGG_TRANS, static_cast<int>(g.n * M1), static_cast<int>(K), g.co, 1.f, dy, g.co, w,
                 g.co, 0.f, dx, static_cast<int>(K));
-    return info.Env().Undefined();
+    return;
   }
   std::fill(dx, dx + static_cast<long>(g.n) * g.h * g.w * g.c, 0.f);
   const int chunk = chunk_images(g);
@@ -186,23 +202,19 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
                 dy + n0 * M1 * g.co, g.co, w, g.co, 0.f, col, static_cast<int>(K));
     col2im(g, col, n0, nb, dx);
   }
-  return info.Env().Undefined();
 }
 
-// conv2dBackpropFilter(x, dy, dw, geom)
-Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
-  const float* x = f32(info[0]);
-  const float* dy = f32(info[1]);
-  float* dw = f32(info[2]);
-  ConvGeom g = geom(info[3].As<Napi::Object>());
+// dw (and db where given: the sums of dy over everything but channels).
+void conv_backward_weights(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_backward_weights(g, x, dy, dw)) return info.Env().Undefined();
+  if (dnnl_conv_backward_weights(g, x, dy, dw, db)) return;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
+  if (db) column_sums(dy, g.n * M1, g.co, db);
   if (g.pointwise()) {
     cblas_sgemm(VGG_ROW_MAJOR, VGG_TRANS, VGG_NO_TRANS, static_cast<int>(K), g.co, static_cast<int>(g.n * M1), 1.f, x,
                 static_cast<int>(K), dy, g.co, 0.f, dw, g.co);
-    return info.Env().Undefined();
+    return;
   }
   const int chunk = chunk_images(g);
   float* col = scratch(chunk * M1 * K);
@@ -212,8 +224,31 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
     cblas_sgemm(VGG_ROW_MAJOR, VGG_TRANS, VGG_NO_TRANS, static_cast<int>(K), g.co, static_cast<int>(nb * M1), 1.f, col,
                 static_cast<int>(K), dy + n0 * M1 * g.co, g.co, n0 == 0 ? 0.f : 1.f, dw, g.co);
   }
+}
+
+// conv2dBackpropInput(dy, w, dx, geom)
+Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
+  conv_backward_data(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]));
   return info.Env().Undefined();
 }
+
+// conv2dBackpropFilter(x, dy, dw, geom)
+Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
+  conv_backward_weights(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]), nullptr);
+  return info.Env().Undefined();
+}
+
+// dy where the layer's ReLU passed its input (y > 0), else 0, in a scratch buffer; dy itself without ReLU.
+const float* relu_masked(const float* y, const float* dy, long n) {
+  if (!y) return dy;
+  thread_local std::vector<float> masked;
+  if (static_cast<long>(masked.size()) < n) masked.resize(n);
+  float* out = masked.data();
+#pragma omp parallel for schedule(static) if (n > (1L << 15))
+  for (long i = 0; i < n; i++) out[i] = y[i] > 0.f ? dy[i] : 0.f;
+  return out;
+}
+
 
 // matmul(a, b, out, batchA, batchB, m, n, k, transA, transB, bias|null, relu): out[b] = op(a[b]) × op(b[b])
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
@@ -240,19 +275,12 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-struct PoolGeom {
-  int n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl;
-};
 PoolGeom pool_geom(const Napi::Object& g) {
   return PoolGeom{num(g, "n"),  num(g, "h"),  num(g, "w"),  num(g, "c"),  num(g, "oh"), num(g, "ow"),
                   num(g, "fh"), num(g, "fw"), num(g, "sh"), num(g, "sw"), num(g, "pt"), num(g, "pl")};
 }
 
-// maxPool(x, out, geom)
-Napi::Value MaxPool(const Napi::CallbackInfo& info) {
-  const float* x = f32(info[0]);
-  float* out = f32(info[1]);
-  PoolGeom g = pool_geom(info[2].As<Napi::Object>());
+void max_pool(const PoolGeom& g, const float* x, float* out) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < g.n; b++) {
     for (int oy = 0; oy < g.oh; oy++) {
@@ -272,16 +300,81 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
       }
     }
   }
+}
+
+// maxPool(x, out, geom)
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  max_pool(pool_geom(info[2].As<Napi::Object>()), f32(info[0]), f32(info[1]));
   return info.Env().Undefined();
+}
+
+// Windows that tile the input without overlap (VGG's 2×2, stride 2): each input element belongs to
+// at most one window, so dx is written once, without scatter or a zeroing pass over what windows cover.
+void max_pool_grad_tiled(const PoolGeom& g, const float* dy, const float* x, float* dx) {
+  if (g.oh * g.sh != g.h || g.ow * g.sw != g.w) std::fill(dx, dx + static_cast<long>(g.n) * g.h * g.w * g.c, 0.f);
+  const int taps = g.fh * g.fw;
+  if (g.fh == 2 && g.fw == 2) {
+    // 2×2: branch-free over channels (vectorised); ties go to the earlier tap.
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < g.n; b++) {
+      for (int oy = 0; oy < g.oh; oy++) {
+        for (int ox = 0; ox < g.ow; ox++) {
+          const long p00 = ((static_cast<long>(b) * g.h + oy * 2) * g.w + ox * 2) * g.c, p01 = p00 + g.c;
+          const long p10 = p00 + static_cast<long>(g.w) * g.c, p11 = p10 + g.c;
+          const float* d = dy + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * g.c;
+          for (int c = 0; c < g.c; c++) {
+            const float a = x[p00 + c], e = x[p01 + c], f = x[p10 + c], h = x[p11 + c];
+            float m = a;
+            int k = 0;
+            k = e > m ? 1 : k;
+            m = e > m ? e : m;
+            k = f > m ? 2 : k;
+            m = f > m ? f : m;
+            k = h > m ? 3 : k;
+            const float v = d[c];
+            dx[p00 + c] = k == 0 ? v : 0.f;
+            dx[p01 + c] = k == 1 ? v : 0.f;
+            dx[p10 + c] = k == 2 ? v : 0.f;
+            dx[p11 + c] = k == 3 ? v : 0.f;
+          }
+        }
+      }
+    }
+    return;
+  }
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < g.n; b++) {
+    for (int oy = 0; oy < g.oh; oy++) {
+      long at[16];
+      for (int ox = 0; ox < g.ow; ox++) {
+        for (int t = 0; t < taps; t++)
+          at[t] = ((static_cast<long>(b) * g.h + oy * g.sh + t / g.fw) * g.w + ox * g.sw + t % g.fw) * g.c;
+        const float* d = dy + ((static_cast<long>(b) * g.oh + oy) * g.ow + ox) * g.c;
+        for (int c = 0; c < g.c; c++) {
+          // The first maximum in window order takes the gradient, as in TF.js's CPU kernel.
+          int best = 0;
+          float m = x[at[0] + c];
+          for (int t = 1; t < taps; t++) {
+            const float v = x[at[t] + c];
+            if (v > m) {
+              m = v;
+              best = t;
+            }
+          }
+          for (int t = 0; t < taps; t++) dx[at[t] + c] = t == best ? d[c] : 0.f;
+        }
+      }
+    }
+  }
 }
 
 // maxPoolGrad(dy, x, dx, geom): dy goes to the first maximum of each window. Channels are the
 // innermost loop, so every window position is one contiguous, vectorisable pass.
-Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
-  const float* dy = f32(info[0]);
-  const float* x = f32(info[1]);
-  float* dx = f32(info[2]);
-  PoolGeom g = pool_geom(info[3].As<Napi::Object>());
+void max_pool_grad(const PoolGeom& g, const float* dy, const float* x, float* dx) {
+  if (g.fh == g.sh && g.fw == g.sw && g.pt == 0 && g.pl == 0 && g.oh * g.sh <= g.h && g.ow * g.sw <= g.w && g.fh * g.fw <= 16) {
+    max_pool_grad_tiled(g, dy, x, dx);
+    return;
+  }
   std::fill(dx, dx + static_cast<long>(g.n) * g.h * g.w * g.c, 0.f);
 #pragma omp parallel
   {
@@ -316,6 +409,10 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
       }
     }
   }
+}
+
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  max_pool_grad(pool_geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]));
   return info.Env().Undefined();
 }
 
@@ -440,34 +537,20 @@ Napi::Value Sum(const Napi::CallbackInfo& info) {
     }
     return info.Env().Undefined();
   }
-  std::vector<double> total(inner, 0.0);
-#pragma omp parallel if (outer * inner > kParallelMin)
-  {
-    std::vector<double> part(inner, 0.0);
-#pragma omp for schedule(static) nowait
-    for (long i = 0; i < outer; i++) {
-      const float* row = x + i * inner;
-      for (long j = 0; j < inner; j++) part[j] += row[j];
-    }
-#pragma omp critical
-    for (long j = 0; j < inner; j++) total[j] += part[j];
-  }
-  for (long j = 0; j < inner; j++) out[j] = static_cast<float>(total[j]);
+  column_sums(x, outer, inner, out);
   return info.Env().Undefined();
 }
 
 // lrn(x, y, channels, radius, bias, alpha, beta): AlexNet's local response normalisation over
 // channels, y = x · (bias + α Σ x²)^−β, the same window as TF.js's CPU kernel; pixels in parallel.
-Napi::Value Lrn(const Napi::CallbackInfo& info) {
-  auto xv = info[0].As<Napi::Float32Array>();
-  const float* x = xv.Data();
-  float* y = f32(info[1]);
-  const int C = info[2].As<Napi::Number>().Int32Value();
-  const int r = info[3].As<Napi::Number>().Int32Value();
-  const double bias = info[4].As<Napi::Number>().DoubleValue();
-  const double alpha = info[5].As<Napi::Number>().DoubleValue();
-  const double beta = info[6].As<Napi::Number>().DoubleValue();
-  const long pixels = static_cast<long>(xv.ElementLength()) / C;
+struct LrnParams {
+  int channels, radius;
+  double bias, alpha, beta;
+};
+
+void lrn_forward(const LrnParams& q, const float* x, float* y, long pixels) {
+  const int C = q.channels, r = q.radius;
+  const double bias = q.bias, alpha = q.alpha, beta = q.beta;
 #pragma omp parallel for schedule(static) if (pixels * C > kParallelMin)
   for (long p = 0; p < pixels; p++) {
     const float* xp = x + p * C;
@@ -478,22 +561,24 @@ Napi::Value Lrn(const Napi::CallbackInfo& info) {
       yp[c] = static_cast<float>(xp[c] * std::pow(bias + alpha * sum, -beta));
     }
   }
+}
+
+LrnParams lrn_params(const Napi::CallbackInfo& info, int at) {
+  return LrnParams{info[at].As<Napi::Number>().Int32Value(), info[at + 1].As<Napi::Number>().Int32Value(), info[at + 2].As<Napi::Number>().DoubleValue(),
+                   info[at + 3].As<Napi::Number>().DoubleValue(), info[at + 4].As<Napi::Number>().DoubleValue()};
+}
+
+Napi::Value Lrn(const Napi::CallbackInfo& info) {
+  auto xv = info[0].As<Napi::Float32Array>();
+  const LrnParams q = lrn_params(info, 2);
+  lrn_forward(q, xv.Data(), f32(info[1]), static_cast<long>(xv.ElementLength()) / q.channels);
   return info.Env().Undefined();
 }
 
 // lrnGrad(x, y, dy, dx, channels, radius, bias, alpha, beta): the gradient as TF.js's CPU kernel computes it.
-Napi::Value LrnGrad(const Napi::CallbackInfo& info) {
-  auto xv = info[0].As<Napi::Float32Array>();
-  const float* x = xv.Data();
-  const float* y = f32(info[1]);
-  const float* dy = f32(info[2]);
-  float* dx = f32(info[3]);
-  const int C = info[4].As<Napi::Number>().Int32Value();
-  const int r = info[5].As<Napi::Number>().Int32Value();
-  const double bias = info[6].As<Napi::Number>().DoubleValue();
-  const double alpha = info[7].As<Napi::Number>().DoubleValue();
-  const double beta = info[8].As<Napi::Number>().DoubleValue();
-  const long pixels = static_cast<long>(xv.ElementLength()) / C;
+void lrn_backward(const LrnParams& q, const float* x, const float* y, const float* dy, float* dx, long pixels) {
+  const int C = q.channels, r = q.radius;
+  const double bias = q.bias, alpha = q.alpha, beta = q.beta;
 #pragma omp parallel for schedule(static) if (pixels * C > kParallelMin)
   for (long p = 0; p < pixels; p++) {
     const float* xp = x + p * C;
@@ -513,8 +598,16 @@ Napi::Value LrnGrad(const Napi::CallbackInfo& info) {
       }
     }
   }
+}
+
+Napi::Value LrnGrad(const Napi::CallbackInfo& info) {
+  auto xv = info[0].As<Napi::Float32Array>();
+  const LrnParams q = lrn_params(info, 4);
+  lrn_backward(q, xv.Data(), f32(info[1]), f32(info[2]), f32(info[3]), static_cast<long>(xv.ElementLength()) / q.channels);
   return info.Env().Undefined();
 }
+
+#include "vgg-step.inc"
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
@@ -562,6 +655,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lrn", Napi::Function::New(env, Lrn));
   exports.Set("lrnGrad", Napi::Function::New(env, LrnGrad));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
+  exports.Set("vggStep", Napi::Function::New(env, VggStep));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, Sum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

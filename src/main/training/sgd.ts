@@ -3,6 +3,8 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TensorRecord } from './checkpoint';
+import { NATIVE_BACKEND, SGD_UPDATE, TRAIN_STEP } from './native/names';
+import { dropoutSeeds, stepPlan } from './native/step-plan';
 
 type Tf = typeof TfCore;
 
@@ -22,13 +24,7 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
   const mu = tf.keep(tf.scalar(opts.momentum));
   const wd = tf.keep(tf.scalar(opts.weightDecay));
   const lrCache = new Map<number, TfCore.Scalar>();
-  const fusedUpdate = (() => {
-    try {
-      return Boolean(tf.getKernel('VggSgdUpdate', 'native'));
-    } catch {
-      return false;
-    }
-  })();
+  const fusedUpdate = hasKernel(tf, SGD_UPDATE);
   const lrTensor = (lr: number) => {
     let t = lrCache.get(lr);
     if (!t) lrCache.set(lr, (t = tf.keep(tf.scalar(lr))));
@@ -37,8 +33,28 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
   const records = async (list: TfCore.Variable[], names: string[]) =>
     Promise.all(list.map(async (v, i) => ({ name: names[i]!, shape: v.shape.slice(), data: (await v.data()) as Float32Array })));
 
+  // On the native backend, a model made of VGG's layers trains in one kernel per step (forward, loss,
+  // backward and update: native/src/vgg-step.inc); anything else op by op through TF.js.
+  const plan = tf.getBackend() === NATIVE_BACKEND && hasKernel(tf, TRAIN_STEP) ? stepPlan(model) : null;
+  const whole = plan && typeof plan !== 'string' ? plan : null;
+
   return {
     step(x, y, lr) {
+      if (whole && tf.getBackend() === NATIVE_BACKEND) {
+        const inputs: Record<string, TfCore.Tensor> = { x, y };
+        weights.forEach((w, i) => {
+          inputs[`w${i}`] = w.v;
+          inputs[`v${i}`] = slots[i]!;
+        });
+        const attrs = { layers: whole.layers, decay: weights.map((w) => w.decay), seeds: dropoutSeeds(whole), lr, mu: opts.momentum, wd: opts.weightDecay };
+        const [loss, correct, ...rest] = tf.engine().runKernel(TRAIN_STEP, inputs, attrs as unknown as TfCore.NamedAttrMap) as TfCore.Tensor[];
+        weights.forEach((w, i) => {
+          w.v.assign(rest[i]!);
+          slots[i]!.assign(rest[weights.length + i]!);
+        });
+        tf.dispose(rest);
+        return { loss: loss as TfCore.Scalar, correct: correct as TfCore.Scalar };
+      }
       let logits: TfCore.Tensor | undefined;
       const { value, grads } = tf.variableGrads(() => {
         logits = tf.keep(model.apply(x, { training: true }) as TfCore.Tensor);
@@ -48,9 +64,9 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
       const lrT = lrTensor(lr);
       tf.tidy(() => {
         // The native backend updates weight and momentum in one fused pass.
-        if (tf.getBackend() === 'native' && fusedUpdate) {
+        if (tf.getBackend() === NATIVE_BACKEND && fusedUpdate) {
           weights.forEach((w, i) => {
-            const [nw, nv] = tf.engine().runKernel('VggSgdUpdate', { w: w.v, g: grads[w.v.name]!, v: slots[i]! }, { lr, mu: opts.momentum, wd: w.decay ? opts.weightDecay : 0 }) as TfCore.Tensor[];
+            const [nw, nv] = tf.engine().runKernel(SGD_UPDATE, { w: w.v, g: grads[w.v.name]!, v: slots[i]! }, { lr, mu: opts.momentum, wd: w.decay ? opts.weightDecay : 0 }) as TfCore.Tensor[];
             slots[i]!.assign(nv!);
             w.v.assign(nw!);
           });
@@ -83,6 +99,14 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
       tf.dispose([mu, wd, ...lrCache.values()]);
     },
   };
+}
+
+function hasKernel(tf: Tf, name: string): boolean {
+  try {
+    return Boolean(tf.getKernel(name, NATIVE_BACKEND));
+  } catch {
+    return false;
+  }
 }
 
 /** Sets variables from records by layer-qualified name; every name must exist with the same shape. */

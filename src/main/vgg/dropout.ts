@@ -26,8 +26,16 @@ export class SeededDropout extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (!kwargs.training || this.rate <= 0) return tf.clone(x);
-    const seed = this.baseSeed === undefined || this.step === undefined ? undefined : this.baseSeed * 7919 + this.step * 104729;
-    return tf.dropout(x, this.rate, undefined, seed);
+    return tf.dropout(x, this.rate, undefined, this.seed());
+  }
+
+  /** This step's seed as the text tf.randomUniform hashes (a fresh random one when unseeded, as TF.js does). */
+  seedText(): string {
+    return String(this.seed() ?? Math.random());
+  }
+
+  private seed(): number | undefined {
+    return this.baseSeed === undefined || this.step === undefined ? undefined : this.baseSeed * 7919 + this.step * 104729;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -15,6 +15,25 @@ export interface PoolGeom {
   fh: number; fw: number; sh: number; sw: number; pt: number; pl: number;
 }
 
+/** One layer of a whole-step plan: kind 0 conv (3×3 or k×k, stride 1, 'same'), 1 max-pool (valid), 2 LRN, 3 flatten, 4 FC, 5 dropout. */
+export interface StepLayer {
+  kind: 0 | 1 | 2 | 3 | 4 | 5;
+  /** Index of the kernel among the weights; the bias follows it. */
+  weight?: number;
+  units?: number;
+  kernel?: number;
+  stride?: number;
+  relu?: boolean;
+  /** Dropout: index of its seed among the seeds. */
+  mask?: number;
+  /** Dropout: 1 − rate. */
+  keep?: number;
+  radius?: number;
+  bias?: number;
+  alpha?: number;
+  beta?: number;
+}
+
 export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, g: ConvGeom, bias: Float32Array | null, relu: boolean): void;
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeom): void;
@@ -31,6 +50,8 @@ export interface NativeAddon {
   sgdUpdate(w: Float32Array, g: Float32Array, v: Float32Array, outW: Float32Array, outV: Float32Array, lr: number, mu: number, wd: number): void;
   lrn(x: Float32Array, y: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
   lrnGrad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
+  /** A whole training step (native/src/vgg-step.inc): result ← [mean loss, correct]; out* ← the SGD update. */
+  vggStep(layers: StepLayer[], x: Float32Array, shape: number[], labels: Int32Array, weights: Float32Array[], velocities: Float32Array[], outWeights: Float32Array[], outVelocities: Float32Array[], decay: boolean[], seeds: string[], lr: number, mu: number, wd: number, result: Float32Array): void;
   setThreads(n: number): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many convolutions it ran. */
   info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number };

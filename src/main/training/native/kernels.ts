@@ -4,7 +4,8 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { ConvGeom, NativeAddon, PoolGeom } from './addon';
+import type { ConvGeom, NativeAddon, PoolGeom, StepLayer } from './addon';
+import { NATIVE_BACKEND, RELU_GRAD, SGD_UPDATE, TRAIN_STEP } from './names';
 import { BufferPool, PooledCpuBackend } from './pool';
 
 /** Output buffers of the native kernels (see pool.ts). */
@@ -14,10 +15,6 @@ type Tf = typeof TfCore;
 type Conv2DInfo = ReturnType<Tf['backend_util']['computeConv2DInfo']>;
 type Args = Parameters<KernelFunc>[0];
 
-export const NATIVE_BACKEND = 'native';
-/** Fused kernels that exist on the native backend only (registered with it). */
-export const RELU_GRAD = 'VggReluGrad';
-export const SGD_UPDATE = 'VggSgdUpdate';
 
 function values(backend: MathBackendCPU, t: TensorInfo): Float32Array {
   const v = backend.data.get(t.dataId).values;
@@ -247,6 +244,30 @@ export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
       const ov = pool.alloc(n);
       addon.sgdUpdate(values(b, w!), values(b, g!), values(b, v!), ow, ov, lr, mu, wd);
       return [b.makeTensorInfo(w!.shape, 'float32', ow), b.makeTensorInfo(w!.shape, 'float32', ov)];
+    },
+  });
+  // A whole training step: inputs x, y, then w0…, v0… (weights and momenta); attrs.seeds: this step's dropout seeds.
+  tf.registerKernel({
+    kernelName: TRAIN_STEP,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const a = attrs as unknown as { layers: StepLayer[]; decay: boolean[]; seeds: string[]; lr: number; mu: number; wd: number };
+      const t = inputs as Record<string, TensorInfo>;
+      const b = backend as MathBackendCPU;
+      const ws = a.decay.map((_, i) => t[`w${i}`]!);
+      const vs = a.decay.map((_, i) => t[`v${i}`]!);
+      const outW = ws.map((w) => pool.alloc(size(w.shape)));
+      const outV = ws.map((w) => pool.alloc(size(w.shape)));
+      const result = new Float32Array(2);
+      const labels = b.data.get(t.y!.dataId).values as Int32Array;
+      addon.vggStep(a.layers, values(b, t.x!), t.x!.shape, labels, ws.map((w) => values(b, w)), vs.map((v) => values(b, v)), outW, outV, a.decay,
+        a.seeds, a.lr, a.mu, a.wd, result);
+      return [
+        b.makeTensorInfo([], 'float32', Float32Array.of(result[0]!)),
+        b.makeTensorInfo([], 'float32', Float32Array.of(result[1]!)),
+        ...ws.map((w, i) => b.makeTensorInfo(w.shape, 'float32', outW[i])),
+        ...vs.map((v, i) => b.makeTensorInfo(v.shape, 'float32', outV[i])),
+      ];
     },
   });
   // ReLU's gradient as one fused kernel on native (TF.js's default is step(x), then a multiply).

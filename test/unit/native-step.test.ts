@@ -1,0 +1,103 @@
+// The whole native training step (one kernel: forward, loss, backward, SGD) against TF.js's own
+// op-by-op step on the pure-JS CPU backend: the same losses, hit counts, weights and momenta.
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { loadNativeAddon } from '../../src/main/training/native/addon';
+import { registerNativeBackend } from '../../src/main/training/native/kernels';
+import { stepPlan } from '../../src/main/training/native/step-plan';
+import { createSgd } from '../../src/main/training/sgd';
+import { buildVgg, setDropoutStep, type BuildOptions } from '../../src/main/vgg/model';
+import { mulberry32, gaussian } from '../../src/main/data/rng';
+
+const native = loadNativeAddon();
+const reason = 'addon' in native ? '' : native.reason;
+let wholeSteps = 0;
+if ('addon' in native) {
+  const vggStep = native.addon.vggStep.bind(native.addon);
+  registerNativeBackend(tf, { ...native.addon, vggStep: (...args: Parameters<typeof vggStep>) => (wholeSteps++, vggStep(...args)) });
+}
+
+interface Trace {
+  losses: number[];
+  correct: number[];
+  weights: Float32Array[];
+  slots: Float32Array[];
+}
+
+/** `steps` SGD steps of a fresh model (seeded) on `backend`, on the same batches every time. */
+async function train(backend: string, shape: BuildOptions, batch: number, steps: number): Promise<Trace> {
+  await tf.setBackend(backend);
+  const rng = mulberry32(7);
+  const model = buildVgg({ ...shape, seed: 3 });
+  // A large weight decay, so that decaying what must not decay (biases) shows beyond rounding.
+  const sgd = createSgd(tf, model, shape.classes, { momentum: 0.9, weightDecay: 0.5 });
+  const trace: Trace = { losses: [], correct: [], weights: [], slots: [] };
+  for (let s = 0; s < steps; s++) {
+    const n = batch * shape.inputSize * shape.inputSize * 3;
+    const x = tf.tensor4d(Float32Array.from({ length: n }, () => 40 * gaussian(rng)), [batch, shape.inputSize, shape.inputSize, 3]);
+    const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i + s) % shape.classes), 'int32');
+    setDropoutStep(model, s);
+    const { loss, correct } = sgd.step(x, y, 0.01);
+    trace.losses.push((await loss.data())[0]!);
+    trace.correct.push((await correct.data())[0]!);
+    tf.dispose([x, y, loss, correct]);
+  }
+  trace.weights = (await sgd.exportWeights()).map((r) => Float32Array.from(r.data));
+  trace.slots = (await sgd.exportSlots()).map((r) => Float32Array.from(r.data));
+  sgd.dispose();
+  model.dispose();
+  return trace;
+}
+
+/** Largest difference relative to the array's largest magnitude (biases are small: an absolute floor would hide their errors). */
+function worst(got: Float32Array, want: Float32Array): number {
+  let scale = 1e-6;
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]!));
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+  }
+  return diff / scale;
+}
+
+const cases: [string, BuildOptions, number][] = [
+  ['A with dropout', { config: 'A', inputSize: 32, width: 0.125, classes: 10, dropout: 0.5, fcWidth: 64 }, 4],
+  ['A-LRN', { config: 'A-LRN', inputSize: 32, width: 0.125, classes: 5, dropout: 0.5 }, 3],
+  ['C (1×1 convolutions), batch 1', { config: 'C', inputSize: 32, width: 0.125, classes: 4, dropout: 0 }, 1],
+  ['B at 40 px (pooling with a remainder)', { config: 'B', inputSize: 40, width: 0.125, classes: 3, dropout: 0.5 }, 2],
+];
+
+describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  it.each(cases)('%s: the same losses, hits, weights and momenta as TF.js on the CPU backend', async (_name, shape, batch) => {
+    const before = wholeSteps;
+    const want = await train('cpu', shape, batch, 3);
+    expect(wholeSteps).toBe(before);
+    const got = await train('native', shape, batch, 3);
+    // Every step of the native run went through the one kernel.
+    expect(wholeSteps - before).toBe(3);
+    // Both runs do the same arithmetic in another order (oneDNN/BLAS vs TF.js's loops): after three
+    // steps they differ by ~1e-6 of each array's magnitude on every CPU. A real fault (a wrong mask,
+    // decay on a bias, a missed gradient) moves a value by 1e-3 or more; 1e-4 lies between.
+    got.losses.forEach((l, i) => expect(Math.abs(l - want.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want.losses[i]!))));
+    expect(got.correct).toEqual(want.correct);
+    got.weights.forEach((w, i) => expect(worst(w, want.weights[i]!), `weight ${i}`).toBeLessThan(1e-4));
+    got.slots.forEach((v, i) => expect(worst(v, want.slots[i]!), `momentum ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('a model with a layer outside the plan trains op by op, and says which layer', async () => {
+    await tf.setBackend('native');
+    const shape: BuildOptions = { config: 'A', inputSize: 32, width: 0.125, classes: 10, portable: true };
+    const model = buildVgg(shape);
+    expect(stepPlan(model)).toMatch(/layer .*dropout.* \(Dropout\)/);
+    const before = wholeSteps;
+    const sgd = createSgd(tf, model, 10, { momentum: 0.9, weightDecay: 5e-4 });
+    const { loss, correct } = sgd.step(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([1, 2], 'int32'), 0.01);
+    expect(Number.isFinite((await loss.data())[0])).toBe(true);
+    expect(wholeSteps).toBe(before);
+    tf.dispose([loss, correct]);
+    sgd.dispose();
+    model.dispose();
+  });
+});
