@@ -86,6 +86,25 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
     got.slots.forEach((v, i) => expect(worst(v, want.slots[i]!), `momentum ${i}`).toBeLessThan(1e-4));
   });
 
+  it('a weight that became infinite makes the loss of its step NaN, so the run ends as diverged', async () => {
+    await tf.setBackend('native');
+    const model = buildVgg({ config: 'A', inputSize: 32, width: 0.0625, classes: 4, fcWidth: 16, seed: 1 });
+    const sgd = createSgd(tf, model, 4, { momentum: 0.9, weightDecay: 5e-4 });
+    // The last conv layer's kernel: ReLU and max-pooling after it may drop what it makes of an
+    // infinity, so only the weight check can see the run has gone wrong.
+    const kernel = model.getLayer('block5_conv2').getWeights()[0]!;
+    const values = kernel.dataSync().slice();
+    values[0] = Infinity;
+    model.getLayer('block5_conv2').setWeights([tf.tensor(values, kernel.shape), model.getLayer('block5_conv2').getWeights()[1]!]);
+    const before = wholeSteps;
+    const { loss, correct } = sgd.step(tf.ones([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([0, 1], 'int32'), 0.01);
+    expect(wholeSteps).toBe(before + 1);
+    expect(Number.isFinite((await loss.data())[0])).toBe(false);
+    tf.dispose([loss, correct]);
+    sgd.dispose();
+    model.dispose();
+  });
+
   it('a model with a layer outside the plan trains op by op, and says which layer', async () => {
     await tf.setBackend('native');
     const shape: BuildOptions = { config: 'A', inputSize: 32, width: 0.125, classes: 10, portable: true };
