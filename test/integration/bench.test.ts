@@ -17,12 +17,15 @@ describe('vgglab bench', () => {
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
-      ['backend', 'bareImagesPerSec', 'dataWait', 'device', 'engineImagesPerSec', 'gflops', 'name', 'pytorchImagesPerSec', 'pytorchSettings', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+      ['backend', 'bareImagesPerSec', 'dataWait', 'device', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'pytorchImagesPerSec', 'pytorchSettings', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
     expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device });
     expect(row.note).toBeUndefined();
     for (const k of ['engineImagesPerSec', 'bareImagesPerSec', 'ratio', 'gflops']) expect(row[k], k).toBeGreaterThan(0);
     expect(row.ratio).toBeCloseTo(row.engineImagesPerSec / row.bareImagesPerSec, 10);
+    // The native backend measures its GEMM peak, the scale for gflops; other backends have none.
+    if (fastest.name === 'native') expect(row.peakGflops).toBeGreaterThan(0);
+    else expect(row.peakGflops).toBeNull();
     expect(row.dataWait).toBeGreaterThanOrEqual(0);
     expect(row.dataWait).toBeLessThan(1);
     // The PyTorch reference is there only where python3-torch is installed.

@@ -9,6 +9,7 @@ import { TrainParams, type BackendInfo, type BackendName } from '../../shared/do
 import { createApp, type App } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { Worker } from 'node:worker_threads';
+import { gemmPeakGflops } from './peak';
 import { WORKLOADS, type Workload } from './workloads';
 
 export interface BenchRow {
@@ -19,6 +20,8 @@ export interface BenchRow {
   bareImagesPerSec: number | null;
   ratio: number | null;
   gflops: number | null;
+  /** The backend's GEMM peak on this machine (native: a 1024³ product, best of repeats), for the share gflops is of it. */
+  peakGflops: number | null;
   pytorchImagesPerSec: number | null;
   /** How PyTorch ran: threads, the faster layout and both layouts' figures, the BLAS on its path. */
   pytorchSettings: string | null;
@@ -97,14 +100,15 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   const rows: BenchRow[] = [];
   const torch: Record<string, { rate: number; settings: string } | null> = {};
   for (const b of all) {
+    const peakGflops = b.name === 'native' ? gemmPeakGflops() : null;
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
       const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
       if (w.heavy && !FAST(b)) {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'too heavy for this backend' });
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'too heavy for this backend' });
         continue;
       }
       if (b.name === 'cpu' && w.name !== 'W2') {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'pure-JS cpu backend: too slow, skipped' });
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'pure-JS cpu backend: too slow, skipped' });
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
@@ -120,7 +124,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
         note = `engine run failed: ${(err as Error).message}`;
       }
       torch[w.name] ??= pytorchReference(w, opts.seconds, Number(process.env.OMP_NUM_THREADS) || os.availableParallelism());
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, pytorchImagesPerSec: torch[w.name]?.rate ?? null, pytorchSettings: torch[w.name]?.settings ?? null, dataWait, note });
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, peakGflops, pytorchImagesPerSec: torch[w.name]?.rate ?? null, pytorchSettings: torch[w.name]?.settings ?? null, dataWait, note });
     }
   }
   return rows;

@@ -29,11 +29,16 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
       if (rows.length) {
         console.log(
           table(
-            ['workload', 'backend', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'PyTorch img/s', 'data wait', 'note'],
-            rows.map((r) => [r.name, r.backend, f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops), f(r.pytorchImagesPerSec), r.dataWait === null ? '-' : `${(100 * r.dataWait).toFixed(1)}%`, r.note ?? '']),
+            ['workload', 'backend', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'of GEMM peak', 'PyTorch img/s', 'engine/PyTorch', 'data wait', 'note'],
+            rows.map((r) => [
+              r.name, r.backend, f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops),
+              r.gflops !== null && r.peakGflops ? `${((100 * r.gflops) / r.peakGflops).toFixed(0)}%` : '-',
+              f(r.pytorchImagesPerSec), r.engineImagesPerSec !== null && r.pytorchImagesPerSec ? f(r.engineImagesPerSec / r.pytorchImagesPerSec, 2) : '-',
+              r.dataWait === null ? '-' : `${(100 * r.dataWait).toFixed(1)}%`, r.note ?? '',
+            ]),
           ),
         );
-        console.log([...new Set(rows.map((r) => `${r.backend}: ${r.device}`))].join('\n'));
+        console.log([...new Set(rows.map((r) => `${r.backend}: ${r.device}${r.peakGflops ? ` (GEMM peak ${r.peakGflops.toFixed(0)} GFLOP/s)` : ''}`))].join('\n'));
         for (const r of rows.filter((x, i) => x.pytorchSettings && rows.findIndex((y) => y.name === x.name) === i)) console.log(`PyTorch ${r.name}: ${r.pytorchSettings}`);
       }
       if (data.length) {
