@@ -105,6 +105,17 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
     model.dispose();
   });
 
+  it('a label outside the network\'s classes is refused, naming it, before anything is computed', async () => {
+    await tf.setBackend('native');
+    const model = buildVgg({ config: 'A', inputSize: 32, width: 0.0625, classes: 4, fcWidth: 16, seed: 1 });
+    const sgd = createSgd(tf, model, 4, { momentum: 0.9, weightDecay: 5e-4 });
+    const before = await sgd.exportWeights();
+    expect(() => sgd.step(tf.ones([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([1, 4], 'int32'), 0.01)).toThrow(/label 4 of image 1 is outside the network's 4 classes \(0 to 3\)/);
+    (await sgd.exportWeights()).forEach((w, i) => expect(w.data).toEqual(before[i]!.data));
+    sgd.dispose();
+    model.dispose();
+  });
+
   it('a model with a layer outside the plan trains op by op, and says which layer', async () => {
     await tf.setBackend('native');
     const shape: BuildOptions = { config: 'A', inputSize: 32, width: 0.125, classes: 10, portable: true };
