@@ -607,7 +607,9 @@ Napi::Value LrnGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+#include "vgg-layers.inc"
 #include "vgg-step.inc"
+#include "vgg-forward.inc"
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
@@ -656,6 +658,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lrnGrad", Napi::Function::New(env, LrnGrad));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
   exports.Set("vggStep", Napi::Function::New(env, VggStep));
+  exports.Set("vggForward", Napi::Function::New(env, VggForward));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, Sum));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

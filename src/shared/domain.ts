@@ -192,6 +192,8 @@ export interface EvaluationInfo {
     seconds?: number;
     /** Of those, the time in the protocol itself (without loading data and weights). */
     protocolSeconds?: number;
+    /** How the network ran: "whole-network native kernel" or "TF.js layers" (absent before this was kept). */
+    route?: string;
     /** Absent on evaluations recorded before these were kept: those scored the best checkpoint on validation. */
     checkpoint?: EvaluatedCheckpoint;
     split?: 'val' | 'test';

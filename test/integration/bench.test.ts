@@ -41,13 +41,19 @@ describe('vgglab bench', () => {
     const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'eval', '--json']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.json.workloads).toEqual([]);
-    const rows = r.json.evaluation as { protocol: string; images: number; scales: number[]; imagesScalesPerSec: number; seconds: number; trainImagesPerSec: number; workload: string; backend: string }[];
+    const rows = r.json.evaluation as { protocol: string; images: number; scales: number[]; imagesScalesPerSec: number; viewsPerSec: number; seconds: number; trainImagesPerSec: number; workload: string; backend: string; route: string }[];
     expect(rows.map((x) => x.protocol)).toEqual(['center', 'dense', 'multicrop']);
     for (const row of rows) {
       expect(row).toMatchObject({ workload: 'W2', backend: fastest.name, images: 256 });
       expect(row.scales.length).toBeGreaterThan(0);
-      for (const k of ['imagesScalesPerSec', 'seconds', 'trainImagesPerSec'] as const) expect(row[k], `${row.protocol} ${k}`).toBeGreaterThan(0);
+      for (const k of ['imagesScalesPerSec', 'viewsPerSec', 'seconds', 'trainImagesPerSec'] as const) expect(row[k], `${row.protocol} ${k}`).toBeGreaterThan(0);
+      // The native backend runs VGG's plan in its own forward kernel; other backends through TF.js layers.
+      expect(row.route).toBe(fastest.name === 'native' ? 'whole-network native kernel' : 'TF.js layers');
     }
+    // A centre crop is one pass per image and scale; multi-crop 5×5 positions × 2 flips.
+    const [center, , multicrop] = rows;
+    expect(center!.viewsPerSec / center!.imagesScalesPerSec).toBeCloseTo(1, 6);
+    expect(multicrop!.viewsPerSec / multicrop!.imagesScalesPerSec).toBeCloseTo(50, 6);
   });
 
   const noRedis = redisMissing();

@@ -31,6 +31,8 @@ describe('evaluation', () => {
       expect(e.top5Error!).toBeLessThanOrEqual(e.top1Error!);
       expect(e.details.count).toBe(64);
       expect(e.details.confusion.flat().reduce((x, y) => x + y, 0)).toBe(64);
+      // VGG's own layers run in the native forward kernel where that backend evaluates, else through TF.js layers.
+      expect(e.details.route).toBe(e.details.backend === 'native' ? 'whole-network native kernel' : 'TF.js layers');
     }
     expect(app.evaluations.list(a)).toHaveLength(4);
   });

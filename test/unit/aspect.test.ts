@@ -11,6 +11,7 @@ import { MAX_ASPECT, packLayout, rescaledSize } from '../../src/main/data/geomet
 import { decodeItems, plannedSizes } from '../../src/main/data/folder';
 import { augmentOne, imageRng } from '../../src/main/data/pipeline/augment';
 import { planFileStore, StoreAccess } from '../../src/main/data/pipeline/store';
+import { layersForward } from '../../src/main/evaluation/forward';
 import { protocolPosteriors } from '../../src/main/evaluation/protocols';
 import type { Split } from '../../src/main/data/types';
 import { tempDir } from '../helpers';
@@ -95,7 +96,7 @@ describe('dense and multi-crop evaluation of a 2:1 image', () => {
     const conv = () => tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: false, weights: [tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0, 0], [1, 1, 3, 3])] });
     const dense = tfl.sequential({ layers: [tfl.layers.inputLayer({ inputShape: [null, null, 3] as unknown as number[] }), conv()] });
     const model = tfl.sequential({ layers: [tfl.layers.inputLayer({ inputShape: [8, 8, 3] }), conv(), tfl.layers.globalAveragePooling2d({})] });
-    return { model, dense, inputSize: 8 };
+    return { ...layersForward(model, dense), inputSize: 8 };
   }
   /** An 8×24 image, black but for a red patch at the left end (and a green one at the right end when asked). */
   function wideSplit(green: number): Split {

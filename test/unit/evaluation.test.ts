@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { buildVgg } from '../../src/main/vgg/model';
 import { toFullyConvolutional } from '../../src/main/evaluation/dense';
+import { layersForward } from '../../src/main/evaluation/forward';
 import { computeMetrics, rankOf } from '../../src/main/evaluation/metrics';
 import { hits } from '../../src/main/training/sgd';
 import { matchingPaperRows, paperScaleOf } from '../../src/shared/paper';
@@ -37,7 +38,7 @@ describe('dense evaluation', () => {
     const mirrored = new Float32Array(split.images.length);
     for (let y = 0; y < 48; y++) for (let x = 0; x < 48; x++) for (let c = 0; c < 3; c++) mirrored[(y * 48 + x) * 3 + c] = split.images[(y * 48 + 47 - x) * 3 + c]!;
     const both: Split = { images: Float32Array.from([...split.images, ...mirrored]), labels: Int32Array.from([0, 0]), count: 2, side: 48 };
-    const post = await protocolPosteriors(tf, { model, dense, inputSize: 32 }, both, 'dense');
+    const post = await protocolPosteriors(tf, { ...layersForward(model, dense), inputSize: 32 }, both, 'dense');
     post[0]!.forEach((v, j) => expect(v).toBeCloseTo(post[1]![j]!, 5));
     expect(post[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });
@@ -54,14 +55,14 @@ describe('multi-crop', () => {
       },
     } as unknown as tfl.LayersModel;
     await tf.setBackend('cpu');
-    const post = await protocolPosteriors(tf, { model: fake, dense: null, inputSize: 32 }, randomSplit(7, 40), 'multicrop');
+    const post = await protocolPosteriors(tf, { ...layersForward(fake, null), inputSize: 32 }, randomSplit(7, 40), 'multicrop');
     expect(post).toHaveLength(7);
     expect(seen.reduce((a, b) => a + b, 0)).toBe(7 * 50);
     // All-zero logits: each posterior is uniform.
     expect(post[0]![0]).toBeCloseTo(1 / 3, 6);
     // A run trained without flips is tested without them: 25 crops.
     seen.length = 0;
-    await protocolPosteriors(tf, { model: fake, dense: null, inputSize: 32, flip: false }, randomSplit(7, 40), 'multicrop');
+    await protocolPosteriors(tf, { ...layersForward(fake, null), inputSize: 32, flip: false }, randomSplit(7, 40), 'multicrop');
     expect(seen.reduce((a, b) => a + b, 0)).toBe(7 * 25);
   });
 });

@@ -16,8 +16,24 @@ export interface EvalBenchRow {
   imagesScalesPerSec: number | null;
   /** The whole evaluation's wall time, loading included. */
   seconds: number | null;
-  /** The same model's training images/s in the run that made the weights. */
+  /** Network passes at the training input size per second: the protocol's work, in training-size crops (see viewsPerImage). */
+  viewsPerSec: number | null;
+  /** The same model's training images/s in the run that made the weights (each one forward and backward pass). */
   trainImagesPerSec: number | null;
+  /** How the network ran (forward.ts). */
+  route: string | null;
+}
+
+/**
+ * One image's work at test scale Q under a protocol, in passes of a training-size crop: one for the
+ * centre crop, 25 per flip for multi-crop, and for dense the image's area over the crop's, per flip
+ * (the bench's images are square).
+ */
+export function viewsPerImage(protocol: ProtocolName, Q: number, size: number, flips: number): number {
+  if (protocol === 'center') return 1;
+  if (protocol === 'multicrop') return 25 * flips;
+  if (protocol === 'dense') return flips * (Q / size) ** 2;
+  return viewsPerImage('dense', Q, size, flips) + viewsPerImage('multicrop', Q, size, flips);
 }
 
 /** Validation images scored per protocol: enough for a steady rate, few enough for multi-crop's 150 views each. */
@@ -49,8 +65,10 @@ export async function runEvalBench(opts: { backend: BackendName; dataDir: string
         images: e.details.count,
         scales: e.scales,
         imagesScalesPerSec: ps ? (e.details.count * e.scales.length) / ps : null,
+        viewsPerSec: ps ? (e.details.count * e.scales.reduce((a, q) => a + viewsPerImage(protocol, q, w.inputSize, 2), 0)) / ps : null,
         seconds: e.details.seconds ?? null,
         trainImagesPerSec: train,
+        route: e.details.route ?? null,
       });
     }
     return rows;

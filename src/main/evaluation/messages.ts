@@ -17,5 +17,5 @@ export type ToEvalWorker = { type: 'evaluate'; members: EvalMember[]; protocol: 
 
 export type FromEvalWorker =
   | { type: 'progress'; done: number; total: number }
-  | { type: 'done'; metrics: EvalMetrics; backend: string; device: string; seconds: number; protocolSeconds: number; split: 'val' | 'test' }
+  | { type: 'done'; metrics: EvalMetrics; backend: string; device: string; seconds: number; protocolSeconds: number; route: string; split: 'val' | 'test' }
   | { type: 'failed'; error: string };

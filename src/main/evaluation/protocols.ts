@@ -2,19 +2,18 @@
 // center crop, dense (fully convolutional, flip-averaged), multi-crop (5×5 grid × 2 flips),
 // their combination, and averaging over several scales.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { imageAt } from '../data/geometry';
 import type { Split } from '../data/types';
 
 type Tf = typeof TfCore;
 
 import type { ProtocolName } from '../../shared/domain';
+import type { Forward } from './forward';
 
 export type Protocol = ProtocolName;
 
-export interface ProtocolModels {
-  model: tfl.LayersModel;
-  dense: tfl.LayersModel | null;
+/** The trained network (forward.ts: crops and whole images), its input size, and whether to flip. */
+export interface ProtocolModels extends Forward {
   inputSize: number;
   /** Test-time flip averaging, where the run trained with flips (default true). */
   flip?: boolean;
@@ -56,7 +55,7 @@ async function cropPosteriors(tf: Tf, m: ProtocolModels, split: Split, crops: (h
       crops(h, w).forEach((c, j) => crop(split, from + i, c, size, buf, (i * per + j) * size * size * 3));
     }
     const probs = tf.tidy(() => {
-      const logits = m.model.predict(tf.tensor4d(buf, [n * per, size, size, 3])) as TfCore.Tensor2D;
+      const logits = m.crops(tf.tensor4d(buf, [n * per, size, size, 3]));
       return tf.mean(tf.reshape(tf.softmax(logits), [n, per, -1]), 1);
     });
     out.push(...(await perImage(probs, n, onImage)));
@@ -93,7 +92,6 @@ export function mirror(src: Float32Array, n: number, h: number, w: number): Floa
 
 /** Dense evaluation of each whole image at its own size: consecutive images of one size share a batch. */
 async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage: () => void): Promise<Float32Array[]> {
-  if (!m.dense) throw new Error('dense evaluation needs the fully convolutional model');
   const out: Float32Array[] = [];
   for (let from = 0; from < split.count; ) {
     const { base, h, w } = imageAt(from, split.side, split.layout);
@@ -107,7 +105,7 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
     const probs = tf.tidy(() => {
       const x = tf.tensor4d(split.images.subarray(base, base + n * h * w * 3), [n, h, w, 3]);
       // Score map (non-square for a non-square image) → spatial average → soft-max; the same for the mirrored image; then the mean of both.
-      const post = (img: TfCore.Tensor4D) => tf.softmax(tf.mean(m.dense!.predict(img) as TfCore.Tensor4D, [1, 2]));
+      const post = (img: TfCore.Tensor4D) => tf.softmax(tf.mean(m.dense(img), [1, 2]));
       if (m.flip === false) return post(x);
       // Mirrored in a plain loop: the CPU backends' reverse goes element by element through index arithmetic, 40× slower.
       const mirrored = tf.tensor4d(mirror(split.images.subarray(base, base + n * h * w * 3), n, h, w), [n, h, w, 3]);

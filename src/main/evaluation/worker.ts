@@ -7,7 +7,7 @@ import { activateBackend } from '../training/backends';
 import { readCheckpoint } from '../training/checkpoint';
 import { importWeights } from '../training/sgd';
 import { buildVgg } from '../vgg/model';
-import { toFullyConvolutional } from './dense';
+import { evaluationForward } from './forward';
 import type { FromEvalWorker, ToEvalWorker } from './messages';
 import { computeMetrics } from './metrics';
 import { averagePosteriors, protocolPosteriors } from './protocols';
@@ -30,12 +30,13 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
   let total = 0;
   // Time in the protocols themselves, without loading data and weights (the bench's evaluation figure).
   let protocolMs = 0;
+  let route = '';
   for (const m of msg.members) {
     const ck = readCheckpoint(m.checkpoint.file, m.checkpoint.sha256);
     const model = buildVgg({ config: m.params.config, inputSize: m.params.inputSize, width: m.params.width, classes: m.classes, fcWidth: m.params.fcWidth, dropout: 0 });
     importWeights(tf, model, ck.weights);
-    const needsDense = msg.protocol === 'dense' || msg.protocol === 'dense+multicrop';
-    const dense = needsDense ? toFullyConvolutional(tf, model, m.params.inputSize) : null;
+    const forward = evaluationForward(tf, model, m.params.inputSize);
+    route = forward.route;
     const perScale: Float32Array[][] = [];
     for (const Q of msg.scales) {
       const data = await loadDataset({ ...m.params, side: Q, evalWithMean: m.meanRgb });
@@ -45,7 +46,7 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
       split = data.evalSplit;
       const p0 = performance.now();
       perScale.push(
-        await protocolPosteriors(tf, { model, dense, inputSize: m.params.inputSize, flip: m.flip }, data.val, msg.protocol, () => {
+        await protocolPosteriors(tf, { ...forward, inputSize: m.params.inputSize, flip: m.flip }, data.val, msg.protocol, () => {
           done += 1;
           if (done % 32 === 0) post({ type: 'progress', done, total });
         }),
@@ -56,5 +57,5 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
     model.dispose();
   }
   const metrics = computeMetrics(averagePosteriors(perMember), labels!, msg.members[0]!.classes);
-  post({ type: 'done', metrics, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000, protocolSeconds: protocolMs / 1000, split });
+  post({ type: 'done', metrics, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000, protocolSeconds: protocolMs / 1000, route, split });
 }

@@ -97,7 +97,7 @@ export class EvaluationService {
       worker.on('error', (err) => reject(new Error(`evaluation worker crashed: ${err.message}`)));
       worker.postMessage(msg);
     });
-    const { metrics, backend: b, device, seconds, protocolSeconds, split } = result;
+    const { metrics, backend: b, device, seconds, protocolSeconds, route, split } = result;
     const info = insertEvaluation(this.deps.db, {
       runId: runIds.length === 1 ? runIds[0]! : null,
       members: runIds,
@@ -107,7 +107,7 @@ export class EvaluationService {
       top5Error: metrics.top5Error,
       details: {
         count: metrics.count, perClassAccuracy: metrics.perClassAccuracy, confusion: metrics.confusion, confidentMistakes: metrics.confidentMistakes,
-        backend: b, device, seconds, protocolSeconds, checkpoint: members[0]!.which, split,
+        backend: b, device, seconds, protocolSeconds, route, checkpoint: members[0]!.which, split,
       },
     });
     this.deps.bus.emit('eval.done', info);

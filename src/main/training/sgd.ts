@@ -4,7 +4,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TensorRecord } from './checkpoint';
 import { NATIVE_BACKEND, SGD_UPDATE, TRAIN_STEP } from './native/names';
-import { dropoutSeeds, stepPlan } from './native/step-plan';
+import { dropoutSeeds, hasNativeKernel, nativePlan } from './native/step-plan';
 
 type Tf = typeof TfCore;
 
@@ -24,7 +24,7 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
   const mu = tf.keep(tf.scalar(opts.momentum));
   const wd = tf.keep(tf.scalar(opts.weightDecay));
   const lrCache = new Map<number, TfCore.Scalar>();
-  const fusedUpdate = hasKernel(tf, SGD_UPDATE);
+  const fusedUpdate = hasNativeKernel(tf, SGD_UPDATE);
   const lrTensor = (lr: number) => {
     let t = lrCache.get(lr);
     if (!t) lrCache.set(lr, (t = tf.keep(tf.scalar(lr))));
@@ -35,8 +35,7 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
 
   // On the native backend, a model made of VGG's layers trains in one kernel per step (forward, loss,
   // backward and update: native/src/vgg-step.inc); anything else op by op through TF.js.
-  const plan = tf.getBackend() === NATIVE_BACKEND && hasKernel(tf, TRAIN_STEP) ? stepPlan(model) : null;
-  const whole = plan && typeof plan !== 'string' ? plan : null;
+  const whole = nativePlan(tf, model, TRAIN_STEP);
 
   return {
     step(x, y, lr) {
@@ -99,14 +98,6 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
       tf.dispose([mu, wd, ...lrCache.values()]);
     },
   };
-}
-
-function hasKernel(tf: Tf, name: string): boolean {
-  try {
-    return Boolean(tf.getKernel(name, NATIVE_BACKEND));
-  } catch {
-    return false;
-  }
 }
 
 /** Sets variables from records by layer-qualified name; every name must exist with the same shape. */

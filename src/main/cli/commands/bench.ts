@@ -53,8 +53,8 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
     if (!opts.json && evaluation.length) {
       console.log(
         table(
-          ['evaluation', 'backend', 'protocol', 'images', 'scales', 'images×scales/s', 'training img/s', 'wall s (with loading)'],
-          evaluation.map((r) => [r.workload, r.backend, r.protocol, String(r.images), r.scales.join(','), f(r.imagesScalesPerSec, 0), f(r.trainImagesPerSec, 0), f(r.seconds, 1)]),
+          ['evaluation', 'backend', 'protocol', 'images', 'scales', 'images×scales/s', 'crop passes/s', 'training img/s', 'wall s (with loading)', 'route'],
+          evaluation.map((r) => [r.workload, r.backend, r.protocol, String(r.images), r.scales.join(','), f(r.imagesScalesPerSec, 0), f(r.viewsPerSec, 0), f(r.trainImagesPerSec, 0), f(r.seconds, 1), r.route ?? '-']),
         ),
       );
     }

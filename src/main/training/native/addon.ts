@@ -21,6 +21,8 @@ export interface StepLayer {
   /** Index of the kernel among the weights; the bias follows it. */
   weight?: number;
   units?: number;
+  /** FC: the kernel's rows (its inputs). */
+  rows?: number;
   kernel?: number;
   stride?: number;
   relu?: boolean;
@@ -52,6 +54,11 @@ export interface NativeAddon {
   lrnGrad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
   /** A whole training step (native/src/vgg-step.inc): result ← [mean loss, correct]; out* ← the SGD update. */
   vggStep(layers: StepLayer[], x: Float32Array, shape: number[], labels: Int32Array, weights: Float32Array[], velocities: Float32Array[], outWeights: Float32Array[], outVelocities: Float32Array[], decay: boolean[], seeds: string[], lr: number, mu: number, wd: number, result: Float32Array): void;
+  /**
+   * Evaluation's forward pass (native/src/vgg-forward.inc): logits of crops, or with `dense` the score
+   * map of whole images (FC layers as convolutions); shape [n, h', w', classes].
+   */
+  vggForward(layers: StepLayer[], x: Float32Array, shape: number[], weights: Float32Array[], dense: boolean): { data: Float32Array; shape: number[] };
   setThreads(n: number): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many convolutions it ran. */
   info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number };

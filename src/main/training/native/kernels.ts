@@ -5,7 +5,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { ConvGeom, NativeAddon, PoolGeom, StepLayer } from './addon';
-import { NATIVE_BACKEND, RELU_GRAD, SGD_UPDATE, TRAIN_STEP } from './names';
+import { FORWARD, NATIVE_BACKEND, RELU_GRAD, SGD_UPDATE, TRAIN_STEP } from './names';
 import { BufferPool, PooledCpuBackend } from './pool';
 
 /** Output buffers of the native kernels (see pool.ts). */
@@ -268,6 +268,19 @@ export function registerNativeBackend(tf: Tf, addon: NativeAddon): void {
         ...ws.map((w, i) => b.makeTensorInfo(w.shape, 'float32', outW[i])),
         ...vs.map((v, i) => b.makeTensorInfo(v.shape, 'float32', outV[i])),
       ];
+    },
+  });
+  // Evaluation's forward pass: inputs x, then w0… (the model's trainable weights); attrs.dense: the whole-image score map.
+  tf.registerKernel({
+    kernelName: FORWARD,
+    backendName: NATIVE_BACKEND,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const a = attrs as unknown as { layers: StepLayer[]; weights: number; dense: boolean };
+      const t = inputs as Record<string, TensorInfo>;
+      const b = backend as MathBackendCPU;
+      const ws = Array.from({ length: a.weights }, (_, i) => values(b, t[`w${i}`]!));
+      const out = addon.vggForward(a.layers, values(b, t.x!), t.x!.shape, ws, a.dense);
+      return b.makeTensorInfo(a.dense ? out.shape : [out.shape[0]!, out.shape[3]!], 'float32', out.data);
     },
   });
   // ReLU's gradient as one fused kernel on native (TF.js's default is step(x), then a multiply).

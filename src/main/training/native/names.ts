@@ -5,3 +5,5 @@ export const RELU_GRAD = 'VggReluGrad';
 export const SGD_UPDATE = 'VggSgdUpdate';
 /** A whole VGG training step (forward, loss, backward, SGD) in one kernel; see step-plan.ts. */
 export const TRAIN_STEP = 'VggTrainStep';
+/** Evaluation's forward pass of a whole VGG network (crops, or the dense score map) in one kernel. */
+export const FORWARD = 'VggForward';

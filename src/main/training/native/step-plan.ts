@@ -6,6 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { SeededDropout } from '../../vgg/dropout';
 import { LocalResponseNorm } from '../../vgg/lrn';
 import type { StepLayer } from './addon';
+import { NATIVE_BACKEND } from './names';
 
 export interface StepPlan {
   layers: StepLayer[];
@@ -46,7 +47,7 @@ export function stepPlan(model: tfl.LayersModel): StepPlan | string {
     } else if (kind === 'Dense') {
       const weight = weightOf(layer);
       if (weight === null || (c.activation !== 'relu' && c.activation !== 'linear')) return `layer ${layer.name}: a dense layer the whole step does not implement`;
-      layers.push({ kind: 4, weight, units: c.units as number, relu: c.activation === 'relu' });
+      layers.push({ kind: 4, weight, units: c.units as number, rows: weights[weight]!.shape[0]!, relu: c.activation === 'relu' });
     } else if (layer instanceof SeededDropout) {
       if (layer.rate > 0) {
         layers.push({ kind: 5, mask: dropouts.length, keep: 1 - layer.rate });
@@ -64,4 +65,20 @@ export function stepPlan(model: tfl.LayersModel): StepPlan | string {
 /** This step's dropout seeds: the strings tf.dropout would hash in each layer (the addon draws the same masks). */
 export function dropoutSeeds(plan: StepPlan): string[] {
   return plan.dropouts.map((d) => d.seedText());
+}
+
+/** The plan where the backend in use is native, has `kernel`, and `model` fits it; else null (TF.js's route). */
+export function nativePlan(tf: typeof TfCore, model: tfl.LayersModel, kernel: string): StepPlan | null {
+  if (tf.getBackend() !== NATIVE_BACKEND || !hasNativeKernel(tf, kernel)) return null;
+  const plan = stepPlan(model);
+  return typeof plan === 'string' ? null : plan;
+}
+
+/** Whether the native backend registered `kernel` in this thread (it is absent where the addon did not load). */
+export function hasNativeKernel(tf: typeof TfCore, kernel: string): boolean {
+  try {
+    return Boolean(tf.getKernel(kernel, NATIVE_BACKEND));
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,50 @@
+// How evaluation runs a trained network. On the native backend, a model that fits the whole-network
+// plan (step-plan.ts) runs in one kernel per batch (native/src/vgg-forward.inc), crops and whole
+// images alike; anything else runs through TF.js layers, with dense.ts's fully convolutional copy
+// for whole images.
+import type * as TfCore from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { FORWARD } from '../training/native/names';
+import { nativePlan } from '../training/native/step-plan';
+import { toFullyConvolutional } from './dense';
+
+type Tf = typeof TfCore;
+
+export interface Forward {
+  /** Logits of crops at the training input size: [n, classes]. */
+  crops(x: TfCore.Tensor4D): TfCore.Tensor2D;
+  /** Score maps of whole images of any size ≥ the input size: [n, h′, w′, classes]. */
+  dense(x: TfCore.Tensor4D): TfCore.Tensor4D;
+  /** Which route runs, for the record: "whole-network native kernel" or "TF.js layers". */
+  route: string;
+}
+
+/** The TF.js route: `model` for crops, `dense` (its fully convolutional copy) for whole images. */
+export function layersForward(model: tfl.LayersModel, dense: tfl.LayersModel | null): Forward {
+  return {
+    crops: (x) => model.predict(x) as TfCore.Tensor2D,
+    dense: (x) => {
+      if (!dense) throw new Error('dense evaluation needs the fully convolutional model');
+      return dense.predict(x) as TfCore.Tensor4D;
+    },
+    route: 'TF.js layers',
+  };
+}
+
+/** The fastest route this backend offers for `model`; the fully convolutional copy is built only if whole images come. */
+export function evaluationForward(tf: Tf, model: tfl.LayersModel, inputSize: number): Forward {
+  const plan = nativePlan(tf, model, FORWARD);
+  if (plan) {
+    const weights = model.trainableWeights.map((w) => w.read());
+    const run = (x: TfCore.Tensor4D, dense: boolean) => {
+      const inputs: Record<string, TfCore.Tensor> = { x };
+      weights.forEach((w, i) => (inputs[`w${i}`] = w));
+      const attrs = { layers: plan.layers, weights: weights.length, dense };
+      return tf.engine().runKernel(FORWARD, inputs, attrs as unknown as TfCore.NamedAttrMap) as TfCore.Tensor;
+    };
+    return { crops: (x) => run(x, false) as TfCore.Tensor2D, dense: (x) => run(x, true) as TfCore.Tensor4D, route: 'whole-network native kernel' };
+  }
+  let dense: tfl.LayersModel | null = null;
+  const layers = layersForward(model, null);
+  return { ...layers, dense: (x) => (dense ??= toFullyConvolutional(tf, model, inputSize)).predict(x) as TfCore.Tensor4D };
+}
