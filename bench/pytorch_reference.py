@@ -61,11 +61,16 @@ def rate(cfg, size, width, classes, batch, seconds, channels_last):
         return loss.item()
 
     step(); step()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds or n < 3:
-        step()
-        n += 1
-    return n * batch / (time.perf_counter() - t0)
+    # Three windows (each at least one step), the best reported, as vgglab bench takes its own figures:
+    # a shared machine only ever slows a window down.
+    best = 0.0
+    for _ in range(3):
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds / 3 or n < 1:
+            step()
+            n += 1
+        best = max(best, n * batch / (time.perf_counter() - t0))
+    return best
 
 
 def main():
