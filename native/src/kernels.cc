@@ -123,7 +123,7 @@ void col2im(const ConvGeom& g, const float* col, int n0, int nb, float* dx) {
 }
 
 void bias_act(float* out, long rows, int cols, const float* bias, bool relu) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * cols > (1L << 15))
   for (long r = 0; r < rows; r++) {
     float* o = out + r * cols;
     if (bias)
