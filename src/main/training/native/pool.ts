@@ -7,8 +7,13 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 /** Smaller arrays are cheap to allocate; pooling them is not worth the bookkeeping. */
 const MIN_POOLED = 4096;
-/** Spare buffers kept at most, in bytes. */
-const MAX_SPARE_BYTES = 512 * 2 ** 20;
+/**
+ * Spare buffers kept at most, in bytes: this, or as much as was ever in use at once if more. A
+ * step of W3 (VGG-D at 224 px) replaces fc1's 411 MB weight and momentum; with a fixed 512 MiB cap
+ * both were dropped and allocated afresh every step, and the kernel zeroing their pages took 5 % of
+ * the step. Spares never exceed what the run itself needed at its peak.
+ */
+const MIN_SPARE_CAP = 512 * 2 ** 20;
 
 export class BufferPool {
   private readonly free = new Map<number, Float32Array[]>();
@@ -16,6 +21,9 @@ export class BufferPool {
   private readonly inUse = new WeakSet<Float32Array>();
   private readonly escaped = new WeakSet<Float32Array>();
   private spareBytes = 0;
+  /** Bytes of pooled buffers handed out and not yet back, and the most ever at once. */
+  private liveBytes = 0;
+  private peakLiveBytes = 0;
   reused = 0;
   allocated = 0;
 
@@ -23,14 +31,16 @@ export class BufferPool {
   alloc(n: number): Float32Array {
     if (n < MIN_POOLED) return new Float32Array(n);
     const spare = this.free.get(n)?.pop();
+    const a = spare ?? new Float32Array(n);
     if (spare) {
       this.spareBytes -= spare.byteLength;
       this.reused += 1;
-      return spare;
+    } else {
+      this.owners.set(a.buffer, a);
+      this.allocated += 1;
     }
-    const a = new Float32Array(n);
-    this.owners.set(a.buffer, a);
-    this.allocated += 1;
+    this.liveBytes += a.byteLength;
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
     return a;
   }
 
@@ -54,11 +64,15 @@ export class BufferPool {
   release(values: unknown): void {
     if (!(values instanceof Float32Array) || this.owners.get(values.buffer) !== values) return;
     this.inUse.delete(values);
+    this.liveBytes -= values.byteLength;
     if (this.escaped.has(values)) {
       this.owners.delete(values.buffer);
       return;
     }
-    if (this.spareBytes + values.byteLength > MAX_SPARE_BYTES) return;
+    if (this.spareBytes + values.byteLength > Math.max(MIN_SPARE_CAP, this.peakLiveBytes)) {
+      this.owners.delete(values.buffer);
+      return;
+    }
     const list = this.free.get(values.length) ?? [];
     list.push(values);
     this.free.set(values.length, list);
