@@ -36,3 +36,17 @@ export function startChain(app: App, base: Omit<TrainParamsInput, 'config' | 'in
   const { config: _config, init: _init, ...rest } = base;
   return app.runs.startChain(TrainParams.omit({ config: true, init: true }).parse(rest), configs);
 }
+
+/**
+ * The largest difference between two arrays relative to `want`'s largest magnitude: the measure the
+ * native-kernel tests compare against (biases are small, so an absolute floor would hide their errors).
+ */
+export function worstRelative(got: Float32Array, want: Float32Array): number {
+  let scale = 1e-6;
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]!));
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+  }
+  return diff / scale;
+}

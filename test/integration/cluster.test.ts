@@ -233,7 +233,11 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
     const app = createApp({ dataDir, cluster: { queue: redis.url, artifacts }, connectCluster: true });
     try {
       await online(redis.url, 'w6');
-      const { id } = await startRun(app, small({ trainSamples: 256, epochs: 6 }));
+      // 24 epochs of 16 steps: after each request (pause, continue, stop) the run must still be
+      // training when the worker gets it through Redis (~0.1–0.3 s). With 6 epochs the run sometimes
+      // finished between continue and stop; ~360 steps and 23 epoch ends left take seconds here, and
+      // the whole step is the fastest this backend has.
+      const { id } = await startRun(app, small({ trainSamples: 256, epochs: 24 }));
       await until('running past the first checkpoint', () => app.db.prepare('SELECT count(*) FROM checkpoints WHERE run_id = ?').pluck().get(id) !== 0 && trainSteps(app, id).length > 18);
       expect(await app.runs.pause(id, true)).toEqual({ id, paused: true });
       // Paused: the count of points stops growing (checked over 2 s after it settles).
@@ -250,8 +254,8 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
       // The stop's own checkpoint, after the last step it trained.
       expect(resumed.fromStep).toBe(at);
       expect(await app.runs.waitFor(id)).toBe('completed');
-      expect(trainSteps(app, id).sort((a, b) => a - b)).toEqual(range(96));
-      expect(valEpochs(app, id)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(trainSteps(app, id).sort((a, b) => a - b)).toEqual(range(384));
+      expect(valEpochs(app, id)).toEqual(range(24));
       expect(app.runs.events(id).filter((e) => e.kind === 'resume')).toHaveLength(1);
     } finally {
       w.proc.kill('SIGKILL');

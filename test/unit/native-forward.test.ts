@@ -9,6 +9,7 @@ import { loadNativeAddon } from '../../src/main/training/native/addon';
 import { registerNativeBackend } from '../../src/main/training/native/kernels';
 import { buildVgg, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
+import { worstRelative } from '../helpers';
 
 const native = loadNativeAddon();
 const reason = 'addon' in native ? '' : native.reason;
@@ -37,16 +38,6 @@ async function outputs(backend: string, shape: BuildOptions, crops: number, whol
   return { route: forward.route, out };
 }
 
-/** Largest difference relative to the array's largest magnitude. */
-function worst(got: Float32Array, want: Float32Array): number {
-  let scale = 1e-6;
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-  }
-  return diff / scale;
-}
 
 const cases: [string, BuildOptions, number][] = [
   // Dropout in the model: evaluation leaves it out, as TF.js's predict does.
@@ -70,7 +61,7 @@ describe.skipIf(Boolean(reason))(`the whole-network native forward pass${reason 
       expect(o.shape, `output ${i}`).toEqual(want.out[i]!.shape);
       // The same arithmetic in another order (oneDNN/BLAS vs TF.js's loops) differs by ~1e-6 of the
       // largest logit on any CPU; a wrong layer, weight or offset moves logits by 1e-2 or more.
-      expect(worst(o.data, want.out[i]!.data), `output ${i}`).toBeLessThan(1e-4);
+      expect(worstRelative(o.data, want.out[i]!.data), `output ${i}`).toBeLessThan(1e-4);
     });
     // Larger images give larger score maps: 2×2 for twice the size, 1×2 for twice the width.
     expect(got.out[1]!.shape.slice(1, 3)).toEqual([1, 1]);

@@ -10,6 +10,7 @@ import { stepPlan } from '../../src/main/training/native/step-plan';
 import { createSgd } from '../../src/main/training/sgd';
 import { buildVgg, setDropoutStep, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
+import { worstRelative } from '../helpers';
 
 const native = loadNativeAddon();
 const reason = 'addon' in native ? '' : native.reason;
@@ -51,16 +52,6 @@ async function train(backend: string, shape: BuildOptions, batch: number, steps:
   return trace;
 }
 
-/** Largest difference relative to the array's largest magnitude (biases are small: an absolute floor would hide their errors). */
-function worst(got: Float32Array, want: Float32Array): number {
-  let scale = 1e-6;
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]!));
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-  }
-  return diff / scale;
-}
 
 const cases: [string, BuildOptions, number][] = [
   ['A with dropout', { config: 'A', inputSize: 32, width: 0.125, classes: 10, dropout: 0.5, fcWidth: 64 }, 4],
@@ -82,8 +73,8 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
     // decay on a bias, a missed gradient) moves a value by 1e-3 or more; 1e-4 lies between.
     got.losses.forEach((l, i) => expect(Math.abs(l - want.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want.losses[i]!))));
     expect(got.correct).toEqual(want.correct);
-    got.weights.forEach((w, i) => expect(worst(w, want.weights[i]!), `weight ${i}`).toBeLessThan(1e-4));
-    got.slots.forEach((v, i) => expect(worst(v, want.slots[i]!), `momentum ${i}`).toBeLessThan(1e-4));
+    got.weights.forEach((w, i) => expect(worstRelative(w, want.weights[i]!), `weight ${i}`).toBeLessThan(1e-4));
+    got.slots.forEach((v, i) => expect(worstRelative(v, want.slots[i]!), `momentum ${i}`).toBeLessThan(1e-4));
   });
 
   it('a weight that became infinite makes the loss of its step NaN, so the run ends as diverged', async () => {
