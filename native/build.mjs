@@ -42,4 +42,4 @@ if (res.status !== 0) {
 }
 const onednn = spawnSync(process.execPath, [path.join(here, 'find-onednn.cjs')], { encoding: 'utf8' }).stdout.trim() === '1';
 writeStatus({ ok: true, blasDir: blas || null, onednn, builtAt: new Date().toISOString() });
-console.log(`vgglab native: built the native backend addon${blas ? ` against ${blas}` : ''}${onednn ? ' with oneDNN convolutions' : ' (oneDNN not found or VGGLAB_NO_ONEDNN set: convolutions on BLAS)'}`);
+console.log(`vgglab native: built the native backend addon${blas ? ` against ${blas}` : ''}${onednn ? ' with oneDNN' : ' (oneDNN not found or VGGLAB_NO_ONEDNN set: convolutions and matrix products on BLAS)'}`);

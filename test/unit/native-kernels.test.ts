@@ -3,20 +3,10 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { loadNativeAddon } from '../../src/main/training/native/addon';
-import { registerNativeBackend } from '../../src/main/training/native/kernels';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
+import { registerCountedNative } from '../native-addon';
 
-const native = loadNativeAddon();
-const reason = 'addon' in native ? '' : native.reason;
-// Count calls into the addon, so the test proves the native code ran rather than a fallback.
-const calls: Record<string, number> = {};
-if ('addon' in native) {
-  const counted = Object.fromEntries(
-    Object.entries(native.addon).map(([name, fn]) => [name, (...args: unknown[]) => ((calls[name] = (calls[name] ?? 0) + 1), (fn as (...a: unknown[]) => unknown)(...args))]),
-  ) as unknown as typeof native.addon;
-  registerNativeBackend(tf, counted);
-}
+const { reason, calls, addon } = registerCountedNative(tf);
 
 const rng = mulberry32(42);
 const rand = (shape: number[]) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => gaussian(rng));
@@ -102,6 +92,13 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
     expectClose(nat, cpu);
   });
 
+  it.skipIf(!addon?.info().onednn)('matrix products run on oneDNN\'s GEMM where the addon has it (one call per product in the batch)', async () => {
+    const before = addon!.info().onednnCalls!;
+    const [cpu, nat] = await both([{ shape: [3, 4, 6], data: rand([3, 4, 6]) }, { shape: [3, 5, 6], data: rand([3, 5, 6]) }], (a, b) => tf.matMul(a!, b!, false, true));
+    expect(addon!.info().onednnCalls! - before).toBe(3);
+    expectClose(nat, cpu);
+  });
+
   it('fused matMul with bias and relu (a dense layer), with gradients', async () => {
     const [cpu, nat] = await both([{ shape: [1, 9], data: rand([1, 9]) }, { shape: [9, 4], data: rand([9, 4]) }, { shape: [4], data: rand([4]) }], (a, b, c) => {
       const f = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.fused.matMul({ a: p as tf.Tensor2D, b: q as tf.Tensor2D, bias: r, activation: 'relu' });
@@ -137,7 +134,7 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
   it('ran every native kernel (no silent fallback)', () => {
     for (const k of ['conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'matmul', 'maxPool', 'maxPoolGrad', 'lrn', 'lrnGrad']) expect(calls[k], k).toBeGreaterThan(0);
     // Built with oneDNN, the convolutions above ran on it: the addon counts its oneDNN calls.
-    const info = 'addon' in native ? native.addon.info() : null;
+    const info = addon?.info();
     if (info?.onednn) expect(info.onednnCalls).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,5 @@
 // VGG Lab's own C++ addon (native/): the CPU backend's kernels with convolutions, matrix products
-// and pooling replaced by multi-threaded BLAS ones.
+// and pooling replaced by multi-threaded oneDNN or BLAS ones.
 import os from 'node:os';
 import { loadNativeAddon } from '../native/addon';
 import { useTfBackend, type BackendModule } from './types';
@@ -10,8 +10,8 @@ function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp:
   const version = /OpenBLAS\s+([\d.]+)/.exec(i.blas)?.[1];
   const core = /\b(Haswell|SkylakeX|Cooperlake|Sapphirerapids|Zen|Prescott|Nehalem|Sandybridge|Neoverse\w*|ARMV8)\b/i.exec(i.blas)?.[1];
   const blas = version ? `OpenBLAS ${version}${core ? ` ${core}` : ''}` : i.blas;
-  // Convolutions run on oneDNN where the addon was built with it; matrix products on the BLAS.
-  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${i.onednn ? `oneDNN ${i.onednn} + ` : ''}${blas}${i.openmp ? ', OpenMP' : ''}`;
+  // Built with oneDNN, every convolution and matrix product runs on it (the BLAS is then unused).
+  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${i.onednn ? `oneDNN ${i.onednn}` : blas}${i.openmp ? ', OpenMP' : ''}`;
 }
 
 export const native: BackendModule = {

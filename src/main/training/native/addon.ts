@@ -60,7 +60,7 @@ export interface NativeAddon {
    */
   vggForward(layers: StepLayer[], x: Float32Array, shape: number[], weights: Float32Array[], dense: boolean): { data: Float32Array; shape: number[] };
   setThreads(n: number): void;
-  /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many convolutions it ran. */
+  /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many primitives and GEMMs it ran. */
   info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number };
 }
 
