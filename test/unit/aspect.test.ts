@@ -96,7 +96,7 @@ describe('dense and multi-crop evaluation of a 2:1 image', () => {
     const conv = () => tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: false, weights: [tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0, 0], [1, 1, 3, 3])] });
     const dense = tfl.sequential({ layers: [tfl.layers.inputLayer({ inputShape: [null, null, 3] as unknown as number[] }), conv()] });
     const model = tfl.sequential({ layers: [tfl.layers.inputLayer({ inputShape: [8, 8, 3] }), conv(), tfl.layers.globalAveragePooling2d({})] });
-    return { ...layersForward(model, dense), inputSize: 8 };
+    return { ...layersForward(model, () => dense), inputSize: 8 };
   }
   /** An 8×24 image, black but for a red patch at the left end (and a green one at the right end when asked). */
   function wideSplit(green: number): Split {

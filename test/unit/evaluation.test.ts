@@ -21,7 +21,7 @@ describe('dense evaluation', () => {
   it('at the training input size, the fully convolutional net equals the original to 1e-5', async () => {
     await tf.setBackend('cpu');
     const model = buildVgg({ config: 'A', inputSize: 64, width: 0.0625, classes: 5, seed: 3 });
-    const dense = toFullyConvolutional(tf, model, 64);
+    const dense = toFullyConvolutional(tf, model);
     const x = tf.tensor4d(randomSplit(3, 64).images, [3, 64, 64, 3]);
     const a = (await (model.predict(x) as tf.Tensor).data()) as Float32Array;
     const b = (await tf.mean(dense.predict(x) as tf.Tensor4D, [1, 2]).data()) as Float32Array;
@@ -32,13 +32,13 @@ describe('dense evaluation', () => {
   it('gives a score map for larger images, and the flip average is symmetric', async () => {
     await tf.setBackend('cpu');
     const model = buildVgg({ config: 'A', inputSize: 32, width: 0.0625, classes: 3, seed: 4 });
-    const dense = toFullyConvolutional(tf, model, 32);
+    const dense = toFullyConvolutional(tf, model);
     const split = randomSplit(1, 48);
     // The mirror image of image 0 as image 1.
     const mirrored = new Float32Array(split.images.length);
     for (let y = 0; y < 48; y++) for (let x = 0; x < 48; x++) for (let c = 0; c < 3; c++) mirrored[(y * 48 + x) * 3 + c] = split.images[(y * 48 + 47 - x) * 3 + c]!;
     const both: Split = { images: Float32Array.from([...split.images, ...mirrored]), labels: Int32Array.from([0, 0]), count: 2, side: 48 };
-    const post = await protocolPosteriors(tf, { ...layersForward(model, dense), inputSize: 32 }, both, 'dense');
+    const post = await protocolPosteriors(tf, { ...layersForward(model, () => dense), inputSize: 32 }, both, 'dense');
     post[0]!.forEach((v, j) => expect(v).toBeCloseTo(post[1]![j]!, 5));
     expect(post[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   });

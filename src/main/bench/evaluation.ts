@@ -4,6 +4,7 @@
 // per second of protocol time (data and weights loading excluded, reported apart).
 import { PROTOCOLS, TrainParams, type BackendName, type ProtocolName } from '../../shared/domain';
 import { createApp } from '../services/app';
+import { testFlips } from '../services/evaluations';
 import { WORKLOADS } from './workloads';
 
 export interface EvalBenchRow {
@@ -52,7 +53,9 @@ export async function runEvalBench(opts: { backend: BackendName; dataDir: string
     );
     const status = await app.runs.waitFor(id);
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
-    const train = app.runs.get(id).summary?.imagesPerSec ?? null;
+    const run = app.runs.get(id);
+    const train = run.summary?.imagesPerSec ?? null;
+    const flips = testFlips(run) ? 2 : 1;
     const rows: EvalBenchRow[] = [];
     for (const protocol of PROTOCOLS.filter((p) => p !== 'dense+multicrop')) {
       opts.log(`evaluation on ${opts.backend}: ${protocol}…`);
@@ -65,7 +68,7 @@ export async function runEvalBench(opts: { backend: BackendName; dataDir: string
         images: e.details.count,
         scales: e.scales,
         imagesScalesPerSec: ps ? (e.details.count * e.scales.length) / ps : null,
-        viewsPerSec: ps ? (e.details.count * e.scales.reduce((a, q) => a + viewsPerImage(protocol, q, w.inputSize, 2), 0)) / ps : null,
+        viewsPerSec: ps ? (e.details.count * e.scales.reduce((a, q) => a + viewsPerImage(protocol, q, w.inputSize, flips), 0)) / ps : null,
         seconds: e.details.seconds ?? null,
         trainImagesPerSec: train,
         route: e.details.route ?? null,

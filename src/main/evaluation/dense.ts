@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 type Tf = typeof TfCore;
 
-export function toFullyConvolutional(tf: Tf, model: tfl.LayersModel, inputSize: number): tfl.LayersModel {
+export function toFullyConvolutional(tf: Tf, model: tfl.LayersModel): tfl.LayersModel {
   const convPart = model.layers.slice(0, model.layers.findIndex((l) => l.name === 'flatten'));
   const last = convPart.at(-1)!;
   const [, k, , channels] = last.outputShape as number[];
@@ -32,6 +32,5 @@ export function toFullyConvolutional(tf: Tf, model: tfl.LayersModel, inputSize: 
   c2.setWeights([tf.reshape(w2!, [1, 1, units2, units2]), b2!]);
   const [w3, b3] = pred.getWeights();
   c3.setWeights([tf.reshape(w3!, [1, 1, units2, classes]), b3!]);
-  void inputSize;
   return dense;
 }

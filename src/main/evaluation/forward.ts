@@ -19,20 +19,21 @@ export interface Forward {
   route: string;
 }
 
-/** The TF.js route: `model` for crops, `dense` (its fully convolutional copy) for whole images. */
-export function layersForward(model: tfl.LayersModel, dense: tfl.LayersModel | null): Forward {
+/** The TF.js route: `model` for crops, and for whole images the fully convolutional copy that `dense` builds (once, when first needed). */
+export function layersForward(model: tfl.LayersModel, dense: (() => tfl.LayersModel) | null): Forward {
+  let built: tfl.LayersModel | null = null;
   return {
     crops: (x) => model.predict(x) as TfCore.Tensor2D,
     dense: (x) => {
       if (!dense) throw new Error('dense evaluation needs the fully convolutional model');
-      return dense.predict(x) as TfCore.Tensor4D;
+      return (built ??= dense()).predict(x) as TfCore.Tensor4D;
     },
     route: 'TF.js layers',
   };
 }
 
-/** The fastest route this backend offers for `model`; the fully convolutional copy is built only if whole images come. */
-export function evaluationForward(tf: Tf, model: tfl.LayersModel, inputSize: number): Forward {
+/** The fastest route this backend offers for `model`. */
+export function evaluationForward(tf: Tf, model: tfl.LayersModel): Forward {
   const plan = nativePlan(tf, model, FORWARD);
   if (plan) {
     const weights = model.trainableWeights.map((w) => w.read());
@@ -44,7 +45,5 @@ export function evaluationForward(tf: Tf, model: tfl.LayersModel, inputSize: num
     };
     return { crops: (x) => run(x, false) as TfCore.Tensor2D, dense: (x) => run(x, true) as TfCore.Tensor4D, route: 'whole-network native kernel' };
   }
-  let dense: tfl.LayersModel | null = null;
-  const layers = layersForward(model, null);
-  return { ...layers, dense: (x) => (dense ??= toFullyConvolutional(tf, model, inputSize)).predict(x) as TfCore.Tensor4D };
+  return layersForward(model, () => toFullyConvolutional(tf, model));
 }

@@ -35,7 +35,7 @@ async function evaluate(msg: ToEvalWorker): Promise<void> {
     const ck = readCheckpoint(m.checkpoint.file, m.checkpoint.sha256);
     const model = buildVgg({ config: m.params.config, inputSize: m.params.inputSize, width: m.params.width, classes: m.classes, fcWidth: m.params.fcWidth, dropout: 0 });
     importWeights(tf, model, ck.weights);
-    const forward = evaluationForward(tf, model, m.params.inputSize);
+    const forward = evaluationForward(tf, model);
     route = forward.route;
     const perScale: Float32Array[][] = [];
     for (const Q of msg.scales) {

@@ -48,6 +48,11 @@ function chooseCheckpoint(db: Db, run: RunDetail, choice: CheckpointChoice): { r
   return { row, which: { kind: 'epoch', epoch: row.epoch } };
 }
 
+/** Whether evaluation averages over horizontal flips: where the run trained with them (the dataset's default, else on). */
+export function testFlips(run: RunDetail): boolean {
+  return run.summary?.data.flip ?? run.params.flip ?? true;
+}
+
 export class EvaluationService {
   constructor(
     private readonly deps: { db: Db; bus: EventBus; factory: EvalWorkerFactory; backends: (choice?: BackendChoice) => Promise<BackendInfo[]> },
@@ -63,7 +68,7 @@ export class EvaluationService {
     const { row: ck, which } = chooseCheckpoint(this.deps.db, run, choice);
     const data = run.summary?.data;
     if (!data?.meanRgb) throw new ContractError(`run ${id} did not record its training mean RGB; train it again with this version`, 'conflict');
-    return { run, which, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 }, flip: data.flip ?? run.params.flip ?? true } };
+    return { run, which, member: { runId: id, params: run.params, classes: data.classes, meanRgb: data.meanRgb, checkpoint: { file: ck.path, sha256: ck.sha256 }, flip: testFlips(run) } };
   }
 
   /**
