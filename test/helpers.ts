@@ -4,8 +4,19 @@ import path from 'node:path';
 import { TrainParams, type ConfigName, type TrainParamsInput } from '../src/shared/domain';
 import type { App } from '../src/main/services/app';
 
+const made: string[] = [];
+
+/** A fresh folder under the system's temporary folder, removed after the test file (test/setup.ts). */
 export function tempDir(prefix = 'vgglab-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes the folders tempDir made; VGGLAB_KEEP_TEST_DIRS=1 keeps them to look at. */
+export function removeTempDirs(): void {
+  if (process.env.VGGLAB_KEEP_TEST_DIRS === '1') return;
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');

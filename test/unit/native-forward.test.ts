@@ -5,19 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { toFullyConvolutional } from '../../src/main/evaluation/dense';
 import { evaluationForward, layersForward } from '../../src/main/evaluation/forward';
-import { loadNativeAddon } from '../../src/main/training/native/addon';
-import { registerNativeBackend } from '../../src/main/training/native/kernels';
 import { buildVgg, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 import { worstRelative } from '../helpers';
+import { registerCountedNative } from '../native-addon';
 
-const native = loadNativeAddon();
-const reason = 'addon' in native ? '' : native.reason;
-let passes = 0;
-if ('addon' in native) {
-  const vggForward = native.addon.vggForward.bind(native.addon);
-  registerNativeBackend(tf, { ...native.addon, vggForward: (...args: Parameters<typeof vggForward>) => (passes++, vggForward(...args)) });
-}
+const { reason, calls } = registerCountedNative(tf);
+const passes = () => calls.vggForward ?? 0;
 
 function images(n: number, h: number, w: number, seed: number): Float32Array {
   const rng = mulberry32(seed);
@@ -28,7 +22,7 @@ function images(n: number, h: number, w: number, seed: number): Float32Array {
 async function outputs(backend: string, shape: BuildOptions, crops: number, whole: [number, number][]): Promise<{ route: string; out: { shape: number[]; data: Float32Array }[] }> {
   await tf.setBackend(backend);
   const model = buildVgg({ ...shape, seed: 3 });
-  const forward = backend === 'cpu' ? layersForward(model, toFullyConvolutional(tf, model, shape.inputSize)) : evaluationForward(tf, model, shape.inputSize);
+  const forward = backend === 'cpu' ? layersForward(model, () => toFullyConvolutional(tf, model)) : evaluationForward(tf, model);
   const s = shape.inputSize;
   const results = [forward.crops(tf.tensor4d(images(crops, s, s, 1), [crops, s, s, 3])) as tf.Tensor];
   whole.forEach(([h, w], i) => results.push(forward.dense(tf.tensor4d(images(2, h, w, 2 + i), [2, h, w, 3]))));
@@ -53,10 +47,10 @@ describe.skipIf(Boolean(reason))(`the whole-network native forward pass${reason 
     // The training size itself, a larger square and a non-square image, all as whole images.
     const whole: [number, number][] = [[s, s], [2 * s, 2 * s], [s + 8, 2 * s]];
     const want = await outputs('cpu', shape, crops, whole);
-    const before = passes;
+    const before = passes();
     const got = await outputs('native', shape, crops, whole);
     expect(got.route).toBe('whole-network native kernel');
-    expect(passes - before).toBe(1 + whole.length);
+    expect(passes() - before).toBe(1 + whole.length);
     got.out.forEach((o, i) => {
       expect(o.shape, `output ${i}`).toEqual(want.out[i]!.shape);
       // The same arithmetic in another order (oneDNN/BLAS vs TF.js's loops) differs by ~1e-6 of the
@@ -72,7 +66,7 @@ describe.skipIf(Boolean(reason))(`the whole-network native forward pass${reason 
   it('crops of another size than the network was built for are refused, saying what does not fit', async () => {
     await tf.setBackend('native');
     const model = buildVgg({ config: 'A', inputSize: 32, width: 0.125, classes: 10, fcWidth: 16, seed: 1 });
-    const forward = evaluationForward(tf, model, 32);
+    const forward = evaluationForward(tf, model);
     expect(() => forward.crops(tf.zeros([1, 64, 64, 3]) as tf.Tensor4D)).toThrow(/a 1×1×256 feature map does not fit a dense layer of 64 inputs/);
     // Whole images smaller than the training size have no score map.
     expect(() => forward.dense(tf.zeros([1, 16, 16, 3]) as tf.Tensor4D)).toThrow(/smaller than the pooling window|does not fit/);
@@ -82,12 +76,12 @@ describe.skipIf(Boolean(reason))(`the whole-network native forward pass${reason 
   it('a model outside the plan is evaluated through TF.js layers', async () => {
     await tf.setBackend('native');
     const model = buildVgg({ config: 'A', inputSize: 32, width: 0.125, classes: 10, portable: true, seed: 1 });
-    const forward = evaluationForward(tf, model, 32);
+    const forward = evaluationForward(tf, model);
     expect(forward.route).toBe('TF.js layers');
-    const before = passes;
+    const before = passes();
     const logits = forward.crops(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D);
     expect(logits.shape).toEqual([2, 10]);
-    expect(passes).toBe(before);
+    expect(passes()).toBe(before);
     model.dispose();
   });
 });

@@ -4,21 +4,15 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { loadNativeAddon } from '../../src/main/training/native/addon';
-import { registerNativeBackend } from '../../src/main/training/native/kernels';
 import { stepPlan } from '../../src/main/training/native/step-plan';
 import { createSgd } from '../../src/main/training/sgd';
 import { buildVgg, setDropoutStep, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 import { worstRelative } from '../helpers';
+import { registerCountedNative } from '../native-addon';
 
-const native = loadNativeAddon();
-const reason = 'addon' in native ? '' : native.reason;
-let wholeSteps = 0;
-if ('addon' in native) {
-  const vggStep = native.addon.vggStep.bind(native.addon);
-  registerNativeBackend(tf, { ...native.addon, vggStep: (...args: Parameters<typeof vggStep>) => (wholeSteps++, vggStep(...args)) });
-}
+const { reason, calls } = registerCountedNative(tf);
+const wholeSteps = () => calls.vggStep ?? 0;
 
 interface Trace {
   losses: number[];
@@ -62,12 +56,12 @@ const cases: [string, BuildOptions, number][] = [
 
 describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it.each(cases)('%s: the same losses, hits, weights and momenta as TF.js on the CPU backend', async (_name, shape, batch) => {
-    const before = wholeSteps;
+    const before = wholeSteps();
     const want = await train('cpu', shape, batch, 3);
-    expect(wholeSteps).toBe(before);
+    expect(wholeSteps()).toBe(before);
     const got = await train('native', shape, batch, 3);
     // Every step of the native run went through the one kernel.
-    expect(wholeSteps - before).toBe(3);
+    expect(wholeSteps() - before).toBe(3);
     // Both runs do the same arithmetic in another order (oneDNN/BLAS vs TF.js's loops): after three
     // steps they differ by ~1e-6 of each array's magnitude on every CPU. A real fault (a wrong mask,
     // decay on a bias, a missed gradient) moves a value by 1e-3 or more; 1e-4 lies between.
@@ -87,9 +81,9 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
     const values = kernel.dataSync().slice();
     values[0] = Infinity;
     model.getLayer('block5_conv2').setWeights([tf.tensor(values, kernel.shape), model.getLayer('block5_conv2').getWeights()[1]!]);
-    const before = wholeSteps;
+    const before = wholeSteps();
     const { loss, correct } = sgd.step(tf.ones([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([0, 1], 'int32'), 0.01);
-    expect(wholeSteps).toBe(before + 1);
+    expect(wholeSteps()).toBe(before + 1);
     expect(Number.isFinite((await loss.data())[0])).toBe(false);
     tf.dispose([loss, correct]);
     sgd.dispose();
@@ -112,11 +106,11 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
     const shape: BuildOptions = { config: 'A', inputSize: 32, width: 0.125, classes: 10, portable: true };
     const model = buildVgg(shape);
     expect(stepPlan(model)).toMatch(/layer .*dropout.* \(Dropout\)/);
-    const before = wholeSteps;
+    const before = wholeSteps();
     const sgd = createSgd(tf, model, 10, { momentum: 0.9, weightDecay: 5e-4 });
     const { loss, correct } = sgd.step(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D, tf.tensor1d([1, 2], 'int32'), 0.01);
     expect(Number.isFinite((await loss.data())[0])).toBe(true);
-    expect(wholeSteps).toBe(before);
+    expect(wholeSteps()).toBe(before);
     tf.dispose([loss, correct]);
     sgd.dispose();
     model.dispose();
