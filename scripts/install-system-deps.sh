@@ -2,7 +2,7 @@
 # Installs the Debian packages VGG Lab's tests and fast backends need:
 # Chromium (UI tests), Xvfb (a virtual display for the Electron window test), Mesa's Vulkan from bookworm-backports (webgpu backend on a
 # software adapter; bookworm's own Mesa is too old for Dawn), and OpenBLAS and oneDNN (native backend: oneDNN's
-# convolutions, OpenBLAS's matrix products), and Redis with openssl (the cluster tests start their own Redis servers, some with TLS).
+# convolutions and GEMMs, OpenBLAS where oneDNN is missing), and Redis with openssl (the cluster tests start their own Redis servers, some with TLS).
 # The backports mirror is derived from the machine's own apt sources, never hard-coded.
 set -euo pipefail
 if ! command -v apt-get >/dev/null 2>&1; then
