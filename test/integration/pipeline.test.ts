@@ -7,14 +7,17 @@ import { loadDataset } from '../../src/main/data';
 import { decodeImage } from '../../src/main/data/pipeline/decode';
 import type { Batch, TrainFeed } from '../../src/main/data/pipeline/feed';
 import { openTrainingSet, type PipelineOptions } from '../../src/main/data/pipeline/open';
+import { PoolFeed } from '../../src/main/data/pipeline/pool';
 import { makeImageFolder } from '../fixtures/datasets';
 import { tempDir } from '../helpers';
 
 const base = (cacheDir: string): PipelineOptions => ({ workers: 0, decodeWorkers: 1, cacheBytes: 2 ** 30, cacheDir, seed: 3, size: 32, jitter: null });
 
+const orderOf = (feed: TrainFeed) => Int32Array.from({ length: feed.count }, (_, i) => (i * 7) % feed.count);
+
+/** An epoch's batches, none released: each keeps its own array. */
 async function epochBatches(feed: TrainFeed, epoch: number, batch: number): Promise<Batch[]> {
-  const order = Int32Array.from({ length: feed.count }, (_, i) => (i * 7) % feed.count);
-  feed.startEpoch(epoch, order, 0, batch);
+  feed.startEpoch(epoch, orderOf(feed), 0, batch);
   const out: Batch[] = [];
   for (let s = 0; s < Math.ceil(feed.count / batch); s++) out.push(await feed.next());
   return out;
@@ -89,6 +92,39 @@ describe('data pipeline', () => {
       expect(b!.map((x) => x.x)).toEqual(a!.map((x) => x.x));
       expect(c!.map((x) => x.x)).toEqual(a!.map((x) => x.x));
       expect(c!.map((x) => x.y)).toEqual(a!.map((x) => x.y));
+    } finally {
+      await Promise.all(sets.map((s) => s.close()));
+    }
+  });
+
+  it('hands the arrays of released batches out again, with the same contents as fresh ones, in the training thread and from workers', async () => {
+    const req = { dataset: 'synthetic', side: 32, seed: 5, trainSamples: 100, valSamples: 10 };
+    const sets = await Promise.all([0, 2].map((workers) => openTrainingSet(req, { ...base(tempDir()), workers })));
+    try {
+      const fresh = (await epochBatches(sets[0]!.feed, 2, 16)).map((b) => b.x);
+      for (const { feed } of sets) {
+        // An epoch left after one batch: the pool's batches still in flight land in slots that must come back.
+        feed.startEpoch(1, orderOf(feed), 0, 16);
+        (await feed.next()).release();
+        feed.startEpoch(2, orderOf(feed), 0, 16);
+        const arrays = new Set<ArrayBufferLike>();
+        const got: Float32Array[] = [];
+        for (let s = 0; s < fresh.length; s++) {
+          const b = await feed.next();
+          arrays.add(b.x.buffer);
+          got.push(Float32Array.from(b.x));
+          b.release();
+          b.release();
+        }
+        expect(got).toEqual(fresh);
+        // In the thread, one array serves every step; the pool copies each batch out of its slot as
+        // it arrives, so at most its prefetch depth plus the one the trainer holds.
+        expect(arrays.size).toBeLessThanOrEqual(feed instanceof PoolFeed ? feed.depth + 1 : 1);
+        // A batch released twice is given back once: two batches taken after it never share an array.
+        feed.startEpoch(3, orderOf(feed), 0, 16);
+        const [b1, b2] = [await feed.next(), await feed.next()];
+        expect(b1.x.buffer).not.toBe(b2.x.buffer);
+      }
     } finally {
       await Promise.all(sets.map((s) => s.close()));
     }

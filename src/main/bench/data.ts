@@ -77,7 +77,7 @@ async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): 
   const batch = 32;
   const epoch = async (e: number) => {
     feed.startEpoch(e, Int32Array.from(index.store), 0, batch);
-    for (let s = 0; s < Math.ceil(set.files.length / batch); s++) await feed.next();
+    for (let s = 0; s < Math.ceil(set.files.length / batch); s++) (await feed.next()).release();
   };
   try {
     const t0 = performance.now();

@@ -10,6 +10,7 @@ import { createApp, type App } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { Worker } from 'node:worker_threads';
 import { gemmPeakGflops } from './peak';
+import { WINDOWS } from './bare';
 import { WORKLOADS, type Workload } from './workloads';
 
 export interface BenchRow {
@@ -111,7 +112,10 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
       const bare = await bareInWorker(w, b, opts.seconds);
-      const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / w.batch));
+      // Each timed epoch as long as one of the bare loop's windows: the best of three windows of a
+      // length is compared with the best of three of the same length (on a shared machine a longer
+      // window is likelier to hold a slow spell, so unequal lengths favour the shorter).
+      const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / WINDOWS / w.batch));
       opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch)…`);
       let engine: number | null = null;
       let dataWait: number | null = null;

@@ -121,6 +121,8 @@ export async function runSteps(run: Running, epoch: number): Promise<Done | Step
     setDropoutStep(model, st.step);
     const { loss, correct } = sgd.step(x, y, st.schedule.lr);
     tf.dispose([x, y]);
+    // The step has read the batch (every backend copies or consumes its input within the call).
+    b.release();
     pending.push({ step: st.step, loss, correct, n: b.n });
     if (pending.length < flushEvery && st.stepInEpoch !== run.stepsPerEpoch) continue;
     const diverged = await flush(run, epoch, pending, timing);

@@ -92,13 +92,14 @@ export function augmentOne(img: StoredImage, opts: AugmentOptions, rng: (() => n
 }
 
 /**
- * The batch of images `items`, each read through `read`.
+ * The batch of images `items`, each read through `read`, written into `out` where given (at least
+ * items × size² × 3 floats) or a new array.
  * Training: `at` gives the epoch and the position of the first image, which seed the draws;
  * evaluation (`at` null): the deterministic central window.
  */
-export function buildBatch(read: (item: number) => StoredImage, items: ArrayLike<number>, opts: AugmentOptions, at: { epoch: number; first: number } | null): Float32Array {
+export function buildBatch(read: (item: number) => StoredImage, items: ArrayLike<number>, opts: AugmentOptions, at: { epoch: number; first: number } | null, out?: Float32Array): Float32Array {
   const n = opts.size * opts.size * 3;
-  const x = new Float32Array(items.length * n);
+  const x = out ? out.subarray(0, items.length * n) : new Float32Array(items.length * n);
   for (let k = 0; k < items.length; k++) augmentOne(read(items[k]!), opts, at ? imageRng(opts.seed, at.epoch, at.first + k) : null, x, k * n);
   return x;
 }

@@ -6,8 +6,10 @@ export type ToPipelineWorker =
   | { type: 'init'; store: ImageStore; augment: AugmentOptions }
   /** Decode files into the store (image folders), summing pixel statistics for the mean and colour axes. */
   | { type: 'decode'; id: number; items: number[] }
-  /** Build the batch of images `items` (store indices) at positions first… of `epoch`. */
-  | { type: 'batch'; id: number; epoch: number; first: number; items: Int32Array }
+  /** A shared array batches are written into, known from now on by its index. */
+  | { type: 'slot'; index: number; array: Float32Array }
+  /** Build the batch of images `items` (store indices) at positions first… of `epoch` into slot `slot`. */
+  | { type: 'batch'; id: number; epoch: number; first: number; items: Int32Array; slot: number }
   | { type: 'close' };
 
 export interface PixelSums {
@@ -23,5 +25,5 @@ export interface PixelSums {
 export type FromPipelineWorker =
   | { type: 'ready'; id: 0 }
   | { type: 'decoded'; id: number; broken: number[]; sums: PixelSums; ms: number }
-  | { type: 'batch'; id: number; x: Float32Array; ms: number }
+  | { type: 'batch'; id: number; ms: number }
   | { type: 'error'; id: number; message: string };

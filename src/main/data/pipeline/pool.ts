@@ -2,7 +2,7 @@
 // once (all workers), then builds augmented batches ahead of the trainer, at most `depth` in flight.
 import { Worker } from 'node:worker_threads';
 import type { AugmentOptions } from './augment';
-import { FeedBase, type Batch, type FeedIndex } from './feed';
+import { BatchArrays, FeedBase, type Batch, type FeedIndex } from './feed';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
 import type { ImageStore } from './store';
 
@@ -29,7 +29,7 @@ export class WorkerPool {
   /** Resolves when every worker has loaded and taken the store. */
   readonly ready: Promise<void>;
 
-  constructor(size: number, store: ImageStore, augment: AugmentOptions) {
+  constructor(size: number, store: ImageStore, readonly augment: AugmentOptions) {
     this.workers = Array.from({ length: size }, () => spawn());
     this.load = this.workers.map(() => 0);
     const ready: Promise<void>[] = [];
@@ -66,6 +66,11 @@ export class WorkerPool {
     this.failure ??= err;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+  }
+
+  /** Makes a shared array known to every worker by its index (messages to a worker arrive in order, so before any job naming it). */
+  share(index: number, array: Float32Array): void {
+    for (const w of this.workers) w.postMessage({ type: 'slot', index, array } satisfies ToPipelineWorker);
   }
 
   /** Sends a job to the least-loaded worker. */
@@ -115,11 +120,20 @@ export class WorkerPool {
   }
 }
 
-/** Batches built by the pool, `depth` steps ahead of the trainer. */
+/**
+ * Batches built by the pool, `depth` steps ahead of the trainer. The workers write into shared
+ * arrays (slots) made once and reused; each batch is copied out of its slot as it arrives, into an
+ * array of this thread that the trainer gives back (tensors are never made on shared memory, which
+ * not every backend takes).
+ */
 export class PoolFeed extends FeedBase {
   private queue: { step: number; promise: Promise<Batch> }[] = [];
   private requested = 0;
   private generation = 0;
+  private readonly slots: Float32Array[] = [];
+  private freeSlots: number[] = [];
+  private slotFloats = 0;
+  private readonly arrays = new BatchArrays();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -138,20 +152,51 @@ export class PoolFeed extends FeedBase {
     this.fill();
   }
 
+  /** A free slot of at least `floats` floats, made (and shared with the workers) when none is free. */
+  private takeSlot(floats: number): number {
+    if (floats > this.slotFloats) {
+      // A larger batch than before: the smaller slots are no longer used.
+      this.freeSlots = [];
+      this.slotFloats = floats;
+    }
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    this.slots.push(new Float32Array(new SharedArrayBuffer(this.slotFloats * 4)));
+    this.pool.share(this.slots.length - 1, this.slots.at(-1)!);
+    return this.slots.length - 1;
+  }
+
+  private giveSlot(k: number): void {
+    if (this.slots[k]!.length === this.slotFloats) this.freeSlots.push(k);
+  }
+
   private fill(): void {
+    const size = this.pool.augment.size;
     while (this.queue.length < this.depth) {
       const step = this.requested;
       const s = this.slice(step);
       if (!s) return;
       this.requested += 1;
       const gen = this.generation;
-      const promise = this.pool.request<Extract<FromPipelineWorker, { type: 'batch' }>>({ type: 'batch', epoch: this.epoch, first: s.first, items: s.items }).then((m) => {
-        if (gen === this.generation) {
-          this.stats.images += s.items.length;
-          this.stats.busyMs += m.ms;
-        }
-        return { x: m.x, y: s.labels, n: s.items.length };
-      });
+      const floats = s.items.length * size * size * 3;
+      const slot = this.takeSlot(this.batch * size * size * 3);
+      const job = this.pool.request<Extract<FromPipelineWorker, { type: 'batch' }>>({ type: 'batch', epoch: this.epoch, first: s.first, items: s.items, slot });
+      const promise = job.then(
+        (m) => {
+          if (gen === this.generation) {
+            this.stats.images += s.items.length;
+            this.stats.busyMs += m.ms;
+          }
+          const { x, release } = this.arrays.take(floats);
+          x.set(this.slots[slot]!.subarray(0, floats));
+          this.giveSlot(slot);
+          return { x, y: s.labels, n: s.items.length, release };
+        },
+        (err: Error) => {
+          this.giveSlot(slot);
+          throw err;
+        },
+      );
       // A batch abandoned by a new epoch must not surface as an unhandled rejection.
       promise.catch(() => undefined);
       this.queue.push({ step, promise });

@@ -10,13 +10,15 @@ import { StoreAccess } from './store';
 
 if (!parentPort) throw new Error('pipeline worker must run in a worker thread');
 const port = parentPort;
-const post = (msg: FromPipelineWorker, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+const post = (msg: FromPipelineWorker) => port.postMessage(msg);
 // One libvips thread per worker: the pool, not libvips, spreads work over the cores.
 sharp.concurrency(1);
 sharp.cache(false);
 
 let access: StoreAccess | null = null;
 let augment: AugmentOptions | null = null;
+/** The coordinator's shared batch arrays, by index. */
+const slots: Float32Array[] = [];
 
 async function decode(items: number[]): Promise<Extract<FromPipelineWorker, { type: 'decoded' }>> {
   const t0 = performance.now();
@@ -74,10 +76,12 @@ function addSums(sums: PixelSums, px: Uint8Array): void {
   c[0]! += rr; c[1]! += rg; c[2]! += rb; c[3]! += rg; c[4]! += gg; c[5]! += gb; c[6]! += rb; c[7]! += gb; c[8]! += bb;
 }
 
-function batch(epoch: number, first: number, items: Int32Array): { x: Float32Array; ms: number } {
+function batch(epoch: number, first: number, items: Int32Array, slot: number): number {
   const t0 = performance.now();
-  const x = buildBatch((i) => access!.read(i), items, augment!, { epoch, first });
-  return { x, ms: performance.now() - t0 };
+  const out = slots[slot];
+  if (!out) throw new Error(`no batch slot ${slot}`);
+  buildBatch((i) => access!.read(i), items, augment!, { epoch, first }, out);
+  return performance.now() - t0;
 }
 
 port.on('message', (msg: ToPipelineWorker) => {
@@ -93,10 +97,11 @@ port.on('message', (msg: ToPipelineWorker) => {
       (r) => post({ ...r, id: msg.id }),
       (err: Error) => post({ type: 'error', id: msg.id, message: err.message }),
     );
+  } else if (msg.type === 'slot') {
+    slots[msg.index] = msg.array;
   } else {
     try {
-      const { x, ms } = batch(msg.epoch, msg.first, msg.items);
-      post({ type: 'batch', id: msg.id, x, ms }, [x.buffer as ArrayBuffer]);
+      post({ type: 'batch', id: msg.id, ms: batch(msg.epoch, msg.first, msg.items, msg.slot) });
     } catch (err) {
       post({ type: 'error', id: msg.id, message: (err as Error).message });
     }
