@@ -57,7 +57,7 @@ async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOpt
     // Started before training, so the first steps do not wait for threads to boot.
     await pool.ready;
     const poolFeed = new PoolFeed(pool, index);
-    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, ${poolFeed.depth} batches ahead`);
+    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, up to ${poolFeed.maxDepth} batches ahead`);
     feed = poolFeed;
   } else {
     feed = new InThreadFeed(store, index, augment);
