@@ -127,7 +127,7 @@ export class WorkerPool {
  */
 const MIN_AHEAD = 6;
 /** What the batches in flight may take at most: fewer of them where the batch is large. */
-const PREFETCH_BYTES = 2 ** 30;
+const PREFETCH_BYTES = 512 * 2 ** 20;
 
 /**
  * Batches built by the pool, `depth` steps ahead of the trainer. The workers write into shared
