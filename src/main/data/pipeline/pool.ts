@@ -132,8 +132,8 @@ const PREFETCH_BYTES = 512 * 2 ** 20;
 /**
  * Batches built by the pool, `depth` steps ahead of the trainer. The workers write into shared
  * arrays (slots) made once and reused; each batch is copied out of its slot as it arrives, into an
- * array of this thread that the trainer gives back (tensors are never made on shared memory, which
- * not every backend takes).
+ * array of this thread that the trainer gives back (so tensors are never made on shared memory,
+ * which the GPU backends' uploads were never tried with).
  */
 export class PoolFeed extends FeedBase {
   private queue: { step: number; promise: Promise<Batch> }[] = [];
