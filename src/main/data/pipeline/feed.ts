@@ -13,29 +13,45 @@ export interface Batch {
 }
 
 /**
- * Batch arrays taken and given back, so that a run's steps allocate none. A fresh array per step
- * costs a zero fill and, at tens of steps a second, garbage collections whose marking threads take
- * the cores from a CPU backend's own threads mid-step (W2 on 2 cores: about 2 ms of a 10 ms step).
+ * Things taken and given back again, so that a run's steps allocate none: those of the largest size
+ * asked so far are kept, smaller ones dropped when a larger size is asked. A thing given back twice
+ * is kept once.
  */
-export class BatchArrays {
-  private free: Float32Array[] = [];
-  private floats = 0;
+export class Recycler<T> {
+  private free: T[] = [];
+  private size = 0;
+  constructor(private readonly make: (size: number) => T) {}
 
-  /** `n` floats (arbitrary contents) in an array of the largest size asked so far, with the batch to give back. */
-  take(n: number): { x: Float32Array; release: () => void } {
-    // A larger batch than before: the smaller arrays are dropped.
-    if (n > this.floats) {
+  /** A thing of at least `size` (made when none is free), with the call that gives it back. */
+  take(size: number): { item: T; give: () => void } {
+    if (size > this.size) {
       this.free = [];
-      this.floats = n;
+      this.size = size;
     }
-    const whole = this.free.pop() ?? new Float32Array(this.floats);
+    const made = this.size;
+    const item = this.free.pop() ?? this.make(made);
     let given = false;
-    const release = () => {
+    const give = () => {
       if (given) return;
       given = true;
-      if (whole.length === this.floats) this.free.push(whole);
+      if (made === this.size) this.free.push(item);
     };
-    return { x: whole.subarray(0, n), release };
+    return { item, give };
+  }
+}
+
+/**
+ * Batch arrays, reused. A fresh array per step costs a zero fill and, at tens of steps a second,
+ * garbage collections whose marking threads take the cores from a CPU backend's own threads
+ * mid-step (W2 on 2 cores: about 2 ms of a 10 ms step).
+ */
+export class BatchArrays {
+  private readonly arrays = new Recycler((floats) => new Float32Array(floats));
+
+  /** `n` floats (arbitrary contents), with the batch to give back. */
+  take(n: number): { x: Float32Array; release: () => void } {
+    const { item, give } = this.arrays.take(n);
+    return { x: item.subarray(0, n), release: give };
   }
 }
 

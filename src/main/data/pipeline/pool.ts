@@ -2,7 +2,7 @@
 // once (all workers), then builds augmented batches ahead of the trainer, at most `depth` in flight.
 import { Worker } from 'node:worker_threads';
 import type { AugmentOptions } from './augment';
-import { BatchArrays, FeedBase, type Batch, type FeedIndex } from './feed';
+import { BatchArrays, FeedBase, Recycler, type Batch, type FeedIndex } from './feed';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
 import type { ImageStore } from './store';
 
@@ -139,9 +139,14 @@ export class PoolFeed extends FeedBase {
   private queue: { step: number; promise: Promise<Batch> }[] = [];
   private requested = 0;
   private generation = 0;
-  private readonly slots: Float32Array[] = [];
-  private freeSlots: number[] = [];
-  private slotFloats = 0;
+  /** Shared arrays the workers write batches into, known to them by index. */
+  private readonly slots = new Recycler((floats) => {
+    const array = new Float32Array(new SharedArrayBuffer(floats * 4));
+    const index = this.slotCount++;
+    this.pool.share(index, array);
+    return { index, array };
+  });
+  private slotCount = 0;
   private readonly arrays = new BatchArrays();
 
   constructor(
@@ -167,24 +172,6 @@ export class PoolFeed extends FeedBase {
     this.fill();
   }
 
-  /** A free slot of at least `floats` floats, made (and shared with the workers) when none is free. */
-  private takeSlot(floats: number): number {
-    if (floats > this.slotFloats) {
-      // A larger batch than before: the smaller slots are no longer used.
-      this.freeSlots = [];
-      this.slotFloats = floats;
-    }
-    const free = this.freeSlots.pop();
-    if (free !== undefined) return free;
-    this.slots.push(new Float32Array(new SharedArrayBuffer(this.slotFloats * 4)));
-    this.pool.share(this.slots.length - 1, this.slots.at(-1)!);
-    return this.slots.length - 1;
-  }
-
-  private giveSlot(k: number): void {
-    if (this.slots[k]!.length === this.slotFloats) this.freeSlots.push(k);
-  }
-
   private fill(): void {
     const size = this.pool.augment.size;
     while (this.queue.length < this.depth) {
@@ -194,8 +181,8 @@ export class PoolFeed extends FeedBase {
       this.requested += 1;
       const gen = this.generation;
       const floats = s.items.length * size * size * 3;
-      const slot = this.takeSlot(this.batch * size * size * 3);
-      const job = this.pool.request<Extract<FromPipelineWorker, { type: 'batch' }>>({ type: 'batch', epoch: this.epoch, first: s.first, items: s.items, slot });
+      const slot = this.slots.take(this.batch * size * size * 3);
+      const job = this.pool.request<Extract<FromPipelineWorker, { type: 'batch' }>>({ type: 'batch', epoch: this.epoch, first: s.first, items: s.items, slot: slot.item.index });
       const promise = job.then(
         (m) => {
           if (gen === this.generation) {
@@ -203,12 +190,12 @@ export class PoolFeed extends FeedBase {
             this.stats.busyMs += m.ms;
           }
           const { x, release } = this.arrays.take(floats);
-          x.set(this.slots[slot]!.subarray(0, floats));
-          this.giveSlot(slot);
+          x.set(slot.item.array.subarray(0, floats));
+          slot.give();
           return { x, y: s.labels, n: s.items.length, release };
         },
         (err: Error) => {
-          this.giveSlot(slot);
+          slot.give();
           throw err;
         },
       );
