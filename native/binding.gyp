@@ -11,7 +11,7 @@
       "conditions": [
         ["OS=='linux'", {
           "defines": ["VGG_OPENBLAS"],
-          "cflags_cc": ["-O3", "-march=native", "-fopenmp", "-std=c++17"],
+          "cflags_cc": ["-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-std=c++17"],
           "libraries": [
             "-L<!(node find-blas.cjs dir)",
             "<!(node find-blas.cjs lib)",
@@ -24,7 +24,7 @@
           "libraries": ["-ldnnl"]
         }],
         ["OS=='mac'", {
-          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"] },
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-O3", "-ffp-contract=off", "-std=c++17"] },
           "libraries": ["-framework Accelerate"]
         }]
       ]

@@ -618,6 +618,7 @@ Napi::Value LrnGrad(const Napi::CallbackInfo& info) {
 #include "vgg-layers.inc"
 #include "vgg-step.inc"
 #include "vgg-forward.inc"
+#include "window.inc"
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = info[0].As<Napi::Number>().Int32Value();
@@ -669,6 +670,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("vggForward", Napi::Function::New(env, VggForward));
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("sum", Napi::Function::New(env, Sum));
+  exports.Set("cutWindow", Napi::Function::New(env, CutWindow));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

@@ -24,6 +24,8 @@ export interface DataBenchRow {
   sharpImagesPerSec: number;
   /** sharp's rate over the pipeline's decode rate per thread (target ≤ 1.3). */
   perThreadRatio: number;
+  /** What cut the crops: the native addon's kernel or JavaScript (data/pipeline/window.ts). */
+  crops: 'native' | 'JavaScript';
 }
 
 interface ImageSet {
@@ -63,7 +65,7 @@ async function sharpBaseline(set: ImageSet): Promise<number> {
   }
 }
 
-async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): Promise<{ decode: number; augment: number }> {
+async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): Promise<{ decode: number; augment: number; crops: 'native' | 'JavaScript' }> {
   // Reading the headers to plan each image's stored size is part of decoding a folder.
   const probe0 = performance.now();
   const sizes = await plannedSizes(set.files, set.side);
@@ -71,7 +73,7 @@ async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): 
   const store = planFileStore(set.files, set.side, Int32Array.from(sizes.flatMap((d) => [d!.h, d!.w])), 2 ** 31, path.join(cacheDir, 'bench.bin'));
   const augment: AugmentOptions = { seed: 1, size: set.crop, side: set.side, flip: true, pca: { eigenvalues: [900, 100, 20], eigenvectors: [[0.58, 0.58, 0.58], [0.7, 0, -0.7], [0.4, -0.8, 0.4]] }, jitter: null, mean: [120, 115, 100] };
   const pool = new WorkerPool(threads, store, augment);
-  await pool.ready;
+  const crops = await pool.ready;
   const index = { store: Int32Array.from(set.files, (_, i) => i), labels: new Int32Array(set.files.length) };
   const feed = new PoolFeed(pool, index);
   const batch = 32;
@@ -88,7 +90,7 @@ async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): 
     await epoch(2);
     await epoch(3);
     const augment = ((2 * set.files.length) / (performance.now() - t1)) * 1000;
-    return { decode, augment };
+    return { decode, augment, crops };
   } finally {
     await feed.close();
   }
@@ -115,6 +117,7 @@ export async function runDataBench(log: (s: string) => void): Promise<DataBenchR
           coldImagesPerSec: 1 / (1 / r.decode + 1 / r.augment),
           sharpImagesPerSec: sharpRate,
           perThreadRatio: sharpRate / (r.decode / threads),
+          crops: r.crops,
         });
       }
     }

@@ -44,8 +44,8 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
       if (data.length) {
         console.log(
           table(
-            ['data pipeline', 'threads', 'decode img/s', 'augment img/s', 'first epoch img/s', 'sharp img/s (1 thread)', 'sharp / decode per thread'],
-            data.map((r) => [r.set, String(r.threads), f(r.decodeImagesPerSec, 0), f(r.augmentImagesPerSec, 0), f(r.coldImagesPerSec, 0), f(r.sharpImagesPerSec, 0), f(r.perThreadRatio, 2)]),
+            ['data pipeline', 'threads', 'decode img/s', 'augment img/s', 'first epoch img/s', 'sharp img/s (1 thread)', 'sharp / decode per thread', 'crops cut'],
+            data.map((r) => [r.set, String(r.threads), f(r.decodeImagesPerSec, 0), f(r.augmentImagesPerSec, 0), f(r.coldImagesPerSec, 0), f(r.sharpImagesPerSec, 0), f(r.perThreadRatio, 2), r.crops]),
           ),
         );
       }

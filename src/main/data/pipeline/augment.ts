@@ -5,11 +5,11 @@
 // position in the epoch), so a batch is the same whichever thread builds it, and a resumed run
 // draws what the uninterrupted one would have.
 import { gaussian, mulberry32 } from '../rng';
-import { resampleWindow } from '../resize';
 import type { LoadedDataset } from '../types';
 import type { StoredImage } from './store';
+import { windowKernel } from './window';
 
-export type Pixels = Float32Array | Uint8Array;
+export type { Pixels } from './window';
 
 export interface AugmentOptions {
   seed: number;
@@ -50,45 +50,19 @@ export function augmentOne(img: StoredImage, opts: AugmentOptions, rng: (() => n
   const oy = rng ? Math.floor(rng() * (h - w + 1)) : (h - w) >> 1;
   const ox = rng ? Math.floor(rng() * (width - w + 1)) : (width - w) >> 1;
   const flip = rng !== null && opts.flip && rng() < 0.5;
-  const n = size * size * 3;
   // Colour shift and mean subtraction are one offset per channel, added while copying.
-  let shift = [0, 0, 0];
+  let s0 = 0, s1 = 0, s2 = 0;
   if (rng && opts.pca) {
-    const pca = opts.pca;
+    const { eigenvalues: l, eigenvectors: v } = opts.pca;
     // Eigenvalues are of 0–255 pixels; AlexNet's α·λ is meant for a 0–1 scale, so λ/255 keeps the shift's size.
-    const a = [0, 1, 2].map((i) => (gaussian(rng) * 0.1 * pca.eigenvalues[i]!) / 255);
-    shift = [0, 1, 2].map((c) => a.reduce((sum, ai, i) => sum + ai * pca.eigenvectors[i]![c]!, 0));
+    const a0 = (gaussian(rng) * 0.1 * l[0]!) / 255;
+    const a1 = (gaussian(rng) * 0.1 * l[1]!) / 255;
+    const a2 = (gaussian(rng) * 0.1 * l[2]!) / 255;
+    s0 = 0 + a0 * v[0]![0]! + a1 * v[1]![0]! + a2 * v[2]![0]!;
+    s1 = 0 + a0 * v[0]![1]! + a1 * v[1]![1]! + a2 * v[2]![1]!;
+    s2 = 0 + a0 * v[0]![2]! + a1 * v[1]![2]! + a2 * v[2]![2]!;
   }
-  const d0 = shift[0]! - mean[0];
-  const d1 = shift[1]! - mean[1];
-  const d2 = shift[2]! - mean[2];
-  if (w !== size) {
-    resampleWindow(src, base, width, oy, ox, w, size, flip, out, at);
-    if (d0 !== 0 || d1 !== 0 || d2 !== 0)
-      for (let p = at; p < at + n; p += 3) {
-        out[p]! += d0;
-        out[p + 1]! += d1;
-        out[p + 2]! += d2;
-      }
-    return;
-  }
-  const row = size * 3;
-  for (let r = 0; r < size; r++) {
-    let s = base + ((oy + r) * width + ox) * 3;
-    const d = at + r * row;
-    if (!flip)
-      for (let k = d; k < d + row; k += 3, s += 3) {
-        out[k] = src[s]! + d0;
-        out[k + 1] = src[s + 1]! + d1;
-        out[k + 2] = src[s + 2]! + d2;
-      }
-    else
-      for (let k = d + row - 3; k >= d; k -= 3, s += 3) {
-        out[k] = src[s]! + d0;
-        out[k + 1] = src[s + 1]! + d1;
-        out[k + 2] = src[s + 2]! + d2;
-      }
-  }
+  windowKernel().cut(src, base, width, oy, ox, w, size, flip, s0 - mean[0], s1 - mean[1], s2 - mean[2], out, at);
 }
 
 /**

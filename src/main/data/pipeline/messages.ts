@@ -23,7 +23,8 @@ export interface PixelSums {
 }
 
 export type FromPipelineWorker =
-  | { type: 'ready'; id: 0 }
+  /** Loaded; `crops`: what cuts the crops in this worker (data/pipeline/window.ts). */
+  | { type: 'ready'; id: 0; crops: 'native' | 'JavaScript' }
   | { type: 'decoded'; id: number; broken: number[]; sums: PixelSums; ms: number }
   | { type: 'batch'; id: number; ms: number }
   | { type: 'error'; id: number; message: string };

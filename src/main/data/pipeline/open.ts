@@ -18,6 +18,7 @@ import type { AugmentOptions } from './augment';
 import { InThreadFeed, type FeedIndex, type TrainFeed } from './feed';
 import { PoolFeed, WorkerPool } from './pool';
 import { planFileStore, storeBytes, type ImageStore } from './store';
+import { windowKernel } from './window';
 
 export interface PipelineOptions {
   /** Threads building batches during training; 0 builds them on the training thread. */
@@ -49,19 +50,20 @@ export function defaultPipelineWorkers(backendUsesCpuCores: boolean): number {
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const cropsCut = (route: 'native' | 'JavaScript') => `crops cut ${route === 'native' ? 'by the native addon' : 'in JavaScript'}`;
 
 async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOptions, opts: PipelineOptions): Promise<TrainFeed> {
   let feed: TrainFeed;
   if (opts.workers > 0) {
     const pool = new WorkerPool(opts.workers, store, augment);
     // Started before training, so the first steps do not wait for threads to boot.
-    await pool.ready;
+    const crops = await pool.ready;
     const poolFeed = new PoolFeed(pool, index);
-    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, up to ${poolFeed.maxDepth} batches ahead`);
+    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, up to ${poolFeed.maxDepth} batches ahead, ${cropsCut(crops)}`);
     feed = poolFeed;
   } else {
     feed = new InThreadFeed(store, index, augment);
-    opts.log?.('data pipeline: batches built on the training thread (--data-workers 0)');
+    opts.log?.(`data pipeline: batches built on the training thread (--data-workers 0), ${cropsCut(windowKernel().route)}`);
   }
   return feed;
 }

@@ -26,16 +26,16 @@ export class WorkerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | null = null;
-  /** Resolves when every worker has loaded and taken the store. */
-  readonly ready: Promise<void>;
+  /** Resolves when every worker has loaded and taken the store; then says what cuts their crops. */
+  readonly ready: Promise<'native' | 'JavaScript'>;
 
   constructor(size: number, store: ImageStore, readonly augment: AugmentOptions) {
     this.workers = Array.from({ length: size }, () => spawn());
     this.load = this.workers.map(() => 0);
-    const ready: Promise<void>[] = [];
+    const ready: Promise<'native' | 'JavaScript'>[] = [];
     this.workers.forEach((w, k) => {
-      ready.push(new Promise<void>((resolve, reject) => {
-        w.once('message', () => resolve());
+      ready.push(new Promise((resolve, reject) => {
+        w.once('message', (m: Extract<FromPipelineWorker, { type: 'ready' }>) => resolve(m.crops));
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`data pipeline worker exited with code ${code} while starting`)));
       }));
@@ -54,7 +54,7 @@ export class WorkerPool {
         if (code !== 0) this.fail(new Error(`data pipeline worker exited with code ${code}`));
       });
     });
-    this.ready = Promise.all(ready).then(() => undefined);
+    this.ready = Promise.all(ready).then((routes) => (routes.every((r) => r === 'native') ? 'native' : 'JavaScript'));
     this.ready.catch(() => undefined);
   }
 

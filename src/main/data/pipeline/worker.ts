@@ -7,6 +7,7 @@ import { imageAt } from '../geometry';
 import { decodeImage } from './decode';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
 import { StoreAccess } from './store';
+import { windowKernel } from './window';
 
 if (!parentPort) throw new Error('pipeline worker must run in a worker thread');
 const port = parentPort;
@@ -88,7 +89,7 @@ port.on('message', (msg: ToPipelineWorker) => {
   if (msg.type === 'init') {
     access = new StoreAccess(msg.store);
     augment = msg.augment;
-    post({ type: 'ready', id: 0 });
+    post({ type: 'ready', id: 0, crops: windowKernel().route });
   } else if (msg.type === 'close') {
     access?.close();
     port.close();

@@ -59,6 +59,8 @@ export interface NativeAddon {
    * map of whole images (FC layers as convolutions); shape [n, h', w', classes].
    */
   vggForward(layers: StepLayer[], x: Float32Array, shape: number[], weights: Float32Array[], dense: boolean): { data: Float32Array; shape: number[] };
+  /** The data pipeline's pixel work (native/src/window.inc; data/pipeline/window.ts says what it does). */
+  cutWindow(src: Float32Array | Uint8Array, base: number, stride: number, oy: number, ox: number, w: number, size: number, flip: boolean, d0: number, d1: number, d2: number, out: Float32Array, at: number): void;
   setThreads(n: number): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many primitives and GEMMs it ran. */
   info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number };
@@ -78,7 +80,8 @@ function findNativeDir(): string | null {
 
 let loaded: { addon: NativeAddon } | { reason: string } | undefined;
 
-export function loadNativeAddon(): { addon: NativeAddon } | { reason: string } {
+/** The addon, loaded once per thread, its thread count untouched (the data pipeline's workers call it single-threaded). */
+export function requireNativeAddon(): { addon: NativeAddon } | { reason: string } {
   if (loaded) return loaded;
   const root = findNativeDir();
   const file = root ? path.join(root, ADDON) : null;
@@ -94,11 +97,21 @@ export function loadNativeAddon(): { addon: NativeAddon } | { reason: string } {
     return loaded;
   }
   try {
-    const addon = createRequire(import.meta.url)(file) as NativeAddon;
-    addon.setThreads(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
-    loaded = { addon };
+    loaded = { addon: createRequire(import.meta.url)(file) as NativeAddon };
   } catch (err) {
     loaded = { reason: `the native addon failed to load: ${(err as Error).message}` };
   }
   return loaded;
+}
+
+let threaded = false;
+
+/** The addon for the backend's kernels: with as many threads as the machine has. */
+export function loadNativeAddon(): { addon: NativeAddon } | { reason: string } {
+  const found = requireNativeAddon();
+  if ('addon' in found && !threaded) {
+    found.addon.setThreads(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+    threaded = true;
+  }
+  return found;
 }
