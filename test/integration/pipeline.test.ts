@@ -1,5 +1,6 @@
 // The data pipeline as the trainer uses it: real worker threads, real files, the disk cache.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -127,6 +128,31 @@ describe('data pipeline', () => {
       }
     } finally {
       await Promise.all(sets.map((s) => s.close()));
+    }
+  });
+
+  // Where the tests themselves run at nice 10 or more, lowering cannot be told from inheriting.
+  it.skipIf(process.platform !== 'linux' || os.getPriority() >= 10)('runs its batch threads at a lower priority where the backend takes every core, and only there', async () => {
+    // Nice values of this process's threads, read from the system rather than from the pipeline.
+    const niceOf = () => new Map(fs.readdirSync('/proc/self/task').map((tid) => [tid, Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])]));
+    const before = niceOf();
+    const self = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    const req = { dataset: 'synthetic', side: 32, seed: 5, trainSamples: 64, valSamples: 8 };
+    for (const yieldToBackend of [true, false]) {
+      const logs: string[] = [];
+      const set = await openTrainingSet(req, { ...base(tempDir()), workers: 2, yieldToBackend, log: (m) => logs.push(m) });
+      try {
+        const added = [...niceOf()].filter(([tid]) => !before.has(tid));
+        const lowered = added.filter(([, nice]) => nice === 10);
+        // Two batch threads (among any other threads Node started meanwhile); the trainer's own thread keeps its priority.
+        expect(lowered).toHaveLength(yieldToBackend ? 2 : 0);
+        expect(niceOf().get(String(self))).toBe(before.get(String(self)));
+        expect(logs.some((m) => /build the training batches at nice 10,/.test(m))).toBe(yieldToBackend);
+        // Batches still come.
+        expect((await epochBatches(set.feed, 1, 16)).length).toBe(4);
+      } finally {
+        await set.close();
+      }
     }
   });
 

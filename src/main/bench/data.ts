@@ -73,7 +73,7 @@ async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): 
   const store = planFileStore(set.files, set.side, Int32Array.from(sizes.flatMap((d) => [d!.h, d!.w])), 2 ** 31, path.join(cacheDir, 'bench.bin'));
   const augment: AugmentOptions = { seed: 1, size: set.crop, side: set.side, flip: true, pca: { eigenvalues: [900, 100, 20], eigenvectors: [[0.58, 0.58, 0.58], [0.7, 0, -0.7], [0.4, -0.8, 0.4]] }, jitter: null, mean: [120, 115, 100] };
   const pool = new WorkerPool(threads, store, augment);
-  const crops = await pool.ready;
+  const { crops } = await pool.ready;
   const index = { store: Int32Array.from(set.files, (_, i) => i), labels: new Int32Array(set.files.length) };
   const feed = new PoolFeed(pool, index);
   const batch = 32;

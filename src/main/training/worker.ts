@@ -50,6 +50,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       { ...params, side: scales.max },
       {
         workers: params.dataWorkers ?? defaultPipelineWorkers(!onHardwareGpu(active)),
+        yieldToBackend: !onHardwareGpu(active),
         decodeWorkers: os.availableParallelism(),
         cacheBytes: params.cacheMb * 2 ** 20,
         cacheDir: path.join(msg.runDir, 'cache'),

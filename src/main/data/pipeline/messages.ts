@@ -1,9 +1,11 @@
 // Messages between the data pipeline's coordinator (in the training thread) and its workers.
 import type { AugmentOptions } from './augment';
+import type { ThreadPriority } from './priority';
 import type { ImageStore } from './store';
 
 export type ToPipelineWorker =
-  | { type: 'init'; store: ImageStore; augment: AugmentOptions }
+  /** `yieldToBackend`: run this thread at a lower priority (data/pipeline/priority.ts). */
+  | { type: 'init'; store: ImageStore; augment: AugmentOptions; yieldToBackend: boolean }
   /** Decode files into the store (image folders), summing pixel statistics for the mean and colour axes. */
   | { type: 'decode'; id: number; items: number[] }
   /** A shared array batches are written into, known from now on by its index. */
@@ -23,8 +25,8 @@ export interface PixelSums {
 }
 
 export type FromPipelineWorker =
-  /** Loaded; `crops`: what cuts the crops in this worker (data/pipeline/window.ts). */
-  | { type: 'ready'; id: 0; crops: 'native' | 'JavaScript' }
+  /** Loaded; `crops`: what cuts the crops in this worker (data/pipeline/window.ts); its thread's id and nice value where the system has them. */
+  | { type: 'ready'; id: 0; crops: 'native' | 'JavaScript'; thread: ThreadPriority | null }
   | { type: 'decoded'; id: number; broken: number[]; sums: PixelSums; ms: number }
   | { type: 'batch'; id: number; ms: number }
   | { type: 'error'; id: number; message: string };

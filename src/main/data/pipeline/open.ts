@@ -32,6 +32,8 @@ export interface PipelineOptions {
   /** Crop side (the input size) and the scale-jittering range (images are stored at its max). */
   size: number;
   jitter: { min: number; max: number } | null;
+  /** The backend's threads take every core (a CPU backend): the batch threads run at a lower priority (data/pipeline/priority.ts). */
+  yieldToBackend?: boolean;
   log?: (message: string) => void;
 }
 
@@ -55,11 +57,12 @@ const cropsCut = (route: 'native' | 'JavaScript') => `crops cut ${route === 'nat
 async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOptions, opts: PipelineOptions): Promise<TrainFeed> {
   let feed: TrainFeed;
   if (opts.workers > 0) {
-    const pool = new WorkerPool(opts.workers, store, augment);
+    const pool = new WorkerPool(opts.workers, store, augment, opts.yieldToBackend);
     // Started before training, so the first steps do not wait for threads to boot.
-    const crops = await pool.ready;
+    const { crops, threads } = await pool.ready;
     const poolFeed = new PoolFeed(pool, index);
-    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches, up to ${poolFeed.maxDepth} batches ahead, ${cropsCut(crops)}`);
+    const nice = [...new Set(threads.map((t) => t.nice))];
+    opts.log?.(`data pipeline: ${opts.workers} worker thread(s) build the training batches${nice.length === 1 && nice[0] !== 0 ? ` at nice ${nice[0]}` : ''}, up to ${poolFeed.maxDepth} batches ahead, ${cropsCut(crops)}`);
     feed = poolFeed;
   } else {
     feed = new InThreadFeed(store, index, augment);

@@ -4,12 +4,19 @@ import { Worker } from 'node:worker_threads';
 import type { AugmentOptions } from './augment';
 import { BatchArrays, FeedBase, Recycler, type Batch, type FeedIndex } from './feed';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
+import type { ThreadPriority } from './priority';
 import type { ImageStore } from './store';
 
 /** The bundled app names its worker file in the environment; the CLI and tests run the TypeScript through tsx. */
 function spawn(): Worker {
   const bundled = process.env.VGGLAB_PIPELINE_WORKER;
   return new Worker(bundled ? bundled : new URL('./worker-boot.mjs', import.meta.url));
+}
+
+export interface PoolReady {
+  crops: 'native' | 'JavaScript';
+  /** The workers' threads and nice values, where the system has them. */
+  threads: ThreadPriority[];
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -26,20 +33,21 @@ export class WorkerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | null = null;
-  /** Resolves when every worker has loaded and taken the store; then says what cuts their crops. */
-  readonly ready: Promise<'native' | 'JavaScript'>;
+  /** Resolves when every worker has loaded and taken the store: what cuts their crops, and their threads' priorities. */
+  readonly ready: Promise<PoolReady>;
 
-  constructor(size: number, store: ImageStore, readonly augment: AugmentOptions) {
+  /** `yieldToBackend`: the workers run at a lower priority than the trainer (data/pipeline/priority.ts). */
+  constructor(size: number, store: ImageStore, readonly augment: AugmentOptions, yieldToBackend = false) {
     this.workers = Array.from({ length: size }, () => spawn());
     this.load = this.workers.map(() => 0);
-    const ready: Promise<'native' | 'JavaScript'>[] = [];
+    const ready: Promise<Extract<FromPipelineWorker, { type: 'ready' }>>[] = [];
     this.workers.forEach((w, k) => {
       ready.push(new Promise((resolve, reject) => {
-        w.once('message', (m: Extract<FromPipelineWorker, { type: 'ready' }>) => resolve(m.crops));
+        w.once('message', resolve);
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`data pipeline worker exited with code ${code} while starting`)));
       }));
-      w.postMessage({ type: 'init', store, augment } satisfies ToPipelineWorker);
+      w.postMessage({ type: 'init', store, augment, yieldToBackend } satisfies ToPipelineWorker);
       w.on('message', (m: FromPipelineWorker) => {
         if (m.type === 'ready') return;
         const p = this.pending.get(m.id);
@@ -54,7 +62,10 @@ export class WorkerPool {
         if (code !== 0) this.fail(new Error(`data pipeline worker exited with code ${code}`));
       });
     });
-    this.ready = Promise.all(ready).then((routes) => (routes.every((r) => r === 'native') ? 'native' : 'JavaScript'));
+    this.ready = Promise.all(ready).then((rs) => ({
+      crops: rs.every((r) => r.crops === 'native') ? 'native' : 'JavaScript',
+      threads: rs.map((r) => r.thread).filter((t) => t !== null),
+    }));
     this.ready.catch(() => undefined);
   }
 

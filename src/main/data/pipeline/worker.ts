@@ -6,6 +6,7 @@ import { buildBatch, type AugmentOptions } from './augment';
 import { imageAt } from '../geometry';
 import { decodeImage } from './decode';
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
+import { threadPriority, yieldToBackend } from './priority';
 import { StoreAccess } from './store';
 import { windowKernel } from './window';
 
@@ -89,7 +90,7 @@ port.on('message', (msg: ToPipelineWorker) => {
   if (msg.type === 'init') {
     access = new StoreAccess(msg.store);
     augment = msg.augment;
-    post({ type: 'ready', id: 0, crops: windowKernel().route });
+    post({ type: 'ready', id: 0, crops: windowKernel().route, thread: msg.yieldToBackend ? yieldToBackend() : threadPriority() });
   } else if (msg.type === 'close') {
     access?.close();
     port.close();
