@@ -134,7 +134,14 @@ describe('data pipeline', () => {
   // Where the tests themselves run at nice 10 or more, lowering cannot be told from inheriting.
   it.skipIf(process.platform !== 'linux' || os.getPriority() >= 10)('runs its batch threads at a lower priority where the backend takes every core, and only there', async () => {
     // Nice values of this process's threads, read from the system rather than from the pipeline.
-    const niceOf = () => new Map(fs.readdirSync('/proc/self/task').map((tid) => [tid, Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])]));
+    // A thread listed may end before its stat is read: it is left out.
+    const niceOf = () => new Map(fs.readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        return [[tid, Number(fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])] as const];
+      } catch {
+        return [];
+      }
+    }));
     const before = niceOf();
     const self = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
     const req = { dataset: 'synthetic', side: 32, seed: 5, trainSamples: 64, valSamples: 8 };

@@ -13,7 +13,10 @@ const series = (id: number, name: string) => app.db.prepare("SELECT value FROM m
 describe('soak', () => {
   it('a 1,000-epoch run of a tiny model records every point; tensors and memory stay flat', async () => {
     const epochs = 1000;
-    const { id } = await startRun(app, { config: 'A', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 16, valSamples: 16, epochs, schedule: 'none' });
+    // A learning rate 100× below the default: at 0.01 this model, fitting 16 images with momentum,
+    // turns unstable after a few hundred steps on some builds and not on others (the trajectory
+    // hangs on the last bits of every sum), and a diverged run stops. This test is about recording.
+    const { id } = await startRun(app, { config: 'A', inputSize: 32, width: 0.0625, batch: 16, trainSamples: 16, valSamples: 16, epochs, schedule: 'none', lr: 1e-4 });
     expect(await app.runs.waitFor(id)).toBe('completed');
     const losses = app.db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss' AND split = 'train'").pluck().get(id);
     expect(losses).toBe(epochs);
