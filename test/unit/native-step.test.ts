@@ -101,6 +101,38 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
     model.dispose();
   });
 
+  it('a checkpoint reads the weights and momentum in place: their values, and no buffer of the step\'s pool lost', async () => {
+    await tf.setBackend('native');
+    const { pool } = await import('../../src/main/training/native/kernels');
+    const model = buildVgg({ config: 'A', inputSize: 32, width: 0.25, classes: 10, fcWidth: 128, seed: 2 });
+    const sgd = createSgd(tf, model, 10, { momentum: 0.9, weightDecay: 5e-4 });
+    const x = tf.randomNormal([4, 32, 32, 3], 0, 40, 'float32', 5) as tf.Tensor4D;
+    const y = tf.tensor1d([0, 1, 2, 3], 'int32');
+    const steps = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const { loss, correct } = sgd.step(x, y, 0.01);
+        await loss.data();
+        tf.dispose([loss, correct]);
+      }
+    };
+    await steps(3);
+    // What is lent is what the model holds (exportWeights hands out copies' worth: read-out values).
+    const lent = await sgd.lendState((w, v) => [...w, ...v].map((r) => Float32Array.from(r.data)));
+    const read = [...(await sgd.exportWeights()), ...(await sgd.exportSlots())];
+    expect(lent.length).toBe(read.length);
+    lent.forEach((a, i) => expect(a).toEqual(read[i]!.data));
+    // Read-out buffers leave the pool, so the steps after it allocate their successors once.
+    await steps(3);
+    const allocated = pool.allocated;
+    await sgd.lendState((w, v) => [...w, ...v].reduce((sum, r) => sum + r.data[0]!, 0));
+    await steps(3);
+    // A lent buffer stays in the pool: the steps after a checkpoint reuse every buffer.
+    expect(pool.allocated).toBe(allocated);
+    tf.dispose([x, y]);
+    sgd.dispose();
+    model.dispose();
+  });
+
   it('a model with a layer outside the plan trains op by op, and says which layer', async () => {
     await tf.setBackend('native');
     const shape: BuildOptions = { config: 'A', inputSize: 32, width: 0.125, classes: 10, portable: true };

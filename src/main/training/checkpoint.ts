@@ -66,19 +66,26 @@ export function writeCheckpoint(file: string, ck: Checkpoint): string {
   json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const body = Buffer.alloc(offset);
-  for (const [i, t] of [...ck.weights, ...ck.slots].entries()) Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).copy(body, tensors[i]!.offset);
-  Buffer.from(ck.order.buffer, ck.order.byteOffset, ck.order.byteLength).copy(body, order.offset);
-  const all = Buffer.concat([MAGIC, len, json, body]);
+  // Each tensor's bytes go to the file as they are, hashed on the way: no copy of the whole. For
+  // VGG-D at 224 px (1.1 GB) the two copies took 7 of the write's 15 s where fresh memory is slow.
+  const pieces = [MAGIC, len, json, ...[...ck.weights, ...ck.slots].map((t) => t.data), ck.order];
+  const hash = crypto.createHash('sha256');
   const tmp = `${file}.tmp-${process.pid}`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, all);
+    for (const piece of pieces) {
+      const bytes = new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength);
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      hash.update(bytes);
+    }
     fs.fsyncSync(fd);
-  } finally {
+  } catch (err) {
     fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
+  fs.closeSync(fd);
   fs.renameSync(tmp, file);
   try {
     const dfd = fs.openSync(path.dirname(file), 'r');
@@ -87,7 +94,7 @@ export function writeCheckpoint(file: string, ck: Checkpoint): string {
   } catch {
     /* directories cannot be fsynced on every platform */
   }
-  return crypto.createHash('sha256').update(all).digest('hex');
+  return hash.digest('hex');
 }
 
 export class CheckpointError extends Error {}

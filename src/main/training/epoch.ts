@@ -56,7 +56,8 @@ async function checkpoint(run: Running, kind: CheckpointKind): Promise<void> {
   const { ctx, st } = run;
   if (!ctx.saveCheckpoint) return;
   st.rngState = run.rng.state();
-  ctx.saveCheckpoint(kind, { runId: 0, config: ctx.params.config, state: structuredClone(st), weights: await run.sgd.exportWeights(), slots: await run.sgd.exportSlots(), order: run.order });
+  const save = ctx.saveCheckpoint;
+  await run.sgd.lendState((weights, slots) => save(kind, { runId: 0, config: ctx.params.config, state: structuredClone(st), weights, slots, order: run.order }));
 }
 
 /** Ends the run: an optional last checkpoint, memory freed, the summary. */

@@ -4,15 +4,23 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TensorRecord } from './checkpoint';
 import { NATIVE_BACKEND, SGD_UPDATE, TRAIN_STEP } from './native/names';
+import type { PooledCpuBackend } from './native/pool';
 import { dropoutSeeds, hasNativeKernel, nativePlan } from './native/step-plan';
 
 type Tf = typeof TfCore;
+type Lender = Pick<PooledCpuBackend, 'lend'>;
 
 export interface Sgd {
   /** One step on a batch: returns the loss and the count of correct top-1 predictions (unread tensors). */
   step(x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number): { loss: TfCore.Scalar; correct: TfCore.Scalar };
   exportWeights(): Promise<TensorRecord[]>;
   exportSlots(): Promise<TensorRecord[]>;
+  /**
+   * Lends the weights and momentum to `use`, which must read them before it returns and keep
+   * none: where the backend can (native), these are its live buffers, neither copied nor taken
+   * out of its pool.
+   */
+  lendState<T>(use: (weights: TensorRecord[], slots: TensorRecord[]) => T): Promise<T>;
   importSlots(slots: TensorRecord[]): void;
   dispose(): void;
 }
@@ -30,8 +38,11 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
     if (!t) lrCache.set(lr, (t = tf.keep(tf.scalar(lr))));
     return t;
   };
-  const records = async (list: TfCore.Variable[], names: string[]) =>
+  const names = weights.map((w) => w.name);
+  const records = async (list: TfCore.Variable[]) =>
     Promise.all(list.map(async (v, i) => ({ name: names[i]!, shape: v.shape.slice(), data: (await v.data()) as Float32Array })));
+  const lent = (list: TfCore.Variable[], backend: Lender) =>
+    list.map((v, i) => ({ name: names[i]!, shape: v.shape.slice(), data: backend.lend(v.dataId) as Float32Array }));
 
   // On the native backend, a model made of VGG's layers trains in one kernel per step (forward, loss,
   // backward and update: native/src/vgg-step.inc); anything else op by op through TF.js.
@@ -83,8 +94,13 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
       logits!.dispose();
       return { loss: value, correct };
     },
-    exportWeights: () => records(vars, weights.map((w) => w.name)),
-    exportSlots: () => records(slots, weights.map((w) => w.name)),
+    exportWeights: () => records(vars),
+    exportSlots: () => records(slots),
+    async lendState(use) {
+      const backend = tf.backend() as Partial<Lender>;
+      if (typeof backend.lend === 'function') return use(lent(vars, backend as Lender), lent(slots, backend as Lender));
+      return use(await records(vars), await records(slots));
+    },
     importSlots(list) {
       const byName = new Map(list.map((s) => [s.name, s]));
       weights.forEach((w, i) => {

@@ -32,7 +32,7 @@ export interface TrainContext {
   checkDevice?: () => Promise<void>;
   /** Largest single buffer the device takes, in bytes. */
   maxBufferBytes?: number;
-  /** Persists a checkpoint (the worker writes the file and reports it). */
+  /** Persists a checkpoint (the worker writes the file and reports it); its arrays are lent for the call only. */
   saveCheckpoint?: (kind: CheckpointKind, ck: Checkpoint) => void;
   resumeFrom?: Checkpoint;
   /** The paper's warm start: weights of a trained configuration-A run. */
