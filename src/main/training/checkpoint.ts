@@ -117,8 +117,12 @@ export function readCheckpoint(file: string, expectedSha256?: string): Checkpoin
   const header = JSON.parse(all.subarray(12, 12 + hlen).toString('utf8')) as Header;
   const base = 12 + hlen;
   const body = all.subarray(base);
-  // Copy into aligned arrays: the Buffer's offset need not be a multiple of 4.
-  const f32 = (offset: number, length: number) => new Float32Array(body.buffer.slice(body.byteOffset + offset, body.byteOffset + offset + length * 4));
+  // Views of the file's bytes where they lie on 4-byte boundaries (the header is padded so that
+  // they do whenever the buffer starts on one); otherwise copies into aligned arrays.
+  const f32 = (offset: number, length: number) =>
+    (body.byteOffset + offset) % 4 === 0
+      ? new Float32Array(body.buffer, body.byteOffset + offset, length)
+      : new Float32Array(body.buffer.slice(body.byteOffset + offset, body.byteOffset + offset + length * 4));
   const weights: TensorRecord[] = [];
   const slots: TensorRecord[] = [];
   for (const t of header.tensors) (t.group === 'weights' ? weights : slots).push({ name: t.name, shape: t.shape, data: f32(t.offset, t.length) });
