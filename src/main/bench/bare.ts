@@ -10,10 +10,17 @@ import type { Workload } from './workloads';
 
 let activeName: string | null = null;
 
-/** Measuring windows per figure (bare loop and PyTorch reference); the best is reported. */
+/** Measuring windows per figure (bare loop, engine epochs and PyTorch reference); the best is reported. */
 export const WINDOWS = 3;
 
-export async function bareLoop(w: Workload, backend: BackendInfo, seconds: number): Promise<{ imagesPerSec: number; steps: number; gflops: number }> {
+export interface BareLoop {
+  /** Steps for `seconds` (at least one); images per second. */
+  window(seconds: number): Promise<number>;
+  close(): void;
+}
+
+/** The loop's model built and warmed up for `warmSeconds` (V8's JIT and heap sizing take a while to settle). */
+export async function openBareLoop(w: Workload, backend: BackendInfo, warmSeconds: number): Promise<BareLoop> {
   if (activeName !== backend.name) {
     await activateBackend(tf, backend);
     activeName = backend.name;
@@ -27,29 +34,28 @@ export async function bareLoop(w: Workload, backend: BackendInfo, seconds: numbe
     await loss.data();
     tf.dispose([loss, correct]);
   };
-  // Warm up as long as half the measuring time: V8's JIT and heap sizing take a while to settle.
   const w0 = performance.now();
-  for (let i = 0; i < 2 || performance.now() - w0 < (seconds * 1000) / 2; i++) await step();
-  // The measuring time in WINDOWS windows (each at least one step); the best one is reported. A
-  // shared machine only ever slows a window down, so the best is the nearest to the loop's own
-  // speed, and the engine's and PyTorch's figures are taken the same way.
-  const windows: number[] = [];
-  let steps = 0;
-  for (let k = 0; k < WINDOWS; k++) {
-    let n = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < (seconds * 1000) / WINDOWS || n < 1) {
-      await step();
-      n += 1;
-    }
-    windows.push((n * w.batch) / ((performance.now() - t0) / 1000));
-    steps += n;
-  }
-  tf.dispose([x, y]);
-  sgd.dispose();
-  model.dispose();
-  const imagesPerSec = Math.max(...windows);
-  // A training step is about 3× the forward FLOPs (forward, input gradient, weight gradient).
+  for (let i = 0; i < 2 || performance.now() - w0 < warmSeconds * 1000; i++) await step();
+  return {
+    async window(seconds) {
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < seconds * 1000 || n < 1) {
+        await step();
+        n += 1;
+      }
+      return (n * w.batch) / ((performance.now() - t0) / 1000);
+    },
+    close() {
+      tf.dispose([x, y]);
+      sgd.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** GFLOP/s of a training step at `imagesPerSec`: about 3× the forward FLOPs (forward, input gradient, weight gradient). */
+export function trainingGflops(w: Workload, imagesPerSec: number): number {
   const flops = modelStats({ config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes }).flops;
-  return { imagesPerSec, steps, gflops: (3 * flops * imagesPerSec) / 1e9 };
+  return (3 * flops * imagesPerSec) / 1e9;
 }

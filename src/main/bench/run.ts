@@ -10,7 +10,8 @@ import { createApp, type App } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { Worker } from 'node:worker_threads';
 import { gemmPeakGflops } from './peak';
-import { WINDOWS } from './bare';
+import { trainingGflops, WINDOWS } from './bare';
+import type { FromBare, ToBare } from './bare-worker';
 import { WORKLOADS, type Workload } from './workloads';
 
 export interface BenchRow {
@@ -28,10 +29,16 @@ export interface BenchRow {
   pytorchSettings: string | null;
   /** Share of the engine's step time spent waiting for the data pipeline. */
   dataWait: number | null;
+  /** Each measured window, in the order taken: the bare loop's (one in each engine epoch) and the engine's epochs. */
+  bareWindows?: number[];
+  engineEpochs?: number[];
   note?: string;
 }
 
 const FAST = (b: BackendInfo) => b.name === 'tensorflow' || b.name === 'native' || onHardwareGpu(b);
+
+/** Epochs of a bench run: the first warms up (JIT, shader compiles), the others are measured. */
+const ENGINE_EPOCHS = 1 + WINDOWS;
 
 export async function engineRun(
   dataDir: string,
@@ -39,28 +46,65 @@ export async function engineRun(
   backend: BackendName,
   steps: number,
   cluster?: { queue: string; artifacts: string; onApp?: (app: App) => void },
-): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number }> {
+  /**
+   * Called while the run is paused after each measured epoch has begun (the pause lands at the
+   * epoch's first loss read-back, and paused time is not training time): `vgglab bench` measures
+   * a bare-loop window there, so that both figures are taken in the same minutes of the machine.
+   */
+  between?: () => Promise<void>,
+): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number; epochs: number[] }> {
   const app = createApp({ dataDir, transport: 'bench', ...(cluster ? { cluster, connectCluster: true } : {}) });
   cluster?.onApp?.(app);
   const t0 = performance.now();
+  const offs: (() => void)[] = [];
   try {
-    // Four epochs: the first warms up (JIT, shader compiles); the best of the other three is reported,
-    // as the bare loop's and PyTorch's best windows are (a shared machine only ever slows one down).
+    // The best of the measured epochs is reported, as the bare loop's and PyTorch's best windows
+    // are (a shared machine only ever slows one down).
     const { id } = await app.runs.start(TrainParams.parse({
-      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: 4,
+      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: ENGINE_EPOCHS,
       trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
       on: cluster ? 'cluster' : 'local',
     }));
-    const status = await app.runs.waitFor(id);
+    const ended = app.runs.waitFor(id);
+    if (between) {
+      let chain = Promise.resolve();
+      offs.push(app.bus.on('run.progress', (p) => {
+        if (p.runId !== id || p.stepInEpoch !== p.stepsPerEpoch || p.epoch < 1 || p.epoch >= ENGINE_EPOCHS) return;
+        chain = chain.then(() => pausedFor(app, id, ended, between, offs)).catch(() => undefined);
+      }));
+    }
+    const status = await ended;
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
     const points = app.runs.metrics(id, -1);
-    const timed = points.filter((p) => p.name === 'images_per_sec' && p.epoch > 1).sort((a, b) => b.value - a.value)[0];
+    const epochs = points.filter((p) => p.name === 'images_per_sec' && p.epoch > 1).sort((a, b) => a.epoch - b.epoch);
+    const timed = [...epochs].sort((a, b) => b.value - a.value)[0];
     const wait = timed ? points.find((p) => p.name === 'data_wait' && p.epoch === timed.epoch) : undefined;
-    return { imagesPerSec: timed?.value ?? null, dataWait: wait?.value ?? null, wallSeconds: (performance.now() - t0) / 1000 };
+    return { imagesPerSec: timed?.value ?? null, dataWait: wait?.value ?? null, wallSeconds: (performance.now() - t0) / 1000, epochs: epochs.map((p) => p.value) };
   } finally {
+    offs.forEach((off) => off());
     await app.close();
+  }
+}
+
+/** Pauses run `id`, runs `work` once the trainer has stopped (or the run has ended), and lets it go on. */
+async function pausedFor(app: App, id: number, ended: Promise<unknown>, work: () => Promise<void>, offs: (() => void)[]): Promise<void> {
+  const paused = new Promise<void>((resolve) => {
+    const off = app.bus.on('run.event', (e) => {
+      if (e.runId === id && e.event.kind === 'pause') {
+        off();
+        resolve();
+      }
+    });
+    offs.push(off);
+  });
+  await app.runs.pause(id, true);
+  const stopped = await Promise.race([paused.then(() => true), ended.then(() => false)]);
+  try {
+    if (stopped) await work();
+  } finally {
+    if (stopped) await app.runs.pause(id, false);
   }
 }
 
@@ -80,17 +124,43 @@ function pytorchReference(w: Workload, seconds: number, threads: number): { rate
   return null;
 }
 
-function bareInWorker(w: Workload, backend: BackendInfo, seconds: number): Promise<{ imagesPerSec: number; gflops: number }> {
-  const worker = new Worker(new URL('./bare-worker-boot.mjs', import.meta.url));
-  return new Promise((resolve, reject) => {
-    worker.once('message', (m: { ok: boolean; imagesPerSec: number; gflops: number; error?: string }) => {
-      void worker.terminate();
-      if (m.ok) resolve(m);
-      else reject(new Error(m.error));
+/**
+ * The bare loop in its own worker thread (as the engine trains in one), open for several windows:
+ * one before the engine's run sizes its epochs, the others are taken between its epochs.
+ */
+class BareWorker {
+  private readonly worker = new Worker(new URL('./bare-worker-boot.mjs', import.meta.url));
+  private failed: Error | null = null;
+
+  constructor() {
+    this.worker.on('error', (err) => (this.failed = err));
+  }
+
+  private ask(msg: ToBare): Promise<FromBare & { ok: true }> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.worker.once('error', onError);
+      this.worker.once('message', (m: FromBare) => {
+        this.worker.off('error', onError);
+        if (m.ok) resolve(m);
+        else reject(new Error(m.error));
+      });
+      this.worker.postMessage(msg);
     });
-    worker.once('error', reject);
-    worker.postMessage({ w, backend, seconds });
-  });
+  }
+
+  async open(w: Workload, backend: BackendInfo, warmSeconds: number): Promise<void> {
+    await this.ask({ type: 'open', w, backend, warmSeconds });
+  }
+
+  async window(seconds: number): Promise<number> {
+    return (await this.ask({ type: 'window', seconds })).imagesPerSec!;
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
 }
 
 export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
@@ -111,22 +181,34 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
-      const bare = await bareInWorker(w, b, opts.seconds);
-      // Each timed epoch as long as one of the bare loop's windows: the best of three windows of a
-      // length is compared with the best of three of the same length (on a shared machine a longer
-      // window is likelier to hold a slow spell, so unequal lengths favour the shorter).
-      const steps = Math.max(3, Math.round((bare.imagesPerSec * opts.seconds) / WINDOWS / w.batch));
-      opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch)…`);
+      const bare = new BareWorker();
+      const window = opts.seconds / WINDOWS;
+      let bareBest: number;
       let engine: number | null = null;
       let dataWait: number | null = null;
       let note: string | undefined;
+      const between: number[] = [];
+      let engineEpochs: number[] = [];
       try {
-        ({ imagesPerSec: engine, dataWait } = await engineRun(opts.dataDir, w, b.name, steps));
-      } catch (err) {
-        note = `engine run failed: ${(err as Error).message}`;
+        // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
+        await bare.open(w, b, opts.seconds / 2);
+        const sizing = await bare.window(window);
+        // Each measured epoch as long as one bare window: the best of three of a length is compared
+        // with the best of three of the same length (on a shared machine a longer window is likelier
+        // to hold a slow spell). The bare windows are taken while the run is paused in each of them.
+        const steps = Math.max(3, Math.round((sizing * window) / w.batch));
+        opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch), a bare-loop window paused in each epoch…`);
+        try {
+          ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => void between.push(await bare.window(window))));
+        } catch (err) {
+          note = `engine run failed: ${(err as Error).message}`;
+        }
+        bareBest = between.length ? Math.max(...between) : sizing;
+      } finally {
+        bare.close();
       }
       torch[w.name] ??= pytorchReference(w, opts.seconds, Number(process.env.OMP_NUM_THREADS) || os.availableParallelism());
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bare.imagesPerSec, ratio: engine ? engine / bare.imagesPerSec : null, gflops: bare.gflops, peakGflops, pytorchImagesPerSec: torch[w.name]?.rate ?? null, pytorchSettings: torch[w.name]?.settings ?? null, dataWait, note });
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops, pytorchImagesPerSec: torch[w.name]?.rate ?? null, pytorchSettings: torch[w.name]?.settings ?? null, dataWait, bareWindows: between, engineEpochs, note });
     }
   }
   return rows;
