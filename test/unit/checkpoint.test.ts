@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCheckpoint, writeCheckpoint, type Checkpoint, type TrainerState } from '../../src/main/training/checkpoint';
+import { readCheckpoint, readCheckpointHashed, writeCheckpoint, type Checkpoint, type TrainerState } from '../../src/main/training/checkpoint';
 import { tempDir } from '../helpers';
 
 const state = { epoch: 3, step: 12, stepInEpoch: 0, rngState: 5, augRngState: 6 } as unknown as TrainerState;
@@ -56,5 +56,17 @@ describe('checkpoint files', () => {
     bytes[bytes.length - 1]! ^= 1;
     fs.writeFileSync(file, bytes);
     expect(() => readCheckpoint(file, sha)).toThrow(/is damaged/);
+  });
+
+  it('a file cut short is refused even where no hash is on record (a half-copied file), and a whole one reads with its hash', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'c.ckpt');
+    const sha = writeCheckpoint(file, { runId: 1, config: 'A', state, weights: [{ name: 'w', shape: [1000], data: new Float32Array(1000).fill(0.5) }], slots: [], order: Int32Array.from([0, 1]) });
+    const whole = readCheckpointHashed(file);
+    expect(whole.sha256).toBe(sha);
+    expect(whole.ck.weights[0]!.data).toHaveLength(1000);
+    fs.truncateSync(file, fs.statSync(file).size - 100);
+    expect(() => readCheckpoint(file)).toThrow(/is damaged \(cut short: \d+ bytes expected, \d+ found\)/);
+    expect(() => readCheckpointHashed(file)).toThrow(/cut short/);
   });
 });

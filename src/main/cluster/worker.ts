@@ -10,7 +10,7 @@ import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TrainParams, type BackendChoice, type BackendInfo } from '../../shared/domain';
 import { chooseBackend, listBackends } from '../training/backends';
-import { readCheckpoint } from '../training/checkpoint';
+import { readCheckpointHashed } from '../training/checkpoint';
 import type { FromWorker } from '../training/messages';
 import { scaleRange } from '../training/scale';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from '../services/scheduler';
@@ -49,9 +49,7 @@ export function newestCheckpoint(runDir: string): { file: string; sha256: string
   for (const f of files) {
     const file = path.join(dir, f);
     try {
-      const bytes = fs.readFileSync(file);
-      const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-      const ck = readCheckpoint(file, sha256);
+      const { ck, sha256 } = readCheckpointHashed(file);
       return { file, sha256, step: ck.state.step, epoch: ck.state.epoch - 1, kind: f.match(/-(last|best|stop)\.ckpt$/)![1] as 'last', valTop1: ck.state.bestValTop1 };
     } catch {
       /* damaged or half-copied: try the one before */

@@ -99,24 +99,46 @@ export function writeCheckpoint(file: string, ck: Checkpoint): string {
 
 export class CheckpointError extends Error {}
 
-/** Reads and verifies a checkpoint; a wrong hash or a damaged file is refused, never half-loaded. */
-export function readCheckpoint(file: string, expectedSha256?: string): Checkpoint {
-  let all: Buffer;
+function readBytes(file: string): Buffer {
   try {
-    all = fs.readFileSync(file);
+    return fs.readFileSync(file);
   } catch (err) {
     throw new CheckpointError(`checkpoint ${file} cannot be read: ${(err as Error).message}`);
   }
+}
+
+const sha256Of = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+/** Reads and verifies a checkpoint; a wrong hash or a damaged file is refused, never half-loaded. */
+export function readCheckpoint(file: string, expectedSha256?: string): Checkpoint {
+  const all = readBytes(file);
   if (expectedSha256) {
-    const got = crypto.createHash('sha256').update(all).digest('hex');
+    const got = sha256Of(all);
     if (got !== expectedSha256)
       throw new CheckpointError(`checkpoint ${file} is damaged (sha256 ${got.slice(0, 12)}…, recorded ${expectedSha256.slice(0, 12)}…); resume from an earlier checkpoint or start a new run`);
   }
+  return parseCheckpoint(file, all);
+}
+
+/** Reads a checkpoint whose hash is not on record, and the sha256 of its bytes (the file read once). */
+export function readCheckpointHashed(file: string): { ck: Checkpoint; sha256: string } {
+  const all = readBytes(file);
+  return { ck: parseCheckpoint(file, all), sha256: sha256Of(all) };
+}
+
+function parseCheckpoint(file: string, all: Buffer): Checkpoint {
   if (all.length < 12 || !all.subarray(0, 8).equals(MAGIC)) throw new CheckpointError(`${file} is not a VGG Lab checkpoint`);
   const hlen = all.readUInt32LE(8);
-  const header = JSON.parse(all.subarray(12, 12 + hlen).toString('utf8')) as Header;
+  let header: Header;
+  try {
+    header = JSON.parse(all.subarray(12, 12 + hlen).toString('utf8')) as Header;
+  } catch {
+    throw new CheckpointError(`checkpoint ${file} is damaged (its header cannot be read)`);
+  }
   const base = 12 + hlen;
   const body = all.subarray(base);
+  const need = Math.max(header.order.offset + header.order.length * 4, ...header.tensors.map((t) => t.offset + t.length * 4));
+  if (need > body.length) throw new CheckpointError(`checkpoint ${file} is damaged (cut short: ${base + need} bytes expected, ${all.length} found)`);
   // Views of the file's bytes where they lie on 4-byte boundaries (the header is padded so that
   // they do whenever the buffer starts on one); otherwise copies into aligned arrays.
   const f32 = (offset: number, length: number) =>
