@@ -1,6 +1,6 @@
 // `vgglab bench`: images/s of the full engine (worker, data, recording) and of the bare loop
 // on the same model, per backend and workload, and the PyTorch reference where it is installed.
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,10 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
 import { createApp, type App } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
-import { Worker } from 'node:worker_threads';
-import { gemmPeakGflops } from './peak';
 import { trainingGflops, WINDOWS } from './bare';
-import type { FromBare, ToBare } from './bare-worker';
+import type { FromBare, ToBare } from './bare-child';
 import { WORKLOADS, type Workload } from './workloads';
 
 export interface BenchRow {
@@ -136,29 +134,35 @@ function pytorchReference(w: Workload, seconds: number, threads: number): { rate
 }
 
 /**
- * The bare loop in its own worker thread (as the engine trains in one), open for several windows:
- * one before the engine's run sizes its epochs, the others are taken between its epochs.
+ * The bare loop in a child process (bare-child.ts says why not a worker thread), open for several
+ * windows: one before the engine's run sizes its epochs, the others are taken between its epochs.
  */
-class BareWorker {
-  private readonly worker = new Worker(new URL('./bare-worker-boot.mjs', import.meta.url));
+class BareProcess {
+  private readonly child: ChildProcess = fork(fileURLToPath(new URL('./bare-child-boot.mjs', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   private failed: Error | null = null;
 
   constructor() {
-    this.worker.on('error', (err) => (this.failed = err));
+    this.child.on('error', (err) => (this.failed = err));
+    this.child.on('exit', (code, signal) => (this.failed ??= new Error(`the bare-loop process ended (${signal ?? `exit code ${code}`})`)));
   }
 
   private ask(msg: ToBare): Promise<FromBare & { ok: true }> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.worker.once('error', onError);
-      this.worker.once('message', (m: FromBare) => {
-        this.worker.off('error', onError);
+      const onGone = () => reject(this.failed ?? new Error('the bare-loop process ended'));
+      const onMessage = (m: FromBare) => {
+        this.child.off('exit', onGone);
         if (m.ok) resolve(m);
         else reject(new Error(m.error));
-      });
-      this.worker.postMessage(msg);
+      };
+      this.child.once('exit', onGone);
+      this.child.once('message', onMessage);
+      this.child.send(msg);
     });
+  }
+
+  async peak(): Promise<number | null> {
+    return (await this.ask({ type: 'peak' })).peakGflops ?? null;
   }
 
   async open(w: Workload, backend: BackendInfo, warmSeconds: number): Promise<void> {
@@ -170,7 +174,7 @@ class BareWorker {
   }
 
   close(): void {
-    void this.worker.terminate();
+    this.child.kill();
   }
 }
 
@@ -180,7 +184,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   const rows: BenchRow[] = [];
   const torch: Record<string, { rate: number; settings: string } | null> = {};
   for (const b of all) {
-    const peakGflops = b.name === 'native' ? gemmPeakGflops() : null;
+    let peakGflops: number | null = null;
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
       const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
       if (w.heavy && !FAST(b)) {
@@ -192,7 +196,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
-      const bare = new BareWorker();
+      const bare = new BareProcess();
       const window = opts.seconds / WINDOWS;
       let bareBest: number;
       let engine: number | null = null;
@@ -202,6 +206,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       let engineEpochs: number[] = [];
       try {
         // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
+        if (b.name === 'native' && peakGflops === null) peakGflops = await bare.peak();
         await bare.open(w, b, opts.seconds / 2);
         const sizing = await bare.window(window);
         // Each measured epoch as long as one bare window: the best of three of a length is compared
