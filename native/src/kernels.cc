@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -160,6 +161,10 @@ void column_sums(const float* x, long rows, long cols, float* out) {
 // layers of a 224 px VGG-D (batch 8: fc1's 8×25088 by 25088×4096, memory-bound). Else the BLAS's.
 void gemm(bool ta, bool tb, long m, long n, long k, const float* a, long lda, const float* b, long ldb, float beta, float* c, long ldc) {
 #ifdef VGG_ONEDNN
+  // A transposed B on the matmul primitive where that measured faster (see dnnl_matmul): with 16
+  // or more rows. Elsewhere the sgemm was as fast or faster (8×4096 by 4096×4096: 3.0 ms against
+  // matmul's 3.9; W3's fc1 weight gradient, 25088×8 by 8×4096: 17 ms against 24).
+  if (!ta && tb && m >= 16 && dnnl_matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
   if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc) == dnnl_success) {
     g_dnnl_calls++;
     return;
@@ -196,9 +201,10 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+// route (oneDNN builds): how the input gradient is computed (see DataRoute); tests force each one.
+void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx, int route = 0) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_backward_data(g, dy, w, dx)) return;
+  if (dnnl_conv_backward_data(g, dy, w, dx, static_cast<DataRoute>(route))) return;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
@@ -235,9 +241,15 @@ void conv_backward_weights(const ConvGeom& g, const float* x, const float* dy, f
   }
 }
 
-// conv2dBackpropInput(dy, w, dx, geom)
+// conv2dBackpropInput(dy, w, dx, geom, route?): route 0 chooses (default), 1 oneDNN's backward-data
+// primitive, 2 the forward convolution over the turned kernel (where the geometry allows; else 1).
 Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
-  conv_backward_data(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]));
+  const int route = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 0;
+  if (route < 0 || route > 2) {
+    Napi::RangeError::New(info.Env(), "route must be 0 (chosen), 1 (backward-data primitive) or 2 (forward over the turned kernel)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  conv_backward_data(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]), route);
   return info.Env().Undefined();
 }
 
@@ -650,6 +662,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   const dnnl_version_t* v = dnnl_version();
   o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " " + dnnl_isa_name());
   o.Set("onednnCalls", static_cast<double>(g_dnnl_calls.load()));
+  o.Set("inputGradientsAsForward", static_cast<double>(g_dnnl_data_as_forward.load()));
 #endif
   return o;
 }

@@ -72,13 +72,16 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
     expectClose(nat, cpu);
   });
 
+  // 5 rows, and 20 (a transposed B of 16 rows or more runs on oneDNN's matmul primitive, fewer on its sgemm).
   it.each([
-    [false, false],
-    [true, false],
-    [false, true],
-    [true, true],
-  ])('matMul transposeA=%s transposeB=%s with gradients', async (ta, tb) => {
-    const as = ta ? [7, 5] : [5, 7];
+    [false, false, 5],
+    [true, false, 5],
+    [false, true, 5],
+    [true, true, 5],
+    [false, true, 20],
+    [true, false, 20],
+  ])('matMul transposeA=%s transposeB=%s, %i rows, with gradients', async (ta, tb, rows) => {
+    const as = ta ? [7, rows] : [rows, 7];
     const bs = tb ? [3, 7] : [7, 3];
     const [cpu, nat] = await both([{ shape: as, data: rand(as) }, { shape: bs, data: rand(bs) }], (a, b) => {
       const y = tf.matMul(a!, b!, ta, tb);
@@ -129,6 +132,49 @@ describe.skipIf(Boolean(reason))(`native kernels agree with the CPU backend ${re
       });
       expectClose(nat, cpu);
     }
+  });
+
+  // The input gradient has two routes on oneDNN (onednn.inc's DataRoute): the backward-data primitive,
+  // and a forward convolution of dy over the kernel turned 180° with its channels swapped, which the
+  // addon picks by timing for large shapes only. Each is forced here on small ones, against TF.js.
+  const routeCases: [string, number[], number[], number, 'same' | 'valid'][] = [
+    ...convCases,
+    ['3×3 valid, stride 1', [2, 8, 7, 4], [3, 3, 4, 6], 1, 'valid'],
+    ['5×5 same, stride 1', [1, 9, 8, 2], [5, 5, 2, 3], 1, 'same'],
+    ['4×4 same (uneven padding)', [2, 7, 6, 3], [4, 4, 3, 2], 1, 'same'],
+  ];
+  it.each(routeCases)('conv2d input gradient on each route: %s', async (_name, xs, ws, stride, pad) => {
+    const [n, h, w, c] = xs as [number, number, number, number];
+    const [kh, kw, , co] = ws as [number, number, number, number];
+    const oh = pad === 'same' ? Math.ceil(h / stride) : Math.ceil((h - kh + 1) / stride);
+    const ow = pad === 'same' ? Math.ceil(w / stride) : Math.ceil((w - kw + 1) / stride);
+    const pt = pad === 'same' ? Math.floor(Math.max((oh - 1) * stride + kh - h, 0) / 2) : 0;
+    const pl = pad === 'same' ? Math.floor(Math.max((ow - 1) * stride + kw - w, 0) / 2) : 0;
+    const geom = { n, h, w, c, kh, kw, co, oh, ow, sh: stride, sw: stride, pt, pl };
+    const wData = Float32Array.from(rand(ws));
+    const dyData = Float32Array.from(rand([n, oh, ow, co]));
+    await tf.setBackend('cpu');
+    const want = tf.tidy(() => {
+      const filter = tf.tensor4d(wData, ws as [number, number, number, number]);
+      const dy = tf.tensor4d(dyData, [n, oh, ow, co]);
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, filter, stride, pad), dy)))(tf.zeros([n, h, w, c]));
+    });
+    const wantData = (await want.data()) as Float32Array;
+    want.dispose();
+    for (const route of [1, 2] as const) {
+      const before = addon!.info().inputGradientsAsForward ?? 0;
+      const dx = new Float32Array(n * h * w * c).fill(Number.NaN);
+      addon!.conv2dBackpropInput(dyData, wData, dx, geom, route);
+      expectClose([dx], [wantData]);
+      const turned = (addon!.info().inputGradientsAsForward ?? 0) - before;
+      // The forward route takes stride 1 only; elsewhere the primitive answers.
+      if (addon!.info().onednn) expect(turned, `route ${route}`).toBe(route === 2 && stride === 1 ? 1 : 0);
+    }
+  });
+
+  it('rejects a route it does not know, naming the accepted ones', () => {
+    const g = { n: 1, h: 3, w: 3, c: 1, kh: 3, kw: 3, co: 1, oh: 3, ow: 3, sh: 1, sw: 1, pt: 1, pl: 1 };
+    expect(() => addon!.conv2dBackpropInput(new Float32Array(9), new Float32Array(9), new Float32Array(9), g, 3 as never)).toThrow(/route must be 0 \(chosen\), 1 .* or 2/);
   });
 
   it('ran every native kernel (no silent fallback)', () => {

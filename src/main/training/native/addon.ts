@@ -38,7 +38,8 @@ export interface StepLayer {
 
 export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, g: ConvGeom, bias: Float32Array | null, relu: boolean): void;
-  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeom): void;
+  /** route: 0 (default) lets the addon choose, 1 forces oneDNN's backward-data primitive, 2 the forward convolution over the turned kernel (oneDNN builds; elsewhere ignored). */
+  conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeom, route?: 0 | 1 | 2): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeom): void;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Float32Array | null, relu: boolean): void;
   maxPool(x: Float32Array, out: Float32Array, g: PoolGeom): void;
@@ -63,7 +64,8 @@ export interface NativeAddon {
   cutWindow(src: Float32Array | Uint8Array, base: number, stride: number, oy: number, ox: number, w: number, size: number, flip: boolean, d0: number, d1: number, d2: number, out: Float32Array, at: number): void;
   setThreads(n: number): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many primitives and GEMMs it ran. */
-  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number };
+  /** onednnCalls: calls into oneDNN so far; inputGradientsAsForward: convolution input gradients computed as a forward convolution (onednn.inc's DataRoute). */
+  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number };
 }
 
 const ADDON = path.join('native', 'build', 'Release', 'vgglab_native.node');
