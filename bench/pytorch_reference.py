@@ -6,7 +6,12 @@ machine: THREADS threads (the native backend's count), and both memory layouts t
 channels_last, its fastest CPU layout), the faster reported. `vgglab bench` runs it with the OpenMP
 OpenBLAS on the library path (the pthread build starves PyTorch's OpenMP threads).
 Prints images_per_sec=N threads=T layout=L nchw=N channels_last=N.
-Usage: pytorch_reference.py CONFIG INPUT WIDTH CLASSES BATCH SECONDS [THREADS]
+Usage: pytorch_reference.py CONFIG INPUT WIDTH CLASSES BATCH SECONDS [THREADS] [--serve]
+
+With --serve (how `vgglab bench` runs it, so that PyTorch's windows fall in the same minutes as the
+engine's epochs): each layout is warmed up and timed for one window of SECONDS/3, the faster one is
+kept and `ready threads=T layout=L nchw=N channels_last=N` printed; then each line `window S` read on
+stdin is answered with `images_per_sec=N` for a window of S seconds (at least one step), until EOF.
 """
 import sys
 import time
@@ -42,7 +47,8 @@ def build(cfg, size, width, classes):
     return nn.Sequential(*layers)
 
 
-def rate(cfg, size, width, classes, batch, seconds, channels_last):
+def make_step(cfg, size, width, classes, batch, channels_last):
+    """The model and one SGD step, warmed up by two steps."""
     torch.manual_seed(1)
     model = build(cfg, size, width, classes)
     x = torch.randn(batch, 3, size, size) * 60
@@ -61,22 +67,48 @@ def rate(cfg, size, width, classes, batch, seconds, channels_last):
         return loss.item()
 
     step(); step()
-    # Three windows (each at least one step), the best reported, as vgglab bench takes its own figures:
-    # a shared machine only ever slows a window down.
-    best = 0.0
-    for _ in range(3):
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds / 3 or n < 1:
-            step()
-            n += 1
-        best = max(best, n * batch / (time.perf_counter() - t0))
-    return best
+    return step
+
+
+def window(step, batch, seconds):
+    """Images per second over a window of `seconds` (at least one step)."""
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or n < 1:
+        step()
+        n += 1
+    return n * batch / (time.perf_counter() - t0)
+
+
+def rate(cfg, size, width, classes, batch, seconds, channels_last):
+    # Three windows, the best reported, as vgglab bench takes its own figures: a shared machine only
+    # ever slows a window down.
+    step = make_step(cfg, size, width, classes, batch, channels_last)
+    return max(window(step, batch, seconds / 3) for _ in range(3))
+
+
+def serve(cfg, size, width, classes, batch, seconds):
+    first = {}
+    for channels_last in (False, True):
+        step = make_step(cfg, size, width, classes, batch, channels_last)
+        first[channels_last] = window(step, batch, seconds / 3)
+        del step
+    channels_last = first[True] > first[False]
+    step = make_step(cfg, size, width, classes, batch, channels_last)
+    print(f"ready threads={torch.get_num_threads()} layout={'channels_last' if channels_last else 'nchw'} nchw={first[False]:.2f} channels_last={first[True]:.2f}", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) == 2 and words[0] == "window":
+            print(f"images_per_sec={window(step, batch, float(words[1])):.2f}", flush=True)
 
 
 def main():
-    cfg, size, width, classes, batch, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-    if len(sys.argv) > 7:
-        torch.set_num_threads(int(sys.argv[7]))
+    args = [a for a in sys.argv[1:] if a != "--serve"]
+    cfg, size, width, classes, batch, seconds = args[0], int(args[1]), float(args[2]), int(args[3]), int(args[4]), float(args[5])
+    if len(args) > 6:
+        torch.set_num_threads(int(args[6]))
+    if "--serve" in sys.argv:
+        serve(cfg, size, width, classes, batch, seconds)
+        return
     nchw = rate(cfg, size, width, classes, batch, seconds, False)
     last = rate(cfg, size, width, classes, batch, seconds, True)
     best, layout = (last, "channels_last") if last > nchw else (nchw, "nchw")

@@ -17,7 +17,7 @@ describe('vgglab bench', () => {
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
-      ['backend', 'bareImagesPerSec', 'bareWindows', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'pytorchImagesPerSec', 'pytorchSettings', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+      ['backend', 'bareImagesPerSec', 'bareWindows', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'pytorchImagesPerSec', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
     // Three measured engine epochs, and a bare-loop window taken while the run was paused in each:
     // each figure is the best of its three.
@@ -36,9 +36,16 @@ describe('vgglab bench', () => {
     expect(row.dataWait).toBeLessThan(1);
     // The PyTorch reference is there only where python3-torch is installed.
     expect(row.pytorchImagesPerSec === null || row.pytorchImagesPerSec > 0).toBe(true);
-    // …and says how it ran (threads, the faster layout of the two timed).
-    if (row.pytorchImagesPerSec !== null) expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(NCHW [\d.]+, channels_last [\d.]+ img\/s\).*freed memory kept/);
-    else expect(row.pytorchSettings).toBeNull();
+    // …and says how it ran (threads, the faster layout of the two timed); its windows, like the bare
+    // loop's, were taken while the engine's run was paused, one in each measured epoch.
+    if (row.pytorchImagesPerSec !== null) {
+      expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(first window: NCHW [\d.]+, channels_last [\d.]+ img\/s\).*freed memory kept.*between the engine's epochs/);
+      expect(row.pytorchWindows).toHaveLength(3);
+      expect(row.pytorchImagesPerSec).toBe(Math.max(...row.pytorchWindows));
+    } else {
+      expect(row.pytorchSettings).toBeNull();
+      expect(row.pytorchWindows).toEqual([]);
+    }
     expect(r.json.data).toEqual([]);
     expect(r.json.evaluation).toEqual([]);
   });

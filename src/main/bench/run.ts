@@ -1,15 +1,14 @@
 // `vgglab bench`: images/s of the full engine (worker, data, recording) and of the bare loop
 // on the same model, per backend and workload, and the PyTorch reference where it is installed.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
 import { createApp, type App } from '../services/app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { trainingGflops, WINDOWS } from './bare';
 import type { FromBare, ToBare } from './bare-child';
+import { TorchReference } from './pytorch';
 import { WORKLOADS, type Workload } from './workloads';
 
 export interface BenchRow {
@@ -27,9 +26,10 @@ export interface BenchRow {
   pytorchSettings: string | null;
   /** Share of the engine's step time spent waiting for the data pipeline. */
   dataWait: number | null;
-  /** Each measured window, in the order taken: the bare loop's (one in each engine epoch) and the engine's epochs. */
+  /** Each measured window, in the order taken: the bare loop's and PyTorch's (one each in each engine epoch) and the engine's epochs. */
   bareWindows?: number[];
   engineEpochs?: number[];
+  pytorchWindows?: number[];
   note?: string;
 }
 
@@ -109,30 +109,6 @@ async function pausedFor(app: App, id: number, ended: Promise<unknown>, work: ()
   }
 }
 
-function pytorchReference(w: Workload, seconds: number, threads: number): { rate: number; settings: string } | null {
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/pytorch_reference.py');
-  if (!fs.existsSync(script)) return null;
-  // PyTorch at its best here: our thread count, and the OpenMP OpenBLAS first on the library path
-  // (Debian's alternatives may point at the pthread build, which starves PyTorch's OpenMP threads).
-  const openmpBlas = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'].find((d) => fs.existsSync(d));
-  // glibc's malloc keeps what PyTorch frees instead of handing it back to the system: PyTorch's CPU
-  // allocator frees every step's activations, and where fresh pages are dear (this VM: 3 s to
-  // touch 1 GB) taking them again each step held W1 to 0.5× and W3 to 0.3× of its speed.
-  const env = {
-    ...process.env,
-    ...(openmpBlas ? { LD_LIBRARY_PATH: [openmpBlas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}),
-    MALLOC_MMAP_MAX_: '0',
-    MALLOC_TRIM_THRESHOLD_: String(2 ** 50),
-  };
-  // Debian's python3-torch lives under the system interpreter, which may not be the first python3 on PATH.
-  for (const python of ['python3', '/usr/bin/python3']) {
-    const res = spawnSync(python, [script, w.config, String(w.inputSize), String(w.width), String(w.classes), String(w.batch), String(seconds), String(threads)], { encoding: 'utf8', timeout: 600_000, env });
-    const m = /images_per_sec=([\d.]+) threads=(\d+) layout=(\S+) nchw=([\d.]+) channels_last=([\d.]+)/.exec(res.stdout ?? '');
-    if (m) return { rate: Number(m[1]), settings: `${m[2]} thread(s), ${m[3]} (NCHW ${m[4]}, channels_last ${m[5]} img/s)${openmpBlas ? ', OpenMP OpenBLAS' : ''}, freed memory kept (MALLOC_MMAP_MAX_=0)` };
-  }
-  return null;
-}
-
 /**
  * The bare loop in a child process (bare-child.ts says why not a worker thread), open for several
  * windows: one before the engine's run sizes its epochs, the others are taken between its epochs.
@@ -182,7 +158,8 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
   if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
   const rows: BenchRow[] = [];
-  const torch: Record<string, { rate: number; settings: string } | null> = {};
+  // PyTorch gets the native backend's thread count (OpenMP's, as the addon reads it).
+  const threads = Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
   for (const b of all) {
     let peakGflops: number | null = null;
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
@@ -204,27 +181,36 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       let note: string | undefined;
       const between: number[] = [];
       let engineEpochs: number[] = [];
+      const torchWindows: number[] = [];
+      let torch: TorchReference | null = null;
       try {
         // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
         if (b.name === 'native' && peakGflops === null) peakGflops = await bare.peak();
         await bare.open(w, b, opts.seconds / 2);
         const sizing = await bare.window(window);
+        opts.log(`${w.name}: the PyTorch reference…`);
+        torch = await TorchReference.start(w, window, threads);
         // Each measured epoch as long as one bare window: the best of three of a length is compared
         // with the best of three of the same length (on a shared machine a longer window is likelier
-        // to hold a slow spell). The bare windows are taken while the run is paused in each of them.
+        // to hold a slow spell). The bare loop's and PyTorch's windows are taken while the run is
+        // paused in each of them, so that all three figures come from the same minutes.
         const steps = Math.max(3, Math.round((sizing * window) / w.batch));
-        opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch), a bare-loop window paused in each epoch…`);
+        opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch), a bare-loop${torch ? ' and a PyTorch' : ''} window paused in each epoch…`);
         try {
-          ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => void between.push(await bare.window(window))));
+          ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => {
+            between.push(await bare.window(window));
+            if (torch) torchWindows.push(await torch.window(window));
+          }));
         } catch (err) {
           note = `engine run failed: ${(err as Error).message}`;
         }
         bareBest = between.length ? Math.max(...between) : sizing;
       } finally {
         bare.close();
+        torch?.close();
       }
-      torch[w.name] ??= pytorchReference(w, opts.seconds, Number(process.env.OMP_NUM_THREADS) || os.availableParallelism());
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops, pytorchImagesPerSec: torch[w.name]?.rate ?? null, pytorchSettings: torch[w.name]?.settings ?? null, dataWait, bareWindows: between, engineEpochs, note });
+      const pytorch = torch && torchWindows.length ? { rate: Math.max(...torchWindows), settings: torch.settings } : null;
+      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops, pytorchImagesPerSec: pytorch?.rate ?? null, pytorchSettings: pytorch?.settings ?? null, dataWait, bareWindows: between, engineEpochs, pytorchWindows: torchWindows, note });
     }
   }
   return rows;
