@@ -87,13 +87,13 @@ def rate(cfg, size, width, classes, batch, seconds, channels_last):
 
 
 def serve(cfg, size, width, classes, batch, seconds):
-    first = {}
+    steps, first = {}, {}
     for channels_last in (False, True):
-        step = make_step(cfg, size, width, classes, batch, channels_last)
-        first[channels_last] = window(step, batch, seconds / 3)
-        del step
+        steps[channels_last] = make_step(cfg, size, width, classes, batch, channels_last)
+        first[channels_last] = window(steps[channels_last], batch, seconds / 3)
     channels_last = first[True] > first[False]
-    step = make_step(cfg, size, width, classes, batch, channels_last)
+    step = steps.pop(channels_last)
+    steps.clear()  # the other layout's model, freed
     print(f"ready threads={torch.get_num_threads()} layout={'channels_last' if channels_last else 'nchw'} nchw={first[False]:.2f} channels_last={first[True]:.2f}", flush=True)
     for line in sys.stdin:
         words = line.split()

@@ -58,10 +58,13 @@ struct PoolGeom {
 thread_local std::vector<float> g_col;
 constexpr long kMaxColFloats = 16L * 1024 * 1024;  // 64 MiB per chunk of images
 
-float* scratch(long floats) {
-  if (static_cast<long>(g_col.size()) < floats) g_col.resize(floats);
-  return g_col.data();
+// v grown to at least n floats (never shrunk); its data.
+float* grown(std::vector<float>& v, long n) {
+  if (static_cast<long>(v.size()) < n) v.resize(n);
+  return v.data();
 }
+
+float* scratch(long floats) { return grown(g_col, floats); }
 
 float* f32(const Napi::Value& v) { return v.As<Napi::Float32Array>().Data(); }
 int num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
@@ -164,7 +167,7 @@ void gemm(bool ta, bool tb, long m, long n, long k, const float* a, long lda, co
   // A transposed B on the matmul primitive where that measured faster (see dnnl_matmul): with 16
   // or more rows. Elsewhere the sgemm was as fast or faster (8×4096 by 4096×4096: 3.0 ms against
   // matmul's 3.9; W3's fc1 weight gradient, 25088×8 by 8×4096: 17 ms against 24).
-  if (!ta && tb && m >= 16 && dnnl_matmul(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
+  if (!ta && tb && m >= 16 && beta == 0.f && dnnl_matmul(ta, tb, m, n, k, a, lda, b, ldb, c, ldc)) return;
   if (dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc) == dnnl_success) {
     g_dnnl_calls++;
     return;
