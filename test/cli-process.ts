@@ -1,9 +1,12 @@
-// `vgglab` as a user runs it: a real process on a data folder, waited for or killed.
+// `vgglab` as a user runs it: a real process on a data folder, waited for or killed. Every process
+// started here is registered (test/processes.ts) and ends with its test at the latest.
 import Database from 'better-sqlite3';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './helpers';
+import { end, launch } from './processes';
+import { until, type WaitOptions } from './wait';
 
 export const VGGLAB = path.join(repoRoot, 'bin', 'vgglab.mjs');
 
@@ -23,15 +26,15 @@ function lastJson(stdout: string): unknown {
   }
 }
 
-/** Runs `vgglab --data-dir DIR ARGS…` to its end. */
+/** Runs `vgglab --data-dir DIR ARGS…` to its end (killed after 280 s: a test's own limit is 300 s). */
 export function vgglabSync(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
-  const res = spawnSync(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 280_000, env: { ...process.env, ...env } });
+  const res = spawnSync(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 280_000, killSignal: 'SIGKILL', env: { ...process.env, ...env } });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr, json: lastJson(res.stdout) };
 }
 
 /** The same, without blocking the test's event loop (so it can watch the database meanwhile). */
 export function vgglab(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; done: Promise<CliResult> } {
-  const proc = spawn(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = launch(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, what: `vgglab ${args.slice(0, 3).join(' ')}` });
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
@@ -44,27 +47,16 @@ export function vgglab(dataDir: string, args: string[], env: NodeJS.ProcessEnv =
  * Polls a read-only connection to the data folder's database until `ready` returns true.
  * The database must already exist (migrated): any error while reading is a test failure, not a retry.
  */
-export async function waitInDb(dataDir: string, ready: (db: Database.Database) => boolean, opts: { everyMs?: number; timeoutMs?: number; exited?: () => boolean } = {}): Promise<void> {
+export async function waitInDb(dataDir: string, what: string, ready: (db: Database.Database) => boolean, opts: WaitOptions = {}): Promise<void> {
   const file = path.join(dataDir, 'vgglab.db');
   if (!fs.existsSync(file)) throw new Error(`no database at ${file}: create it before watching`);
   const db = new Database(file, { readonly: true, fileMustExist: true });
-  const until = Date.now() + (opts.timeoutMs ?? 240_000);
   try {
-    for (;;) {
-      if (ready(db)) return;
-      if (opts.exited?.()) throw new Error('the process ended before the awaited state was reached');
-      if (Date.now() > until) throw new Error('timed out waiting for the database');
-      await new Promise((r) => setTimeout(r, opts.everyMs ?? 5));
-    }
+    await until(what, () => ready(db), { everyMs: 5, ...opts });
   } finally {
     db.close();
   }
 }
 
-export function killed(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
-}
+/** SIGKILLs a process (and its group) and resolves once it has exited. */
+export const killed = (proc: ChildProcess): Promise<void> => end(proc, 0);

@@ -1,11 +1,12 @@
 // Real Redis servers for the cluster tests: each on a free loopback port, in its own folder, with
 // its append-only file on (fsync on every write), optionally with a password and TLS. Stoppable and
 // restartable on the same port and folder, as a lab's Redis restarts.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './helpers';
 import { freePort } from '../src/main/free-port';
+import { launch } from './processes';
 
 /** Why Redis tests cannot run here, or null. */
 export function redisMissing(): string | null {
@@ -56,7 +57,7 @@ export class RedisServer {
     if (this.opts.tls) args.push('--port', '0', '--tls-port', String(this.port), '--tls-cert-file', this.opts.tls.cert, '--tls-key-file', this.opts.tls.key, '--tls-ca-cert-file', this.opts.tls.ca, '--tls-auth-clients', 'no');
     else args.push('--port', String(this.port));
     if (this.opts.password) args.push('--requirepass', this.opts.password);
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = launch('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'], what: `redis-server :${this.port}`, scope: 'file' });
     this.proc = proc;
     let log = '';
     await new Promise<void>((resolve, reject) => {

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vgglab } from '../cli-process';
 import { outputDir, skipNote, tempDir } from '../helpers';
 import { redisMissing, RedisServer } from '../redis';
-import { hasChromium, noChromium, servedPage } from './serve';
+import { noChromium, servedPage } from './serve';
+import { need } from '../require';
 
-const why = noChromium ?? redisMissing();
+const why = [need('chromium', noChromium), need('redis', redisMissing())].find(Boolean) ?? null;
 const PASSWORD = 'ui-pw-7781-secret';
 const dataDir = tempDir();
 const artifacts = tempDir('vgglab-artifacts-');

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { outputDir, skipNote, tempDir } from '../helpers';
-import { hasChromium, launchChromium, noChromium, serve, type Served } from './serve';
+import { launchChromium, noChromium, serve, type Served } from './serve';
+import { need } from '../require';
+
+const chromiumMissing = need('chromium', noChromium);
 
 let browser: Browser;
 let served: Served;
@@ -32,7 +35,7 @@ async function downloadOf(click: () => Promise<void>): Promise<{ name: string; b
   return { name: dl.suggestedFilename(), body: fs.readFileSync(file) };
 }
 
-describe.skipIf(!hasChromium)(`journey: create, compare, export, evaluate, delete${skipNote(noChromium)}`, () => {
+describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, delete${skipNote(chromiumMissing)}`, () => {
   beforeAll(async () => {
     dataDir = tempDir();
     served = await serve(dataDir);

@@ -3,13 +3,16 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outputDir, skipNote, tempDir } from '../helpers';
-import { apiCall, hasChromium, noChromium, servedPage, untilFinished } from './serve';
+import { apiCall, noChromium, servedPage, untilFinished } from './serve';
+import { need } from '../require';
+
+const chromiumMissing = need('chromium', noChromium);
 
 const token = 'study-token';
 let s: ReturnType<typeof servedPage>;
 const call = <T = any>(method: string, args: unknown = {}) => apiCall<T>(s.served, token, method, args);
 
-describe.skipIf(!hasChromium)(`paper study (Table 3)${skipNote(noChromium)}`, () => {
+describe.skipIf(!!chromiumMissing)(`paper study (Table 3)${skipNote(chromiumMissing)}`, () => {
   s = servedPage(tempDir(), token, { width: 1280, height: 1000 });
 
   it('queues Table 3’s nine runs with the paper’s warm starts and shows them in its layout, evaluated', async () => {

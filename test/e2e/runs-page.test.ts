@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { killed, vgglab, waitInDb } from '../cli-process';
 import { outputDir, skipNote, tempDir } from '../helpers';
-import { apiCall, hasChromium, noChromium, serve, servedPage, untilFinished } from './serve';
+import { apiCall, noChromium, serve, servedPage, untilFinished } from './serve';
+import { need } from '../require';
+
+const chromiumMissing = need('chromium', noChromium);
 
 const token = 'runs-page-token';
 const dataDir = tempDir();
@@ -17,7 +20,7 @@ const rowsText = () => s.page.getByTestId('runs-table').locator('tbody tr').allT
 const rowIds = async () => (await s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(2)').allTextContents()).map((t) => Number(t.replace('#', '')));
 const select = (label: string, value: string) => s.page.getByRole('search').getByLabel(label).selectOption(value);
 
-describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromium${skipNote(noChromium)}`, () => {
+describe.skipIf(!!chromiumMissing)(`Runs page, New-run form and live charts in Chromium${skipNote(chromiumMissing)}`, () => {
   s = servedPage(dataDir, token);
 
   it('lists 12 runs of mixed states; searches, filters, sorts; tags and notes survive a restart', async () => {
@@ -28,12 +31,12 @@ describe.skipIf(!hasChromium)(`Runs page, New-run form and live charts in Chromi
     const empty = tempDir('vgglab-empty-');
     expect(await untilDone((await call('runs.start', { ...tiny, config: 'B', dataset: `folder:${empty}` })).id)).toBe('failed');
     const long = await call('runs.start', { ...tiny, config: 'C', epochs: 10_000, schedule: 'none' });
-    await waitInDb(dataDir, (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss'").pluck().get(long.id) as number) > 0);
+    await waitInDb(dataDir, `run ${long.id}'s first step`, (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss'").pluck().get(long.id) as number) > 0);
     await call('runs.stop', { id: long.id });
     expect(await untilDone(long.id)).toBe('stopped');
     // A CLI run in the same data folder, killed mid-training: it shows as interrupted.
     const cli = vgglab(dataDir, ['train', '--config', 'B', '--width', '0.0625', '--train-samples', '32', '--val-samples', '16', '--batch', '16', '--epochs', '10000', '--schedule', 'none']);
-    await waitInDb(dataDir, (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 12 AND name = 'loss'").pluck().get() as number) > 0);
+    await waitInDb(dataDir, "the CLI run's first step", (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 12 AND name = 'loss'").pluck().get() as number) > 0, { watch: { 'CLI trainer': cli.proc } });
     await killed(cli.proc);
 
     // Tags and notes from the run pages.

@@ -1,11 +1,13 @@
 // Starts `vgglab serve` as a user would and opens Debian's Chromium on it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { repoRoot } from '../helpers';
+import { launch } from '../processes';
+import { until } from '../wait';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = fs.existsSync(CHROMIUM);
@@ -20,12 +22,17 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `vgglab serve` on a free port; `args` replace the default `--data-root` (the temp folder). */
+/**
+ * Starts `vgglab serve` on a free port; `args` replace the default `--data-root` (the temp folder).
+ * It lives until stopped or until its test file ends (a test may restart the server of its file's tests).
+ */
 export function serve(dataDir: string, token = 'e2e-token', opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token, ...(opts.args ?? ['--data-root', os.tmpdir()])], {
+  const proc = launch(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token, ...(opts.args ?? ['--data-root', os.tmpdir()])], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
+    what: 'vgglab serve',
+    scope: 'file',
   });
   let out = '';
   return new Promise((resolve, reject) => {
@@ -89,9 +96,14 @@ export async function apiCall<T = any>(served: Served, token: string, method: st
 
 /** Waits until a run is neither queued nor running; returns its status. */
 export async function untilFinished(served: Served, token: string, id: number): Promise<string> {
-  for (;;) {
-    const run = await apiCall<{ status: string }>(served, token, 'runs.get', { id });
-    if (!['queued', 'running'].includes(run.status)) return run.status;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let status = '';
+  await until(
+    `run ${id} to finish`,
+    async () => {
+      status = (await apiCall<{ status: string }>(served, token, 'runs.get', { id })).status;
+      return !['queued', 'running'].includes(status);
+    },
+    { everyMs: 100, watch: { 'vgglab serve': served.proc } },
+  );
+  return status;
 }

@@ -5,19 +5,22 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { killed, vgglab, waitInDb } from '../cli-process';
 import { outputDir, skipNote, tempDir } from '../helpers';
-import { hasChromium, noChromium, servedPage } from './serve';
+import { noChromium, servedPage } from './serve';
+import { need } from '../require';
+
+const chromiumMissing = need('chromium', noChromium);
 
 const dataDir = tempDir();
 let s: ReturnType<typeof servedPage>;
 const points = () => s.page.locator('canvas[aria-label="Training loss"]').getAttribute('data-points').then(Number);
 
-describe.skipIf(!hasChromium)(`serve beside a CLI run on one data folder${skipNote(noChromium)}`, () => {
+describe.skipIf(!!chromiumMissing)(`serve beside a CLI run on one data folder${skipNote(chromiumMissing)}`, () => {
   s = servedPage(dataDir);
 
   it('follows the CLI run live, shows it interrupted within a sweep of its SIGKILL, and resumes it with every step once', async () => {
     const cli = vgglab(dataDir, ['train', '--config', 'A', '--width', '0.0625', '--batch', '16', '--train-samples', '64', '--val-samples', '16', '--epochs', '100000', '--schedule', 'none']);
     try {
-      await waitInDb(dataDir, (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss'").pluck().get() as number) >= 8);
+      await waitInDb(dataDir, 'the CLI run eight steps in', (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss'").pluck().get() as number) >= 8, { watch: { 'CLI trainer': cli.proc } });
       await s.page.goto(`${s.served.url}#/run/1`);
       await s.page.getByTestId('run-status').filter({ hasText: 'running' }).waitFor();
       // Its points reach this page although another process trains it.
@@ -36,7 +39,7 @@ describe.skipIf(!hasChromium)(`serve beside a CLI run on one data folder${skipNo
     const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
     try {
       const before = db.prepare("SELECT max(step) FROM checkpoints WHERE run_id = 1").pluck().get() as number;
-      await waitInDb(dataDir, (d) => (d.prepare("SELECT max(step) FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss'").pluck().get() as number) > before + 8);
+      await waitInDb(dataDir, 'eight steps past the resumed checkpoint', (d) => (d.prepare("SELECT max(step) FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss'").pluck().get() as number) > before + 8);
       await s.page.getByTestId('stop-run').click();
       await s.page.getByTestId('run-status').filter({ hasText: 'stopped' }).waitFor({ timeout: 60_000 });
       expect(db.prepare('SELECT count(*) FROM (SELECT 1 FROM metrics GROUP BY run_id, split, name, step HAVING count(*) > 1)').pluck().get()).toBe(0);

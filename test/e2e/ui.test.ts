@@ -4,12 +4,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { outputDir, skipNote, tempDir } from '../helpers';
 import { makeImageFolder } from '../fixtures/datasets';
-import { hasChromium, noChromium, serve, servedPage } from './serve';
+import { noChromium, serve, servedPage } from './serve';
+import { need } from '../require';
+
+const chromiumMissing = need('chromium', noChromium);
 
 const dataDir = tempDir();
 let s: ReturnType<typeof servedPage>;
 
-describe.skipIf(!hasChromium)(`UI in Chromium via vgglab serve${skipNote(noChromium)}`, () => {
+describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(chromiumMissing)}`, () => {
   s = servedPage(dataDir);
 
   it('refuses the page without the token', async () => {

@@ -7,12 +7,13 @@ import { listBackends } from '../../src/main/training/backends';
 import { vgglabSync } from '../cli-process';
 import { makeEndCueFolder } from '../fixtures/datasets';
 import { skipNote, tempDir } from '../helpers';
+import { need } from '../require';
 
 const native = (await listBackends()).find((b) => b.name === 'native')!;
-const nativeMissing = native.available ? null : `the native backend is unavailable: ${native.reason}`;
+const nativeMissing = need('native', native.available ? null : `the native backend is unavailable: ${native.reason}`);
 
 describe('wide images', () => {
-  it.skipIf(!native.available)(`a cue only near one end of 2:1 images is learnable, and dense evaluation finds it${skipNote(nativeMissing)}`, async () => {
+  it.skipIf(!!nativeMissing)(`a cue only near one end of 2:1 images is learnable, and dense evaluation finds it${skipNote(nativeMissing)}`, async () => {
     const root = path.join(tempDir(), 'wide');
     // 64×32 images: a red or green band 14 px wide at the left or the right end, grey noise
     // elsewhere. Cutting the central 32×32 square first (the old pipeline) leaves no cue at all, so

@@ -5,6 +5,7 @@ import { chooseBackend, listBackends } from '../../src/main/training/backends';
 import { vgglabSync } from '../cli-process';
 import { skipNote, tempDir } from '../helpers';
 import { redisMissing } from '../redis';
+import { need } from '../require';
 
 const fastest = chooseBackend('auto', await listBackends());
 
@@ -69,7 +70,7 @@ describe('vgglab bench', () => {
     expect(multicrop!.viewsPerSec / multicrop!.imagesScalesPerSec).toBeCloseTo(50, 6);
   });
 
-  const noRedis = redisMissing();
+  const noRedis = need('redis', redisMissing());
   it.skipIf(!!noRedis)(`--on cluster: W2 here and through a local worker and a scratch Redis, with the point latency${skipNote(noRedis)}`, () => {
     const r = vgglabSync(tempDir(), ['bench', '--on', 'cluster', '--backend', fastest.name, '--seconds', '0.5', '--json']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);

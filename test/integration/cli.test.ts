@@ -1,13 +1,18 @@
 // The CLI contract as headless users rely on it: exact flags, JSON last lines, exit codes.
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { makeImageFolder, makeMnist } from '../fixtures/datasets';
 import { listBackends } from '../../src/main/training/backends';
 import { repoRoot, skipNote, tempDir } from '../helpers';
+import { need } from '../require';
 
 const dataDir = tempDir();
-const nativeReady = (await listBackends(['native']))[0]!.available;
+const nativeInfo = (await listBackends(['native']))[0]!;
+const nativeReady = !need('native', nativeInfo.available ? null : nativeInfo.reason);
 function vgglab(...args: string[]) {
   const res = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000 });
   const lines = res.stdout.trim().split('\n');
@@ -138,5 +143,76 @@ describe('vgglab CLI', () => {
     const bad = vgglab('train', '--config', 'A', '--dataset', 'no-such-set', '--epochs', '1');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/dataset 'no-such-set': not a registered dataset/);
+  });
+  it('counts the training images whose long side was cut to 3 × S, in the run log', async () => {
+    // train/ and val/ of two classes; in train/, 3 panoramas (5:1 and 1:4) among 8 ordinary images,
+    // none of them exactly 3:1 (which would sit at the limit uncut).
+    const root = tempDir();
+    const image = (dir: string, name: string, width: number, height: number, g: number) => {
+      fs.mkdirSync(dir, { recursive: true });
+      return sharp({ create: { width, height, channels: 3, background: { r: 100, g, b: 50 } } }).png().toFile(path.join(dir, name));
+    };
+    for (const [cls, g] of [['sea', 200], ['sky', 20]] as const) {
+      for (let i = 0; i < 4; i++) await image(path.join(root, 'train', cls), `img${i}.png`, 40 + i, 36 + i, g);
+      for (let i = 0; i < 2; i++) await image(path.join(root, 'val', cls), `img${i}.png`, 40, 40, g);
+    }
+    await image(path.join(root, 'train', 'sea'), 'wide.png', 200, 40, 200);
+    await image(path.join(root, 'train', 'sea'), 'wider.png', 400, 50, 200);
+    await image(path.join(root, 'train', 'sky'), 'tall.png', 40, 160, 20);
+    const r = vgglab('train', '--config', 'A', '--dataset', `folder:${root}`, '--width', '0.0625', '--epochs', '1', '--batch', '4', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.data).toMatchObject({ train: 11, val: 4 });
+    const notes = vgglab('show', String(r.json.runId), '--json').json.events.map((e: { payload: { message?: string } }) => e.payload.message ?? '');
+    expect(notes.find((m: string) => m.startsWith('decoding 11 training images'))).toMatch(/\(3 at the 3:1 limit, longer sides cut to it\)/);
+  });
+
+  it('export writes CSV, JSON, Markdown and LaTeX of the named runs, or of --all, atomically; bad requests exit 2 and write nothing', () => {
+    const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
+    const ids = db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[];
+    const points = (id: number) => db.prepare('SELECT count(*) FROM metrics WHERE run_id = ?').pluck().get(id) as number;
+    const config = (id: number) => db.prepare('SELECT config FROM runs WHERE id = ?').pluck().get(id) as string;
+    try {
+      expect(ids.length).toBeGreaterThan(2);
+      const [first, second] = [ids[0]!, ids[1]!];
+      const out = tempDir('vgglab-export-');
+      const file = (f: string) => path.join(out, f);
+      const exported = (name: string, ...args: string[]) => {
+        const r = vgglab('export', ...args, '--out', file(name));
+        expect(r.code, r.stderr).toBe(0);
+        return fs.readFileSync(file(name), 'utf8');
+      };
+      // CSV: one row per metric point of each named run, tidy columns.
+      const csv = exported('runs.csv', String(first), String(second), '--format', 'csv').trim().split('\n');
+      expect(csv[0]).toBe('run,config,epoch,step,split,metric,value');
+      expect(csv.length - 1).toBe(points(first) + points(second));
+      expect(new Set(csv.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set([String(first), String(second)]));
+      // JSON: whole runs with their metrics and events.
+      const json = JSON.parse(exported('runs.json', String(second), '--format', 'json'));
+      expect(json.runs.map((r: { id: number }) => r.id)).toEqual([second]);
+      expect(json.runs[0].metrics).toHaveLength(points(second));
+      expect(json.runs[0].events.length).toBeGreaterThan(0);
+      // Every recorded run with --all.
+      const all = JSON.parse(exported('all.json', '--all', '--format', 'json'));
+      expect(all.runs.map((r: { id: number }) => r.id).sort((a: number, b: number) => a - b)).toEqual(ids);
+      // The comparison table: a header, its rule, and a row naming each run with its configuration.
+      const md = exported('runs.md', String(first), String(second), '--format', 'md').trim().split('\n');
+      expect(md[1]).toMatch(/^\|(---\|)+$/);
+      for (const id of [first, second]) expect(md.some((l) => l.startsWith(`| #${id} | ${config(id)} |`)), md.join('\n')).toBe(true);
+      const tex = exported('runs.tex', String(first), '--format', 'latex').trim().split('\n');
+      expect(tex[0]).toMatch(/^\\begin\{tabular\}/);
+      expect(tex.at(-1)).toBe('\\end{tabular}');
+      expect(tex.some((l) => l.startsWith(`\\#${first} & ${config(first)} &`)), tex.join('\n')).toBe(true);
+      // Refusals: both run ids and --all, neither, an unknown run, an unknown format.
+      for (const args of [[String(first), '--all', '--format', 'csv'], ['--format', 'csv'], ['999', '--format', 'csv'], [String(first), '--format', 'xlsx']]) {
+        const r = vgglab('export', ...args, '--out', file('refused'));
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr, args.join(' ')).not.toBe('');
+        expect(fs.existsSync(file('refused'))).toBe(false);
+      }
+      // Nothing but the exports themselves (no temporary files) is left in the folder.
+      expect(fs.readdirSync(out).sort()).toEqual(['all.json', 'runs.csv', 'runs.json', 'runs.md', 'runs.tex']);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -38,6 +38,16 @@ describe('serve defaults', () => {
     expect(CSP).toMatch(/object-src 'none'/);
   });
 
+  it('hands the page its token as an HttpOnly, same-site cookie (never readable by a script), on the page only', async () => {
+    for (const p of ['/', '/index.html']) {
+      const cookie = (await get(p)).headers.get('set-cookie');
+      expect(cookie, p).toBe(`vgglab_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+    const asset = fs.readdirSync(path.join(repoRoot, 'out', 'renderer', 'assets'))[0]!;
+    expect((await get(`/assets/${asset}`)).headers.get('set-cookie')).toBeNull();
+    expect((await call('runs.list', {})).headers.get('set-cookie')).toBeNull();
+  });
+
   it('reads datasets under the home folder by default and refuses paths elsewhere', async () => {
     expect(served.output()).toContain(`datasets readable over HTTP: ${home}`);
     const ok = await call('datasets.add', { path: path.join(home, 'pets'), name: 'pets' });

@@ -8,8 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/main/services/app';
 import { migrate } from '../../src/main/store/migrate';
 import { MIGRATIONS } from '../../src/main/store/migrations';
+import { thisProcess } from '../../src/main/services/owner';
 import { killed, vgglab, vgglabSync, waitInDb } from '../cli-process';
 import { tempDir } from '../helpers';
+import { alive } from '../processes';
+import { until } from '../wait';
 
 const long = ['train', '--config', 'A', '--width', '0.0625', '--batch', '16', '--train-samples', '64', '--val-samples', '16', '--epochs', '100000', '--schedule', 'none', '--json'];
 const lossPoints = (db: Database.Database, id: number) => db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND split = 'train' AND name = 'loss'").pluck().get(id) as number;
@@ -18,9 +21,7 @@ async function folderWithLiveRun() {
   const dataDir = tempDir();
   await createApp({ dataDir }).close();
   const trainer = vgglab(dataDir, long);
-  let exited = false;
-  void trainer.done.then(() => (exited = true));
-  await waitInDb(dataDir, (db) => lossPoints(db, 1) >= 8, { exited: () => exited });
+  await waitInDb(dataDir, 'run 1 eight steps in', (db) => lossPoints(db, 1) >= 8, { watch: { trainer: trainer.proc } });
   return { dataDir, trainer };
 }
 
@@ -82,6 +83,32 @@ describe('a data folder shared by several processes', () => {
     }
   });
 
+  it('pause and continue asked from another process reach the trainer: its points stop, then go on', async () => {
+    const { dataDir, trainer } = await folderWithLiveRun();
+    const app = createApp({ dataDir });
+    const count = () => lossPoints(app.db, 1);
+    try {
+      expect(await app.runs.pause(1, true)).toEqual({ id: 1, paused: true });
+      // The owner takes requests every second and records points within half a second; after 3 s
+      // the count has settled, and it must then stay put for another 3 s.
+      await new Promise((r) => setTimeout(r, 3000));
+      const held = count();
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(count()).toBe(held);
+      expect(alive(trainer.proc)).toBe(true);
+      expect(app.runs.get(1).status).toBe('running');
+      expect(await app.runs.pause(1, false)).toEqual({ id: 1, paused: false });
+      await until('points after the continue', () => count() > held, { timeoutMs: 60_000, watch: { trainer: trainer.proc } });
+      expect(app.runs.stop(1)).toEqual({ id: 1, status: 'stopping' });
+      const res = await trainer.done;
+      expect(res.json).toMatchObject({ runId: 1, status: 'stopped' });
+      const steps = app.db.prepare("SELECT step FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'loss' ORDER BY step").pluck().all() as number[];
+      expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
+    } finally {
+      await app.close();
+    }
+  });
+
   it('two vgglab train processes on one folder both complete, every step recorded once', async () => {
     const dataDir = tempDir();
     await createApp({ dataDir }).close();
@@ -112,6 +139,33 @@ describe('a data folder shared by several processes', () => {
     } finally {
       db.close();
     }
+  });
+
+  it("a process id reused by another process is no owner: its run shows interrupted to a second process, the real owner's stays running", () => {
+    const dataDir = tempDir();
+    const app = createApp({ dataDir, concurrency: 0 });
+    try {
+      // Both rows name this test process's id on this host; only one names the time it started.
+      // The other stands for an owner that died and whose id the system gave to this process.
+      const me = thisProcess();
+      const [boot, ticks] = [me.since.split(':')[1], Number(me.since.split(':')[2])];
+      expect(me.since).toMatch(/^linux:/);
+      const insert = app.db.prepare(
+        `INSERT INTO runs (config, dataset, params_json, status, seed, epochs, app_version, created_at, started_at, owner_pid, owner_host, owner_since, heartbeat_at)
+         VALUES ('A', 'synthetic', '{"config":"A"}', 'running', 1, 5, 'x', ?, ?, ?, ?, ?, ?)`,
+      );
+      const now = new Date().toISOString();
+      insert.run(now, now, me.pid, me.host, me.since, now);
+      insert.run(now, now, me.pid, me.host, `linux:${boot}:${ticks - 100}`, now);
+    } finally {
+      void app.close();
+    }
+    const r = vgglabSync(dataDir, ['runs', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.runs.map((x: { id: number; status: string }) => [x.id, x.status])).toEqual([
+      [2, 'interrupted'],
+      [1, 'running'],
+    ]);
   });
 
   it('an owner on another host keeps its run while its heartbeat is fresh, and loses it after the lease', () => {

@@ -9,8 +9,11 @@ import { buildVgg, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 import { worstRelative } from '../helpers';
 import { registerCountedNative } from '../native-addon';
+import { need } from '../require';
 
-const { reason, calls } = registerCountedNative(tf);
+const counted = registerCountedNative(tf);
+const { calls } = counted;
+const reason = need('native', counted.reason);
 const passes = () => calls.vggForward ?? 0;
 
 function images(n: number, h: number, w: number, seed: number): Float32Array {

@@ -10,8 +10,11 @@ import { buildVgg, setDropoutStep, type BuildOptions } from '../../src/main/vgg/
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 import { worstRelative } from '../helpers';
 import { registerCountedNative } from '../native-addon';
+import { need } from '../require';
 
-const { reason, calls } = registerCountedNative(tf);
+const counted = registerCountedNative(tf);
+const { calls } = counted;
+const reason = need('native', counted.reason);
 const wholeSteps = () => calls.vggStep ?? 0;
 
 interface Trace {

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/main/data/rng';
 import { cutWindowJs, windowKernel, type Pixels } from '../../src/main/data/pipeline/window';
 import { requireNativeAddon } from '../../src/main/training/native/addon';
+import { need } from '../require';
 
 const found = requireNativeAddon();
-const reason = 'addon' in found ? '' : found.reason;
+const reason = need('native', 'addon' in found ? null : found.reason) ?? '';
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.skipIf(reason !== '')(`native window kernel${reason ? ` (skipped: ${reason})` : ''}`, () => {
