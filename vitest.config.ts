@@ -26,11 +26,12 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    fileParallelism: false,
+    // One worker per lane; each lane takes its files one at a time.
+    maxWorkers: 2,
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'compute', include: COMPUTE } },
-      { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], exclude: COMPUTE } },
+      { extends: true, test: { name: 'compute', include: COMPUTE, fileParallelism: false } },
+      { extends: true, test: { name: 'processes', include: ['test/**/*.test.ts'], exclude: COMPUTE, fileParallelism: false } },
     ],
   },
 });

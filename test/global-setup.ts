@@ -29,10 +29,10 @@ export function marked(mark: string): { pid: number; cmd: string }[] {
   return found;
 }
 
-export function setup(): () => void {
+export function setup(): () => Promise<void> {
   const mark = randomUUID();
   process.env[MARK] = mark;
-  return () => {
+  return async () => {
     const left = marked(mark);
     for (const p of left) {
       try {
@@ -41,6 +41,10 @@ export function setup(): () => void {
         /* gone */
       }
     }
-    if (left.length) console.warn(`suite teardown: SIGKILLed ${left.length} process(es) the tests left running:\n${left.map((p) => `  ${p.pid} ${p.cmd.slice(0, 160)}`).join('\n')}`);
+    if (!left.length) return;
+    console.warn(`suite teardown: SIGKILLed ${left.length} process(es) the tests left running:\n${left.map((p) => `  ${p.pid} ${p.cmd.slice(0, 160)}`).join('\n')}`);
+    // A signalled process takes a moment to go; vitest's exit should not race it.
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && marked(mark).length) await new Promise((r) => setTimeout(r, 20));
   };
 }

@@ -14,8 +14,9 @@ import { until } from '../wait';
 import { need } from '../require';
 
 const tiny = { config: 'A' as const, inputSize: 32, width: 0.0625, batch: 16, trainSamples: 64, valSamples: 32 };
-// The pure-JavaScript backend takes about a second a step: its comparisons run on two steps, the fewest that show a sequence.
-const tinyCpu = { ...tiny, trainSamples: 32, valSamples: 16, backend: 'cpu' as const };
+// The pure-JavaScript backend is slow (~0.1 s an image): its comparisons run on two steps of 8
+// images, the fewest that show a sequence.
+const tinyCpu = { ...tiny, batch: 8, trainSamples: 16, valSamples: 8, backend: 'cpu' as const };
 let app: App;
 let dataDir: string;
 const backends = await listBackends();
@@ -238,8 +239,9 @@ describe('worker reuse', () => {
       const a = await startRun(reuseApp, { ...tinyCpu, epochs: 1 });
       expect(await reuseApp.runs.waitFor(a.id)).toBe('completed');
       // No plateau schedule: it would end the run early.
-      const b = await startRun(reuseApp, { ...tiny, epochs: 200, trainSamples: 256, schedule: 'none', backend: 'cpu' });
-      // Stopped once it trains (200 epochs on pure JavaScript: it cannot finish first).
+      // Stopped once it trains (200 epochs: it cannot finish first); the trainer looks for a stop every
+      // 8 steps, so its steps are small.
+      const b = await startRun(reuseApp, { ...tinyCpu, batch: 2, epochs: 200, schedule: 'none' });
       await until(`run ${b.id}'s first step`, () => (reuseApp.db.prepare("SELECT count(*) FROM metrics WHERE run_id = ? AND name = 'loss'").pluck().get(b.id) as number) > 0);
       reuseApp.runs.stop(b.id);
       expect(await reuseApp.runs.waitFor(b.id)).toBe('stopped');

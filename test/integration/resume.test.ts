@@ -50,16 +50,17 @@ async function brokenAndUnbroken(args: string[], env: NodeJS.ProcessEnv, epochs:
 
 describe('exact resume through the CLI', () => {
   it('on cpu, a run killed after epoch 2, and one stopped with Ctrl-C in the middle of epoch 2, resumed give the unbroken run’s loss at every step, bit for bit', async () => {
-    // 4 steps an epoch on pure JavaScript (about a second each): a whole epoch remains after the kill.
-    const r = await brokenAndUnbroken(['--backend', 'cpu', '--width', '0.0625', '--batch', '8', '--train-samples', '32', '--val-samples', '16'], {}, 3);
+    // 16 steps an epoch of 2 images on pure JavaScript: a whole epoch remains after the kill.
+    const r = await brokenAndUnbroken(['--backend', 'cpu', '--width', '0.0625', '--batch', '2', '--train-samples', '32', '--val-samples', '16'], {}, 3);
     expect(r.fromEpoch).toBeGreaterThanOrEqual(2);
-    expect(r.whole).toHaveLength(12);
+    expect(r.whole).toHaveLength(48);
     expect(r.resumed).toEqual(r.whole);
-    // Run 3: Ctrl-C once step 5 is recorded. The trainer stops after the step it is in and
-    // checkpoints there; the recorder lags it by a fraction of a second, and 3 steps (~3 s) remain
-    // before the epoch ends. Where it stopped is asserted, not assumed.
+    // Run 3: Ctrl-C once epoch 1's points are recorded. The trainer reads its losses back, and looks
+    // for a stop, every 8 steps and at each epoch's end: after epoch 1's validation and checkpoint
+    // and 8 steps (~2 s here), it stops at step 24, mid-epoch, and checkpoints there. Where it
+    // stopped is asserted, not assumed.
     const { proc, done } = vgglab(r.dataDir, r.train);
-    await waitInDb(r.dataDir, 'run 3 at step 5', (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 3 AND name = 'loss'").pluck().get() as number) >= 5, { watch: { trainer: proc } });
+    await waitInDb(r.dataDir, "run 3's first epoch", (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 3 AND name = 'loss'").pluck().get() as number) >= 16, { watch: { trainer: proc } });
     proc.kill('SIGINT');
     const stopped = await done;
     expect(stopped.code, stopped.stderr).toBe(0);
@@ -67,8 +68,8 @@ describe('exact resume through the CLI', () => {
     const db = new Database(path.join(r.dataDir, 'vgglab.db'), { readonly: true });
     const at = db.prepare('SELECT max(step) FROM checkpoints WHERE run_id = 3').pluck().get() as number;
     db.close();
-    expect(at).toBeGreaterThan(4);
-    expect(at).toBeLessThan(8);
+    expect(at).toBeGreaterThan(16);
+    expect(at).toBeLessThan(32);
     const res = vgglabSync(r.dataDir, ['resume', '3', '--json']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.json).toMatchObject({ runId: 3, status: 'completed', epochs: 3 });
