@@ -6,7 +6,13 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve('src/main/electron.ts') },
+        input: {
+          index: resolve('src/main/electron.ts'),
+          // The workers as bundles of their own, for the CLI and the tests (src/main/worker-boot.mjs).
+          'workers/training': resolve('src/main/training/worker.ts'),
+          'workers/evaluation': resolve('src/main/evaluation/worker.ts'),
+          'workers/pipeline': resolve('src/main/data/pipeline/worker.ts'),
+        },
         // Optional native backends: loaded at run time if installed.
         external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
       },

@@ -14,7 +14,10 @@ const dataDir = tempDir();
 const nativeInfo = (await listBackends(['native']))[0]!;
 const nativeReady = !need('native', nativeInfo.available ? null : nativeInfo.reason);
 function vgglab(...args: string[]) {
-  const res = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000 });
+  return vgglabEnv({}, ...args);
+}
+function vgglabEnv(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const res = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, ...env } });
   const lines = res.stdout.trim().split('\n');
   let json: any = null;
   try {
@@ -105,10 +108,10 @@ describe('vgglab CLI', () => {
     if (auto.json.backend !== 'webgpu') expect(auto.stderr).not.toMatch(/artificially reduced|Vulkan|Dawn/i);
   });
 
-  it('trains on an image folder, skipping and counting the broken files', async () => {
+  it('trains on an image folder, skipping and counting the broken files (workers run from the TypeScript, as where the build is stale)', async () => {
     const root = tempDir();
     await makeImageFolder(root, { perClass: 8, broken: true });
-    const r = vgglab('train', '--config', 'A', '--dataset', `folder:${root}`, '--width', '0.0625', '--epochs', '1', '--batch', '8', '--json');
+    const r = vgglabEnv({ VGGLAB_TSX_WORKERS: '1' }, 'train', '--config', 'A', '--dataset', `folder:${root}`, '--width', '0.0625', '--epochs', '1', '--batch', '8', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.data).toMatchObject({ classes: 3, skipped: 3 });
     // cats 8 + 2 extra, dogs 8, owls 8 readable images.

@@ -1,4 +1,3 @@
-// Evaluation worker entry for the CLI and tests (TypeScript through tsx); see training/worker-boot.mjs.
-import { register } from 'tsx/esm/api';
-register();
-await import('./worker.ts');
+// Evaluation worker entry for the CLI and tests: the bundle where fresh, else the TypeScript (../worker-boot.mjs).
+import { bootWorker } from '../worker-boot.mjs';
+await bootWorker('evaluation', new URL('./worker.ts', import.meta.url).href);

@@ -1,5 +1,3 @@
-// Worker entry for the CLI and tests, which run TypeScript through tsx: a worker thread
-// does not inherit the main thread's loader, so register it here before loading the worker.
-import { register } from 'tsx/esm/api';
-register();
-await import('./worker.ts');
+// Training worker entry for the CLI and tests: the bundle where fresh, else the TypeScript (../worker-boot.mjs).
+import { bootWorker } from '../worker-boot.mjs';
+await bootWorker('training', new URL('./worker.ts', import.meta.url).href);

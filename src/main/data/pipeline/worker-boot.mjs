@@ -1,4 +1,3 @@
-// Pipeline worker entry for the CLI and tests (TypeScript through tsx; see training/worker-boot.mjs).
-import { register } from 'tsx/esm/api';
-register();
-await import('./worker.ts');
+// Data pipeline worker entry for the CLI and tests: the bundle where fresh, else the TypeScript (../../worker-boot.mjs).
+import { bootWorker } from '../../worker-boot.mjs';
+await bootWorker('pipeline', new URL('./worker.ts', import.meta.url).href);
