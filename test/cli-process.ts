@@ -32,6 +32,27 @@ export function vgglabSync(dataDir: string, args: string[], env: NodeJS.ProcessE
   return { code: res.status, stdout: res.stdout, stderr: res.stderr, json: lastJson(res.stdout) };
 }
 
+/**
+ * `vgglab ARGS…` called in this process (the CLI's `main`), its output captured: for checks of what
+ * the CLI says and returns that need no process of their own (usage errors); exit codes and
+ * everything that trains are tested through real processes too.
+ */
+export async function vgglabInProcess(dataDir: string, args: string[]): Promise<CliResult> {
+  const { main } = await import('../src/main/cli/index');
+  let stdout = '';
+  let stderr = '';
+  const [out, err] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(['--data-dir', dataDir, ...args]);
+    return { code, stdout, stderr, json: lastJson(stdout) };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
 /** The same, without blocking the test's event loop (so it can watch the database meanwhile). */
 export function vgglab(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; done: Promise<CliResult> } {
   const proc = launch(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, what: `vgglab ${args.slice(0, 3).join(' ')}` });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { makeImageFolder, makeMnist } from '../fixtures/datasets';
 import { listBackends } from '../../src/main/training/backends';
 import { repoRoot, skipNote, tempDir } from '../helpers';
+import { vgglabInProcess } from '../cli-process';
 import { need } from '../require';
 
 const dataDir = tempDir();
@@ -37,26 +38,30 @@ describe('vgglab CLI', () => {
     ]);
   });
 
-  it('exits 2 on bad usage, naming the flag and the accepted values', () => {
-    const a = vgglab('train', '--config', 'F');
-    expect(a.code).toBe(2);
-    expect(a.stderr).toMatch(/--config.*Allowed choices are A, A-LRN, B, C, D, E/);
-    const b = vgglab('train', '--config', 'A', '--input-size', '100');
+  it('exits 2 on bad usage, naming the flag and the accepted values', async () => {
+    // The exit code through a real process; the wording of each refusal through the CLI's main().
+    const real = vgglab('train', '--config', 'F');
+    expect(real.code).toBe(2);
+    expect(real.stderr).toMatch(/--config.*Allowed choices are A, A-LRN, B, C, D, E/);
+    const cli = (...args: string[]) => vgglabInProcess(dataDir, args);
+    const b = await cli('train', '--config', 'A', '--input-size', '100');
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--input-size.*multiple of 32/);
-    const c = vgglab('train', '--config', 'A', '--schedule', 'sometimes');
+    const c = await cli('train', '--config', 'A', '--schedule', 'sometimes');
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--schedule: accepted: plateau, none, step:E1,E2/);
-    const d = vgglab('models', '--width', '0');
+    const d = await cli('models', '--width', '0');
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/--width: accepted: more than 0 to 4/);
     // A refusal from the service names the field; the CLI phrases it with the flag.
-    const e = vgglab('train', '--config', 'A', '--scale', '48:32');
+    const e = await cli('train', '--config', 'A', '--scale', '48:32');
     expect(e.code).toBe(2);
     expect(e.stderr).toContain('--scale: SMAX (32) must not be below SMIN (48)');
-    const f = vgglab('train', '--config', 'A', '--batch', '0', '--lr', 'fast');
+    const f = await cli('train', '--config', 'A', '--batch', '0', '--lr', 'fast');
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(/--batch: accepted: whole numbers 1 to 4096; --lr: accepted: more than 0 to 10/);
+    // Nothing was recorded by any of them.
+    expect(vgglab('runs', '--json').json.runs).toEqual([]);
   });
 
   it('train --json prints the summary as the last line; runs --json lists it newest first', () => {
