@@ -55,7 +55,7 @@ export async function vgglabInProcess(dataDir: string, args: string[]): Promise<
 
 /** The same, without blocking the test's event loop (so it can watch the database meanwhile). */
 export function vgglab(dataDir: string, args: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; done: Promise<CliResult> } {
-  const proc = launch(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, what: `vgglab ${args.slice(0, 3).join(' ')}` });
+  const proc = launch(process.execPath, [VGGLAB, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, what: `vgglab ${args[0]}` });
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));

@@ -21,7 +21,8 @@ export function marked(mark: string): { pid: number; cmd: string }[] {
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // Zombies are already gone; vitest's own pool workers are its children and end with it.
       if (state === 'Z' || Number(ppid) === process.pid) continue;
-      found.push({ pid, cmd: fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim() });
+      // Credentials in a queue URL are not for the log.
+      found.push({ pid, cmd: fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim().replace(/\/\/[^/@\s]*@/g, '//***@') });
     } catch {
       /* ended meanwhile, or not ours to read */
     }

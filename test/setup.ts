@@ -10,8 +10,7 @@ import { endAll, testStarted } from './processes';
 beforeEach(() => testStarted(true));
 afterEach(async () => {
   testStarted(false);
-  const left = await endAll('test');
-  if (left.length) console.warn(`test teardown ended what the test left running: ${left.join(', ')}`);
+  await endAll('test');
 });
 
 // Each file's temporary data folders go when the file is done (its servers and workers are closed

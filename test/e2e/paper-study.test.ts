@@ -55,7 +55,15 @@ describe.skipIf(!!chromiumMissing)(`paper study (Table 3)${skipNote(chromiumMiss
       ['E', '256', '#6', '37', '37', '27.3', '9.0'],
       ['E', '[256; 512]', '#9', '37:73', '55', '25.5', '8.0'],
     ]);
-    for (const c of cells) expect(Number(c[5])).toBeGreaterThanOrEqual(0);
+    // Each row's own error is the dense evaluation just recorded for that run, at its one test scale, on its final weights.
+    const evals = await call<{ runId: number | null; protocol: string; scales: number[]; top1Error: number; details: { checkpoint?: { kind: string } } }[]>('evaluations.list');
+    for (const c of cells) {
+      const own = evals.filter((e) => e.runId === Number(c[2]!.slice(1)) && e.protocol === 'dense');
+      expect(own, c[2]).toHaveLength(1);
+      expect(own[0]!.scales).toEqual([Number(c[4])]);
+      expect(own[0]!.details.checkpoint?.kind).toBe('last');
+      expect(c[5], c[2]).toBe((own[0]!.top1Error * 100).toFixed(1));
+    }
     await s.page.screenshot({ path: path.join(outputDir(), 'paper-study.png'), fullPage: true });
   });
 });

@@ -174,7 +174,7 @@ describe('vgglab CLI', () => {
     expect(notes.find((m: string) => m.startsWith('decoding 11 training images'))).toMatch(/\(3 at the 3:1 limit, longer sides cut to it\)/);
   });
 
-  it('export writes CSV, JSON, Markdown and LaTeX of the named runs, or of --all, atomically; bad requests exit 2 and write nothing', () => {
+  it('export writes CSV, JSON, Markdown and LaTeX of the named runs, or of --all, atomically; bad requests exit 2 and write nothing', async () => {
     const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
     const ids = db.prepare('SELECT id FROM runs ORDER BY id').pluck().all() as number[];
     const points = (id: number) => db.prepare('SELECT count(*) FROM metrics WHERE run_id = ?').pluck().get(id) as number;
@@ -210,13 +210,21 @@ describe('vgglab CLI', () => {
       expect(tex[0]).toMatch(/^\\begin\{tabular\}/);
       expect(tex.at(-1)).toBe('\\end{tabular}');
       expect(tex.some((l) => l.startsWith(`\\#${first} & ${config(first)} &`)), tex.join('\n')).toBe(true);
-      // Refusals: both run ids and --all, neither, an unknown run, an unknown format.
-      for (const args of [[String(first), '--all', '--format', 'csv'], ['--format', 'csv'], ['999', '--format', 'csv'], [String(first), '--format', 'xlsx']]) {
-        const r = vgglab('export', ...args, '--out', file('refused'));
+      // Refusals: an unknown run through a real process (the exit code), then both run ids and --all,
+      // neither, and an unknown format through the CLI's main().
+      const unknown = vgglab('export', '999', '--format', 'csv', '--out', file('refused'));
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/run 999 does not exist/);
+      for (const [args, says] of [
+        [[String(first), '--all', '--format', 'csv'], /give run ids or --all, not both/],
+        [['--format', 'csv'], /name one or more runs, or --all/],
+        [[String(first), '--format', 'xlsx'], /--format.*Allowed choices are csv, json, md, latex, tfjs/],
+      ] as const) {
+        const r = await vgglabInProcess(dataDir, ['export', ...args, '--out', file('refused')]);
         expect(r.code, args.join(' ')).toBe(2);
-        expect(r.stderr, args.join(' ')).not.toBe('');
-        expect(fs.existsSync(file('refused'))).toBe(false);
+        expect(r.stderr, args.join(' ')).toMatch(says);
       }
+      expect(fs.existsSync(file('refused'))).toBe(false);
       // Nothing but the exports themselves (no temporary files) is left in the folder.
       expect(fs.readdirSync(out).sort()).toEqual(['all.json', 'runs.csv', 'runs.json', 'runs.md', 'runs.tex']);
     } finally {
