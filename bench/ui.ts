@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { createApp } from '../src/main/services/app';
+import { createApp } from '../src/main/app';
 import { insertMetrics } from '../src/main/store/metrics';
 import { insertRun, markFinished } from '../src/main/store/runs';
 import { startServer } from '../src/main/transports/http';
 import { rendererDir } from '../src/main/cli/commands';
 import { TrainParams, CONFIG_NAMES, type MetricPoint } from '../src/shared/domain';
-import { thisProcess } from '../src/main/services/owner';
+import { thisProcess } from '../src/main/services/ownership';
 
 const RUNS = Number(process.env.RUNS ?? 10_000);
 const POINTS = Number(process.env.POINTS ?? 1_000_000);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TrainParams, type ConfigName, type TrainParamsInput } from '../src/shared/domain';
-import type { App } from '../src/main/services/app';
+import type { App } from '../src/main/app';
 
 const made: string[] = [];
 

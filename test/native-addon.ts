@@ -1,7 +1,7 @@
 // The native addon as the tests use it: registered as TF.js's 'native' backend with every call into
 // the addon counted by name, so a test can prove the native code ran rather than a fallback.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { loadNativeAddon, type NativeAddon } from '../src/main/training/native/addon';
+import { loadNativeAddon, type NativeAddon } from '../src/main/native-addon';
 import { registerNativeBackend } from '../src/main/training/native/kernels';
 
 export interface CountedNative {

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import workerPath from './training/worker?modulePath';
 import evalWorkerPath from './evaluation/worker?modulePath';
 import pipelineWorkerPath from './data/pipeline/worker?modulePath';
-import { createApp, type App } from './services/app';
+import { createApp, type App } from './app';
 import { useNativeBinding } from './store/db';
 import { resolveDataDir } from './paths';
 import { registerIpc } from './transports/ipc';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { decode, jobIdOf, PREFIX, QUEUE_NAME, type JobData } from '../../src/main/cluster/protocol';
 import { killed, vgglab, vgglabSync } from '../cli-process';
 import { until } from '../wait';

@@ -7,7 +7,7 @@
 // tested in resume.test.ts and shared-folder.test.ts.
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/main/data/rng';
-import { createApp } from '../../src/main/services/app';
+import { createApp } from '../../src/main/app';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { killed, vgglab, waitInDb } from '../cli-process';
 import { tempDir } from '../helpers';

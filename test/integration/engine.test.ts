@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { tsxWorkerFactory } from '../../src/main/services/scheduler';
 import { listBackends, probeWebGpu } from '../../src/main/training/backends';
 import { readCheckpoint } from '../../src/main/training/checkpoint';

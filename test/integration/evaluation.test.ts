@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { trainingScale } from '../../src/main/training/scale';
 import { repoRoot, tempDir, startRun } from '../helpers';
 

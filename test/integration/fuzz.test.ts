@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methods } from '../../src/shared/contract';
 import { mulberry32 } from '../../src/main/data/rng';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { createDispatcher } from '../../src/main/transports/dispatch';
 import { startServer, type RunningServer } from '../../src/main/transports/http';
 import { tempDir } from '../helpers';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { createApp } from '../../src/main/services/app';
+import { createApp } from '../../src/main/app';
 import { bestCheckpoint } from '../../src/main/store/checkpoints';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { importWeights } from '../../src/main/training/sgd';

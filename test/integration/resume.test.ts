@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/main/services/app';
+import { createApp } from '../../src/main/app';
 import { listBackends } from '../../src/main/training/backends';
 import { readCheckpoint } from '../../src/main/training/checkpoint';
 import { killed, vgglab, vgglabSync, waitInDb } from '../cli-process';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { confineTo } from '../../src/main/services/paths-policy';
 import { startServer, type RunningServer } from '../../src/main/transports/http';
 import { makeImageFolder } from '../fixtures/datasets';

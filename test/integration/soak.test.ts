@@ -1,6 +1,6 @@
 // Long and concurrent runs: every point recorded, memory flat, no "database is locked".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { tempDir, startRun } from '../helpers';
 
 let app: App;

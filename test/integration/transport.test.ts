@@ -2,7 +2,7 @@
 // HTTP refuses requests without the token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createApp, type App } from '../../src/main/services/app';
+import { createApp, type App } from '../../src/main/app';
 import { createDispatcher } from '../../src/main/transports/dispatch';
 import { startServer, type RunningServer } from '../../src/main/transports/http';
 import { tempDir } from '../helpers';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/main/data/rng';
 import { cutWindowJs, windowKernel, type Pixels } from '../../src/main/data/pipeline/window';
-import { requireNativeAddon } from '../../src/main/training/native/addon';
+import { requireNativeAddon } from '../../src/main/native-addon';
 import { need } from '../require';
 
 const found = requireNativeAddon();

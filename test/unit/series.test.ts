@@ -3,7 +3,7 @@ import { openMemoryDatabase } from '../../src/main/store/db';
 import { insertMetrics, metricSeries } from '../../src/main/store/metrics';
 import { insertRun } from '../../src/main/store/runs';
 import { TrainParams } from '../../src/shared/domain';
-import { thisProcess } from '../../src/main/services/owner';
+import { thisProcess } from '../../src/main/services/ownership';
 
 describe('decimated metric series', () => {
   it('keeps every bucket’s min and max: a single spike and the best value survive 100,000 → ~200 points', () => {

@@ -3,7 +3,7 @@
 // are evaluated with each protocol at the default three test scales; the figure is images × scales
 // per second of protocol time (data and weights loading excluded, reported apart).
 import { PROTOCOLS, TrainParams, type BackendName, type ProtocolName } from '../../shared/domain';
-import { createApp } from '../services/app';
+import { createApp } from '../app';
 import { testFlips } from '../services/evaluations';
 import { WORKLOADS } from './workloads';
 

@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
-import { createApp, type App } from '../services/app';
+import { createApp, type App } from '../app';
 import { listBackends, onHardwareGpu } from '../training/backends';
 import { trainingGflops, WINDOWS } from './bare';
 import type { FromBare, ToBare } from './bare-child';

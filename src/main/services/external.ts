@@ -4,7 +4,7 @@
 import type { Db } from '../store/db';
 import type { MetricPoint, RunEvent } from '../../shared/domain';
 import type { EventBus } from './bus';
-import type { OwnerRow } from '../store/owners';
+import type { Owner } from '../store/owners';
 
 interface Seen {
   status: string;
@@ -20,7 +20,7 @@ export class ExternalRuns {
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
-    private readonly me: OwnerRow,
+    private readonly me: Owner,
     /** Publishes a run's summary row (run.updated). */
     private readonly publish: (id: number) => void,
     /** Whether this process takes the cluster's streams in itself (and so announces those runs' news as it writes them). */

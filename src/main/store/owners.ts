@@ -3,16 +3,21 @@
 import type { Db } from './db';
 import type { RunStatus } from '../../shared/domain';
 
-export interface OwnerRow {
+/** Who owns a run: a process on a host (services/ownership.ts says how one is identified and when it is gone). */
+export interface Owner {
   pid: number;
   host: string;
+  /**
+   * When the process started, in a form that tells two processes with the same id apart:
+   * `linux:BOOT_ID:TICKS` (kernel boot id and start time in clock ticks), elsewhere `ms:EPOCH_MS`.
+   */
   since: string;
 }
 
 export interface OwnedRun {
   id: number;
   status: RunStatus;
-  owner: OwnerRow | null;
+  owner: Owner | null;
   heartbeatAt: string | null;
   startedAt: string | null;
 }
@@ -21,7 +26,7 @@ export type OwnerRequest = 'stop' | 'pause' | 'continue';
 
 const ACTIVE = "('queued', 'running')";
 const MINE = 'owner_pid = ? AND owner_host = ? AND owner_since = ?';
-const mine = (o: OwnerRow) => [o.pid, o.host, o.since] as const;
+const mine = (o: Owner) => [o.pid, o.host, o.since] as const;
 const now = () => new Date().toISOString();
 
 interface Row {
@@ -53,12 +58,12 @@ export function activeRuns(db: Db): OwnedRun[] {
 }
 
 /** Whether `owner` still holds the run (it is queued or running under that owner). */
-export function holds(db: Db, id: number, owner: OwnerRow): boolean {
+export function holds(db: Db, id: number, owner: Owner): boolean {
   return db.prepare(`SELECT 1 FROM runs WHERE id = ? AND status IN ${ACTIVE} AND ${MINE}`).get(id, ...mine(owner)) !== undefined;
 }
 
 /** Takes a finished run for `owner` (queued again) if its status is still one of `from`; false if another process won. */
-export function claim(db: Db, id: number, owner: OwnerRow, from: readonly RunStatus[]): boolean {
+export function claim(db: Db, id: number, owner: Owner, from: readonly RunStatus[]): boolean {
   const at = now();
   return (
     db
@@ -71,7 +76,7 @@ export function claim(db: Db, id: number, owner: OwnerRow, from: readonly RunSta
 }
 
 /** Marks a run interrupted if it is still active under the owner that was judged gone (null: none recorded). */
-export function markOwnerGone(db: Db, id: number, owner: OwnerRow | null): boolean {
+export function markOwnerGone(db: Db, id: number, owner: Owner | null): boolean {
   const sql = owner
     ? `UPDATE runs SET status = 'interrupted', ended_at = ?, requested = NULL WHERE id = ? AND status IN ${ACTIVE} AND ${MINE}`
     : `UPDATE runs SET status = 'interrupted', ended_at = ?, requested = NULL WHERE id = ? AND status IN ${ACTIVE} AND owner_pid IS NULL AND placement = 'local'`;
@@ -79,7 +84,7 @@ export function markOwnerGone(db: Db, id: number, owner: OwnerRow | null): boole
 }
 
 /** The owner's heartbeat on every run it holds. */
-export function heartbeat(db: Db, owner: OwnerRow): number {
+export function heartbeat(db: Db, owner: Owner): number {
   return db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE status IN ${ACTIVE} AND ${MINE}`).run(now(), ...mine(owner)).changes;
 }
 
@@ -89,7 +94,7 @@ export function request(db: Db, id: number, what: OwnerRequest): boolean {
 }
 
 /** The requests addressed to `owner`, each taken (cleared) as it is read. */
-export function takeRequests(db: Db, owner: OwnerRow): { id: number; requested: OwnerRequest }[] {
+export function takeRequests(db: Db, owner: Owner): { id: number; requested: OwnerRequest }[] {
   return db.transaction(() => {
     const rows = db.prepare(`SELECT id, requested FROM runs WHERE requested IS NOT NULL AND status IN ${ACTIVE} AND ${MINE}`).all(...mine(owner)) as { id: number; requested: OwnerRequest }[];
     if (rows.length) db.prepare(`UPDATE runs SET requested = NULL WHERE requested IS NOT NULL AND ${MINE}`).run(...mine(owner));

@@ -1,6 +1,6 @@
 // Queries and mutations on runs and experiments.
 import type { Db } from './db';
-import type { OwnerRow } from './owners';
+import type { Owner } from './owners';
 import type { ConfigName, Placement, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
 
 interface RunRow {
@@ -85,7 +85,7 @@ function experimentId(db: Db, name: string | undefined): number | null {
  * Records a new run, queued and owned by `owner` from its first moment; a cluster run (owner null)
  * is held by the queue instead, and its rows come from its worker's event stream.
  */
-export function insertRun(db: Db, params: TrainParams, appVersion: string, owner: OwnerRow | null): number {
+export function insertRun(db: Db, params: TrainParams, appVersion: string, owner: Owner | null): number {
   return db.transaction(() => {
     const exp = experimentId(db, params.experiment);
     const at = now();

@@ -12,11 +12,10 @@ import type { TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
 import { afterEpoch } from './schedule';
 import { evaluateSplit, type createSgd } from './sgd';
-import type { TrainContext } from './trainer';
+import type { CheckpointKind, TrainContext } from './context';
 
 type Tf = typeof TfCore;
 export type Done = Extract<FromWorker, { type: 'done' }>;
-export type CheckpointKind = 'last' | 'best' | 'stop';
 
 /** A run in progress: what its epochs share. */
 export interface Running {

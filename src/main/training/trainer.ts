@@ -1,46 +1,15 @@
 // A training run from its start: the model, a fresh or resumed state, the warm start, then epochs
 // of steps and epoch ends (./epoch.ts). Pure with respect to its environment: data, tf, the message
 // sink and checkpoint storage are passed in.
-import type * as TfCore from '@tensorflow/tfjs-core';
 import type { RunResult, TrainParams } from '../../shared/domain';
-import type { TrainFeed } from '../data/pipeline/feed';
-import type { TrainingMeta } from '../data/pipeline/open';
 import { mulberry32, shuffleInPlace } from '../data/rng';
 import { buildVgg, type InitName } from '../vgg/model';
-import type { Checkpoint, TensorRecord, TrainerState } from './checkpoint';
-import { endEpoch, finishRun, runSteps, type CheckpointKind, type Done, type Running } from './epoch';
-import type { FromWorker } from './messages';
+import type { Checkpoint, TrainerState } from './checkpoint';
+import type { TrainContext } from './context';
+import { endEpoch, finishRun, runSteps, type Done, type Running } from './epoch';
 import { createSgd, importWeights } from './sgd';
 
-export type { CheckpointKind } from './epoch';
-
-type Tf = typeof TfCore;
-
-export interface TrainContext {
-  tf: Tf;
-  params: TrainParams;
-  /** The training scale range (computed once when the run was queued). */
-  scales: { min: number; max: number };
-  data: TrainingMeta;
-  /** The training batches (augmented off this thread where the feed has workers). */
-  feed: TrainFeed;
-  post: (msg: FromWorker) => void;
-  stopRequested: () => boolean;
-  /** Pause support: whether a pause is asked for, and a wait that returns when it is lifted. */
-  pauseRequested?: () => boolean;
-  waitWhilePaused?: () => Promise<boolean>;
-  checkDevice?: () => Promise<void>;
-  /** Largest single buffer the device takes, in bytes. */
-  maxBufferBytes?: number;
-  /** Persists a checkpoint (the worker writes the file and reports it); its arrays are lent for the call only. */
-  saveCheckpoint?: (kind: CheckpointKind, ck: Checkpoint) => void;
-  resumeFrom?: Checkpoint;
-  /** The paper's warm start: weights of a trained configuration-A run. */
-  warmStart?: { runId: number; layers: string[]; weights: TensorRecord[] };
-  /** Steps between loss read-backs; each read-back is a device sync. */
-  flushEvery?: number;
-}
-
+export type { CheckpointKind, TrainContext } from './context';
 
 export async function train(ctx: TrainContext): Promise<Done> {
   const { tf, params, data } = ctx;

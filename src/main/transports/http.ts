@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES } from '../../shared/contract';
-import type { App } from '../services/app';
+import type { App } from '../app';
 import { CSP } from '../window-security';
 import { coalesceLive } from './coalesce';
 import { createDispatcher } from './dispatch';

@@ -2,7 +2,7 @@
 import type { IpcMain, WebContents } from 'electron';
 import { EVENT_NAMES } from '../../shared/contract';
 import { IPC } from '../../shared/wire';
-import type { App } from '../services/app';
+import type { App } from '../app';
 import { coalesceLive } from './coalesce';
 import { createDispatcher } from './dispatch';
 

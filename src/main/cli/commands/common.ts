@@ -1,7 +1,7 @@
 // What every subcommand shares: the global flags, opening the app on the data folder, calling the
 // contract as the UI does, and turning its refusals into usage errors.
 import { ContractError, type ArgsOf, type MethodName, type ResultOf } from '../../../shared/contract';
-import { createApp, type App } from '../../services/app';
+import { createApp, type App } from '../../app';
 import { resolveDataDir } from '../../paths';
 import { createDispatcher } from '../../transports/dispatch';
 import { UsageError, forCli } from '../options';

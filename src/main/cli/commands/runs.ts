@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import { ContractError, parseArgs, type ArgsOf } from '../../../shared/contract';
 import { describeEvent } from '../../../shared/event-text';
 import type { RunDetail, RunProgress } from '../../../shared/domain';
-import { type App } from '../../services/app';
+import { type App } from '../../app';
 import { listModels } from '../../services/models';
 import { table } from '../format';
 import { fixed, human, pct } from '../../../shared/format';

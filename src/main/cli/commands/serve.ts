@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { confineTo } from '../../services/paths-policy';
-import { createApp } from '../../services/app';
+import { createApp } from '../../app';
 import { resolveDataDir } from '../../paths';
 import { startServer } from '../../transports/http';
 import { UsageError } from '../options';

@@ -4,7 +4,7 @@
 // shared memory up to a budget and in one file on disk beyond it.
 import fs from 'node:fs';
 import { imageAt, packLayout, type Layout } from '../geometry';
-import type { Pixels } from './augment';
+import type { Pixels } from './window';
 
 export type ImageStore =
   | { kind: 'memory'; side: number; count: number; pixels: Pixels }

@@ -3,7 +3,7 @@
 // native addon does it where it is built (native/src/window.inc), to the same floats bit for bit;
 // JavaScript otherwise. On a machine whose cores the backend keeps busy, the pipeline's own CPU
 // time is taken from training: in JavaScript a W2 batch (32 crops of 32 px) costs 0.4–0.7 ms.
-import { requireNativeAddon } from '../../training/native/addon';
+import { requireNativeAddon } from '../../native-addon';
 import { resampleWindow } from '../resize';
 
 export type Pixels = Float32Array | Uint8Array;

@@ -1,7 +1,7 @@
 // VGG Lab's own C++ addon (native/): the CPU backend's kernels with convolutions, matrix products
 // and pooling replaced by multi-threaded oneDNN or BLAS ones.
 import os from 'node:os';
-import { loadNativeAddon } from '../native/addon';
+import { loadNativeAddon } from '../../native-addon';
 import { useTfBackend, type BackendModule } from './types';
 
 function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp: boolean; onednn?: string } }): string {

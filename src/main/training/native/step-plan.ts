@@ -5,7 +5,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { SeededDropout } from '../../vgg/dropout';
 import { LocalResponseNorm } from '../../vgg/lrn';
-import type { StepLayer } from './addon';
+import type { StepLayer } from '../../native-addon';
 import { NATIVE_BACKEND } from './names';
 
 export interface StepPlan {

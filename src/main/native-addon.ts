@@ -1,4 +1,5 @@
-// Loads the native kernels addon (native/, built by `npm install`), or says why it cannot.
+// Loads the native kernels addon (native/, built by `npm install`), or says why it cannot. On the ground
+// floor (beside paths.ts): the training backend's kernels and the data pipeline's crops both use it.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';

@@ -1,28 +1,31 @@
-// Composition root: one database, one bus, one scheduler, the services, and the
-// handler table that both transports dispatch to.
-import type { Handlers } from '../../shared/contract';
-import { openDatabase, type Db } from '../store/db';
-import { HEARTBEAT_MS, thisProcess } from './owner';
-import { ExternalRuns } from './external';
-import { listCheckpoints } from '../store/checkpoints';
-import { metricSeries } from '../store/metrics';
-import { listBackends } from '../training/backends';
-import type { BackendChoice } from '../../shared/domain';
-import { APP_VERSION } from '../version';
-import { EventBus } from './bus';
-import { compareRows } from './compare';
-import { exportRuns } from './export';
-import { DatasetService } from './datasets';
-import { allowAnyPath, specPath, type PathPolicy } from './paths-policy';
-import { listModels, measuredRates, memoryEstimate } from './models';
-import { getRun } from '../store/runs';
-import { RunService } from './runs';
-import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './scheduler';
-import { ClusterLink } from '../cluster/link';
-import { clusterStatus, keepPassword } from '../cluster/status';
-import { readSettings, saveSettings } from '../cluster/settings';
-import { activeClusterRuns } from '../store/cluster';
-import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './evaluations';
+// Composition root: one database, one bus, one scheduler, the services, the run placements (this
+// machine, the cluster), and the handler table that both transports dispatch to. It sits above the
+// services and the cluster, and is the one place that knows both.
+import type { Handlers } from '../shared/contract';
+import { openDatabase, type Db } from './store/db';
+import { HEARTBEAT_MS, Ownership, thisProcess } from './services/ownership';
+import { LocalPlacement } from './services/local-placement';
+import { ClusterPlacement } from './cluster/placement';
+import { ExternalRuns } from './services/external';
+import { listCheckpoints } from './store/checkpoints';
+import { metricSeries } from './store/metrics';
+import { listBackends } from './training/backends';
+import type { BackendChoice } from '../shared/domain';
+import { APP_VERSION } from './version';
+import { EventBus } from './services/bus';
+import { compareRows } from './services/compare';
+import { exportRuns } from './services/export';
+import { DatasetService } from './services/datasets';
+import { allowAnyPath, specPath, type PathPolicy } from './services/paths-policy';
+import { listModels, measuredRates, memoryEstimate } from './services/models';
+import { getRun } from './store/runs';
+import { RunService } from './services/runs';
+import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './services/scheduler';
+import { ClusterLink } from './cluster/link';
+import { clusterStatus, keepPassword } from './cluster/status';
+import { readSettings, saveSettings } from './cluster/settings';
+import { activeClusterRuns } from './store/cluster';
+import { EvaluationService, tsxEvalWorkerFactory, type EvalWorkerFactory } from './services/evaluations';
 
 export type { Handlers };
 
@@ -74,14 +77,30 @@ export function createApp(opts: AppOptions): App {
   // eslint-disable-next-line prefer-const -- the link's callbacks reach the run service made after it
   let runs: RunService;
   const cluster = new ClusterLink(opts.dataDir, opts.cluster ?? {}, { db, bus, publish: (id) => runs.announce(id), settled: (id, status) => runs.settled(id, status) });
-  runs = new RunService({ db, bus, scheduler, dataDir: opts.dataDir, backends, resolveDataset: (s) => datasets.resolve(s), cluster });
+  runs = new RunService({
+    db,
+    bus,
+    scheduler,
+    dataDir: opts.dataDir,
+    resolveDataset: (s) => datasets.resolve(s),
+    placements: (hooks) => {
+      const ownership = new Ownership({ db, ...hooks, stop: (id) => runs.stop(id), pause: (id, on) => runs.pause(id, on) });
+      return {
+        ownership,
+        placements: {
+          local: new LocalPlacement({ db, bus, scheduler, dataDir: opts.dataDir, backends, ownership, hooks }),
+          cluster: new ClusterPlacement({ db, link: cluster, hooks }),
+        },
+      };
+    },
+  });
   // Cluster runs still active need their streams taken in; the desktop and serve connect anyway.
   if (opts.connectCluster || activeClusterRuns(db).length) cluster.get();
   // Other processes share the folder: runs whose owner died are marked interrupted now and every
   // sweep; the runs this process holds get a heartbeat, and stop/pause asked from elsewhere reach them.
   runs.sweep();
   const external = new ExternalRuns(db, bus, thisProcess(), (id) => runs.announce(id), () => cluster.connected);
-  const ticker = ownerTicker(runs, external, opts.sweepMs ?? 10_000);
+  const ticker = ownerTicker(runs.ownership, external, opts.sweepMs ?? 10_000);
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
@@ -146,19 +165,19 @@ export function createApp(opts: AppOptions): App {
 }
 
 /** One timer for sharing the folder: requests and other processes' runs every second, the heartbeat, the sweep. */
-function ownerTicker(runs: RunService, external: ExternalRuns, sweepMs: number): NodeJS.Timeout {
+function ownerTicker(ownership: Ownership, external: ExternalRuns, sweepMs: number): NodeJS.Timeout {
   let last = { heartbeat: Date.now(), sweep: Date.now() };
   const timer = setInterval(() => {
     const now = Date.now();
     try {
-      runs.takeRequests();
+      ownership.takeRequests();
       external.poll();
       if (now - last.heartbeat >= HEARTBEAT_MS) {
-        runs.heartbeat();
+        ownership.heartbeat();
         last = { ...last, heartbeat: now };
       }
       if (now - last.sweep >= sweepMs) {
-        runs.sweep();
+        ownership.sweep();
         last = { ...last, sweep: now };
       }
     } catch (err) {
