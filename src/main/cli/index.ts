@@ -29,7 +29,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .action((o) => run(() => modelsCommand(o))());
 
   addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
-    .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else Settings → Cluster)')
+    .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else the Cluster page)')
     .option('--artifacts <DIR>', 'with --on cluster: the shared artifacts folder as mounted here (default: $VGGLAB_ARTIFACTS, else the saved setting)')
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => trainCommand(globals(), o))());

@@ -54,7 +54,7 @@ export class ClusterLink {
 
   /** Why there is no client: the setting's error, or that none is named. */
   why(): string {
-    return this.resolveError ?? 'no queue is configured: pass --queue redis://[:PASSWORD@]HOST:PORT, set VGGLAB_QUEUE, or fill in Settings → Cluster';
+    return this.resolveError ?? 'no queue is configured: pass --queue redis://[:PASSWORD@]HOST:PORT, set VGGLAB_QUEUE, or fill in the Cluster page';
   }
 
   /** Takes in what the cluster runs' streams hold now (a short-lived command reads the store after this). */

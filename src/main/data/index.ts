@@ -1,4 +1,4 @@
-// Resolves a dataset SPEC (DESIGN.md) to data in memory at scale S, mean subtracted: in-memory kinds
+// Resolves a dataset SPEC (spec.ts) to data in memory at scale S, mean subtracted: in-memory kinds
 // load themselves; image-file kinds are scanned and decoded here (evaluation, registration) — the
 // training pipeline (pipeline/open.ts) decodes the same scan in its worker threads.
 import { DatasetError } from './errors';

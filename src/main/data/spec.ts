@@ -1,4 +1,4 @@
-// A dataset SPEC (DESIGN.md): KIND or KIND:ARG — synthetic[:VARIANT], folder:PATH, cifar10:PATH, … —
+// A dataset SPEC (README, Command line): KIND or KIND:ARG — synthetic[:VARIANT], folder:PATH, cifar10:PATH, … —
 // parsed here and nowhere else.
 import { DatasetError } from './errors';
 import { SOURCES, type DataSource } from './sources';

@@ -6,7 +6,7 @@ import type { MetricPoint, RunEvent } from '../../shared/domain';
  * A point already recorded (same run, split, name and step) is kept as first written and the new
  * copy ignored: writing a point is idempotent by design, so a delivery repeated after a crash (the
  * cluster's at-least-once event streams) lands exactly once. Two trainers on one run cannot happen
- * (ownership, services/owner.ts); the unique key is the database's own guarantee.
+ * (ownership: store/owners.ts claims, services/ownership.ts rules); the unique key is the database's own guarantee.
  */
 export function insertMetrics(db: Db, runId: number, points: readonly MetricPoint[]): void {
   const stmt = db.prepare('INSERT INTO metrics (run_id, step, epoch, split, name, value) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');

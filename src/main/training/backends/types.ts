@@ -21,7 +21,7 @@ export interface BackendModule {
   name: BackendName;
   /** What to install to get it. */
   installHint: string;
-  /** Position in the auto choice, lowest first (DESIGN.md: hardware GPU, native CPU, software GPU, pure JS). */
+  /** Position in the auto choice, lowest first (hardware GPU, native CPU, software GPU, pure JS). */
   rank(probe: Probe): number;
   /** Whether it computes on a hardware GPU on this device (else on CPU cores, which the data pipeline then leaves to it). */
   onGpu(device: string | null): boolean;

@@ -1,6 +1,7 @@
 // The `native` TF.js backend: the CPU backend's tensor storage and kernels, with the heavy
-// kernels (convolutions and their gradients, matrix products, max-pooling) replaced by BLAS
-// code in the addon. Anything a native kernel does not cover falls back to the CPU kernel.
+// kernels (convolutions and their gradients, matrix products, max-pooling) replaced by the addon's
+// code on oneDNN (or BLAS where the build found no oneDNN), and the whole VGG training step and
+// forward pass as single calls. Anything a native kernel does not cover falls back to the CPU kernel.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
