@@ -1,9 +1,8 @@
 // VGG Lab's native kernels: the heavy parts of TF.js's CPU backend (convolutions, matrix
 // products, max-pooling) over oneDNN where the build found it, else an optimised BLAS; the whole
 // VGG training step and forward pass as one call each (vgg-layers.inc, vgg-step.inc,
-// vgg-forward.inc); and the
-// data pipeline's crop window (window.inc). Every function reads and writes the JavaScript typed
-// arrays it is given (zero-copy); scratch space is reused between calls.
+// vgg-forward.inc); and the data pipeline's crop window (window.inc). Every function reads and
+// writes the JavaScript typed arrays it is given (zero-copy); scratch space is reused between calls.
 #include <napi.h>
 
 #include <algorithm>
