@@ -139,7 +139,9 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
   it('a worker SIGKILLed mid-epoch: its run is taken up by the other worker from the newest checkpoint, every step and epoch recorded once; queued runs stop at once', async () => {
     const dataDir = tempDir();
     const artifacts = tempDir('vgglab-artifacts-');
-    const workers = { w1: startWorker(redis, artifacts, 'w1'), w2: startWorker(redis, artifacts, 'w2') };
+    // One OpenMP thread each: two workers training at once on two cores (see shared-folder.test.ts).
+    const one = { OMP_NUM_THREADS: '1' };
+    const workers = { w1: startWorker(redis, artifacts, 'w1', [], one), w2: startWorker(redis, artifacts, 'w2', [], one) };
     const bothAlive = { watch: { w1: workers.w1.proc, w2: workers.w2.proc } };
     const app = createApp({ dataDir, cluster: { queue: redis.url, artifacts }, connectCluster: true });
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
