@@ -3,6 +3,7 @@
 // are evaluated with each protocol at the default three test scales; the figure is images × scales
 // per second of protocol time (data and weights loading excluded, reported apart).
 import { PROTOCOLS, TrainParams, type BackendName, type ProtocolName } from '../../shared/domain';
+import { PROTOCOL_SPECS } from '../evaluation/protocols';
 import { createApp } from '../app';
 import { testFlips } from '../services/evaluations';
 import { WORKLOADS } from './workloads';
@@ -25,16 +26,9 @@ export interface EvalBenchRow {
   route: string | null;
 }
 
-/**
- * One image's work at test scale Q under a protocol, in passes of a training-size crop: one for the
- * centre crop, 25 per flip for multi-crop, and for dense the image's area over the crop's, per flip
- * (the bench's images are square).
- */
+/** One image's work at test scale Q under a protocol, in passes of a training-size crop (evaluation/protocols.ts). */
 export function viewsPerImage(protocol: ProtocolName, Q: number, size: number, flips: number): number {
-  if (protocol === 'center') return 1;
-  if (protocol === 'multicrop') return 25 * flips;
-  if (protocol === 'dense') return flips * (Q / size) ** 2;
-  return viewsPerImage('dense', Q, size, flips) + viewsPerImage('multicrop', Q, size, flips);
+  return PROTOCOL_SPECS[protocol].views(Q, size, flips);
 }
 
 /** Validation images scored per protocol: enough for a steady rate, few enough for multi-crop's 150 views each. */
@@ -57,7 +51,8 @@ export async function runEvalBench(opts: { backend: BackendName; dataDir: string
     const train = run.summary?.imagesPerSec ?? null;
     const flips = testFlips(run) ? 2 : 1;
     const rows: EvalBenchRow[] = [];
-    for (const protocol of PROTOCOLS.filter((p) => p !== 'dense+multicrop')) {
+    // The protocols that are not combinations of others (a combination's time is its parts').
+    for (const protocol of PROTOCOLS.filter((p) => !PROTOCOL_SPECS[p].parts)) {
       opts.log(`evaluation on ${opts.backend}: ${protocol}…`);
       const e = await app.evaluations.evaluate([id], protocol);
       const ps = e.details.protocolSeconds ?? null;

@@ -117,20 +117,51 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
   return out;
 }
 
+/**
+ * One test protocol: the posteriors of a split's images, and one image's work at test scale Q in
+ * passes of a training-size crop (what the bench counts as views).
+ */
+export interface ProtocolSpec {
+  /** Protocols it combines (their mean); the bench times the parts, not the combination. */
+  parts?: readonly Protocol[];
+  views(Q: number, size: number, flips: number): number;
+  posteriors(tf: Tf, m: ProtocolModels, split: Split, onImage: () => void): Promise<Float32Array[]>;
+}
+
+/** The 5×5 grid spans the whole image along each side, each crop also mirrored where the run trained with flips. */
+const multicropCrops = (m: ProtocolModels) => (h: number, w: number) => {
+  const size = m.inputSize;
+  const flips = m.flip === false ? [false] : [false, true];
+  return gridOffsets(h, size).flatMap((oy) => gridOffsets(w, size).flatMap((ox) => flips.map((flip) => ({ oy, ox, flip }))));
+};
+
+/**
+ * The protocols, by name: the only list (src/shared/names.ts names them for the contract, and a name
+ * without an entry here does not compile). Adding one is an entry here and its name there.
+ */
+export const PROTOCOL_SPECS: Record<Protocol, ProtocolSpec> = {
+  center: {
+    views: () => 1,
+    posteriors: (tf, m, split, onImage) => cropPosteriors(tf, m, split, (h, w) => [{ oy: (h - m.inputSize) >> 1, ox: (w - m.inputSize) >> 1, flip: false }], onImage),
+  },
+  // The image's area over the crop's, per flip (the bench's images are square).
+  dense: { views: (Q, size, flips) => flips * (Q / size) ** 2, posteriors: densePosteriors },
+  multicrop: { views: (_Q, _size, flips) => 25 * flips, posteriors: (tf, m, split, onImage) => cropPosteriors(tf, m, split, multicropCrops(m), onImage) },
+  'dense+multicrop': {
+    parts: ['dense', 'multicrop'],
+    views: (Q, size, flips) => PROTOCOL_SPECS.dense.views(Q, size, flips) + PROTOCOL_SPECS.multicrop.views(Q, size, flips),
+    posteriors: async (tf, m, split, onImage) => {
+      const a = await densePosteriors(tf, m, split, () => {});
+      const b = await PROTOCOL_SPECS.multicrop.posteriors(tf, m, split, onImage);
+      return a.map((p, i) => p.map((v, j) => (v + b[i]![j]!) / 2));
+    },
+  },
+};
+
 /** Posteriors of every image of `split` (smallest side Q, each image whole) under one protocol. */
 export async function protocolPosteriors(tf: Tf, m: ProtocolModels, split: Split, protocol: Protocol, onImage: () => void = () => {}): Promise<Float32Array[]> {
-  const Q = split.side;
-  const size = m.inputSize;
-  if (Q < size) throw new Error(`test scale ${Q} is smaller than the input size ${size}`);
-  if (protocol === 'center') return cropPosteriors(tf, m, split, (h, w) => [{ oy: (h - size) >> 1, ox: (w - size) >> 1, flip: false }], onImage);
-  const flips = m.flip === false ? [false] : [false, true];
-  // The 5×5 grid spans the whole image, along each side.
-  const multicrop = (h: number, w: number) => gridOffsets(h, size).flatMap((oy) => gridOffsets(w, size).flatMap((ox) => flips.map((flip) => ({ oy, ox, flip }))));
-  if (protocol === 'multicrop') return cropPosteriors(tf, m, split, multicrop, onImage);
-  if (protocol === 'dense') return densePosteriors(tf, m, split, onImage);
-  const a = await densePosteriors(tf, m, split, () => {});
-  const b = await cropPosteriors(tf, m, split, multicrop, onImage);
-  return a.map((p, i) => p.map((v, j) => (v + b[i]![j]!) / 2));
+  if (split.side < m.inputSize) throw new Error(`test scale ${split.side} is smaller than the input size ${m.inputSize}`);
+  return PROTOCOL_SPECS[protocol].posteriors(tf, m, split, onImage);
 }
 
 export function averagePosteriors(sets: Float32Array[][]): Float32Array[] {

@@ -4,7 +4,6 @@ import { useTfBackend, type BackendModule } from './types';
 export const cpu: BackendModule = {
   name: 'cpu',
   installHint: '',
-  rank: () => 5,
   onGpu: () => false,
   reuseWorker: false,
   probe: async () => ({ available: true, device: 'CPU (pure JavaScript)', reason: null }),

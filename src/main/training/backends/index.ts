@@ -19,9 +19,24 @@ export const BACKENDS: Record<BackendName, BackendModule> = {
   cpu,
 };
 
-/** The auto choice among probed backends: the available one of lowest rank. */
+/**
+ * The auto choice's order, best first: the only place backends are ranked. One whose place depends
+ * on what its probe found (WebGPU on a hardware or a software adapter) stands once for each.
+ */
+const AUTO_ORDER: { name: BackendName; onGpu?: boolean }[] = [
+  { name: 'tensorflow-gpu' },
+  { name: 'tensorflow' },
+  { name: 'webgpu', onGpu: true },
+  { name: 'native' },
+  { name: 'webgpu', onGpu: false },
+  { name: 'cpu' },
+];
+for (const name of Object.keys(BACKENDS)) if (!AUTO_ORDER.some((o) => o.name === name)) throw new Error(`backend ${name} has no place in AUTO_ORDER`);
+const rank = (b: BackendInfo) => AUTO_ORDER.findIndex((o) => o.name === b.name && (o.onGpu === undefined || o.onGpu === BACKENDS[b.name].onGpu(b.device)));
+
+/** The auto choice among probed backends: the available one placed first in AUTO_ORDER. */
 function autoChoice(all: BackendInfo[]): BackendInfo | undefined {
-  return all.filter((b) => b.available).sort((a, b) => BACKENDS[a.name].rank(a) - BACKENDS[b.name].rank(b))[0];
+  return all.filter((b) => b.available).sort((a, b) => rank(a) - rank(b))[0];
 }
 
 /**

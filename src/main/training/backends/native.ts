@@ -17,7 +17,6 @@ function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp:
 export const native: BackendModule = {
   name: 'native',
   installHint: 'install a C++ compiler and OpenBLAS (Debian: g++ libopenblas-dev), then run npm install again',
-  rank: () => 3,
   onGpu: () => false,
   reuseWorker: false,
   async probe() {

@@ -8,11 +8,10 @@ function reportedDevice(tf: Tf): string {
   return b.isUsingGpuDevice ? 'CUDA GPU (libtensorflow)' : b.isGPUPackage ? 'CPU (libtensorflow GPU package, but no GPU in use: check CUDA 11.2 and cuDNN 8.1)' : 'CPU (libtensorflow)';
 }
 
-function libtensorflow(name: BackendName, pkg: string, installHint: string, device: string, gpu: boolean, rank: number): BackendModule {
+function libtensorflow(name: BackendName, pkg: string, installHint: string, device: string, gpu: boolean): BackendModule {
   return {
     name,
     installHint,
-    rank: () => rank,
     onGpu: () => gpu,
     reuseWorker: true,
     async probe() {
@@ -28,5 +27,5 @@ function libtensorflow(name: BackendName, pkg: string, installHint: string, devi
   };
 }
 
-export const tensorflowGpu = libtensorflow('tensorflow-gpu', '@tensorflow/tfjs-node-gpu', 'install @tensorflow/tfjs-node-gpu (needs CUDA 11.2 and cuDNN 8.1 on Linux/Windows with an NVIDIA GPU)', 'CUDA GPU (libtensorflow)', true, 0);
-export const tensorflowCpu = libtensorflow('tensorflow', '@tensorflow/tfjs-node', 'install @tensorflow/tfjs-node (downloads libtensorflow at install time)', 'CPU (libtensorflow)', false, 1);
+export const tensorflowGpu = libtensorflow('tensorflow-gpu', '@tensorflow/tfjs-node-gpu', 'install @tensorflow/tfjs-node-gpu (needs CUDA 11.2 and cuDNN 8.1 on Linux/Windows with an NVIDIA GPU)', 'CUDA GPU (libtensorflow)', true);
+export const tensorflowCpu = libtensorflow('tensorflow', '@tensorflow/tfjs-node', 'install @tensorflow/tfjs-node (downloads libtensorflow at install time)', 'CPU (libtensorflow)', false);

@@ -1,5 +1,5 @@
-// What one compute backend tells the registry (./index.ts): how to find it, how it ranks in the
-// auto choice, how to start it in a worker thread, and what to install when it is missing.
+// What one compute backend tells the registry (./index.ts, which also holds the auto choice's
+// order): how to find it, how to start it in a worker thread, and what to install when it is missing.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { BackendInfo, BackendName } from '../../../shared/domain';
 
@@ -21,8 +21,6 @@ export interface BackendModule {
   name: BackendName;
   /** What to install to get it. */
   installHint: string;
-  /** Position in the auto choice, lowest first (hardware GPU, native CPU, software GPU, pure JS). */
-  rank(probe: Probe): number;
   /** Whether it computes on a hardware GPU on this device (else on CPU cores, which the data pipeline then leaves to it). */
   onGpu(device: string | null): boolean;
   /** Runs share one long-lived worker (tfjs-node cannot be initialised twice in a process); else a fresh worker per run. */

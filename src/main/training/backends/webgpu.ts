@@ -119,7 +119,6 @@ function watchErrors(tf: Tf): () => Promise<void> {
 export const webgpu: BackendModule = {
   name: 'webgpu',
   installHint,
-  rank: (p) => (isSoftware(p.device) ? 4 : 2),
   onGpu: (device) => !isSoftware(device),
   reuseWorker: false,
   probe: probeApart,
