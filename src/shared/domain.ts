@@ -60,6 +60,8 @@ export const TrainParams = z
   .strict();
 export type TrainParams = z.infer<typeof TrainParams>;
 export type TrainParamsInput = z.input<typeof TrainParams>;
+/** The schema's defaults (for configuration A): the one place a default is written is the schema above. */
+export const PARAM_DEFAULTS: TrainParams = TrainParams.parse({ config: 'A' });
 
 export interface ModelInfo {
   config: ConfigName;

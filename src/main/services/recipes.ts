@@ -31,7 +31,7 @@ export async function startStudy(runs: Starter, base: Omit<TrainParams, 'config'
   const S = Math.round((256 * input) / 224);
   const fixed = String(S);
   const jittered = `${S}:${Math.round((512 * input) / 224)}`;
-  const lr = base.lr ?? 0.01;
+  const { lr } = base;
   const a = await runs.start({ ...base, config: 'A', init: 'glorot', scale: fixed, experiment });
   const ids = [a.id, (await runs.start({ ...base, config: 'A-LRN', init: 'glorot', scale: fixed, experiment })).id];
   const fixedIds = new Map<ConfigName, number>();
