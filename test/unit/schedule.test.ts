@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterEpoch, initialSchedule, previewSchedule, type ScheduleOptions } from '../../src/main/training/schedule';
+import { afterEpoch, initialSchedule, previewSchedule, stepSegments, type ScheduleOptions } from '../../src/shared/schedule';
 
 const run = (opts: ScheduleOptions, accs: number[]) => {
   const s = initialSchedule(opts);
@@ -29,5 +29,21 @@ describe('learning-rate schedules', () => {
   it('none never changes the rate', () => {
     const d = run({ spec: 'none', lr: 0.1, patience: 1, maxDrops: 3, minDelta: 0 }, [0.5, 0.4, 0.3]);
     expect(d.every((x) => !x.drop && !x.stop)).toBe(true);
+  });
+
+  it('the New-run preview\'s segments are the trainer\'s own drops: a repeated or late step epoch changes nothing twice', () => {
+    const opts = (spec: string): ScheduleOptions => ({ spec, lr: 0.01, patience: 2, maxDrops: 3, minDelta: 0 });
+    const at = (spec: string, epochs: number) => stepSegments(opts(spec), epochs).map((x) => [x.from, x.to, Number(x.lr.toExponential(6))]);
+    expect(at('step:2,4', 6)).toEqual([[1, 2, 1e-2], [3, 4, 1e-3], [5, 6, 1e-4]]);
+    expect(at('step:2,2', 4)).toEqual([[1, 2, 1e-2], [3, 4, 1e-3]]);
+    expect(at('step:9', 4)).toEqual([[1, 4, 1e-2]]);
+    // The same drops as the trainer makes, epoch by epoch.
+    const state = initialSchedule(opts('step:2,4'));
+    const trained: number[] = [];
+    for (let e = 1; e <= 6; e++) {
+      trained.push(state.lr);
+      afterEpoch(state, opts('step:2,4'), e, 0.5);
+    }
+    expect(stepSegments(opts('step:2,4'), 6).flatMap((x) => Array.from({ length: x.to - x.from + 1 }, () => x.lr))).toEqual(trained);
   });
 });

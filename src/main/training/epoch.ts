@@ -10,7 +10,7 @@ import type { Split } from '../data/types';
 import { setDropoutStep } from '../vgg/model';
 import type { TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
-import { afterEpoch } from './schedule';
+import { afterEpoch } from '../../shared/schedule';
 import { evaluateSplit, type createSgd } from './sgd';
 import type { CheckpointKind, TrainContext } from './context';
 

@@ -1,4 +1,5 @@
-// Learning-rate schedules: the paper's reduce-on-plateau, fixed steps, or none.
+// Learning-rate schedules: the paper's reduce-on-plateau, fixed steps, or none. Pure, and shared:
+// the trainer applies them epoch by epoch, and the New-run form previews them before launch.
 export interface ScheduleState {
   lr: number;
   best: number;
@@ -66,6 +67,17 @@ export function previewSchedule(opts: ScheduleOptions, epochs: number): { epoch:
   for (let e = 1; e <= epochs; e++) {
     out.push({ epoch: e, lr });
     if (steps.includes(e)) lr *= factor;
+  }
+  return out;
+}
+
+/** The step schedule's stretches of equal rate, for the preview: epochs from–to at lr. */
+export function stepSegments(opts: ScheduleOptions, epochs: number): { from: number; to: number; lr: number }[] {
+  const out: { from: number; to: number; lr: number }[] = [];
+  for (const { epoch, lr } of previewSchedule(opts, epochs)) {
+    const last = out.at(-1);
+    if (last && last.lr === lr) last.to = epoch;
+    else out.push({ from: epoch, to: epoch, lr });
   }
   return out;
 }
