@@ -35,7 +35,7 @@ describe.skipIf(process.platform !== 'linux')('test teardown', () => {
     const r = childVitest('hooks');
     expect(r.code, r.out).toBe(1);
     expect(r.out).toContain('failing on purpose');
-    expect(r.out).toMatch(/Test timed out in 8000ms/);
+    expect(r.out).toMatch(/Test timed out in 6000ms/);
     // Each process was running when its test failed (the fixture notes a trainer only once it has recorded a step).
     expect(r.noted.map((n) => n.what).sort()).toEqual([
       'failed test',
