@@ -22,6 +22,10 @@ module.exports = {
     { name: 'no-circular', comment: 'an import circle', severity: 'error', from: {}, to: { circular: true } },
     { name: 'shared-is-the-bottom', comment: 'the contract imports nothing of the app', severity: 'error', from: { path: '^src/shared' }, to: { path: '^src/(main|renderer|preload)' } },
     { name: 'ground-floor', comment: 'the ground floor imports nothing above it', severity: 'error', from: { path: GROUND }, to: { path: '^src/main/', pathNot: GROUND } },
+    // Within the cluster: the desktop's side and the remote worker share only cluster/shared.
+    { name: 'cluster-sides-apart', comment: "the desktop's side and the remote worker import each other only through cluster/shared", severity: 'error', from: { path: '^src/main/cluster/desktop' }, to: { path: '^src/main/cluster/remote' } },
+    { name: 'cluster-sides-apart', severity: 'error', from: { path: '^src/main/cluster/remote' }, to: { path: '^src/main/cluster/desktop' } },
+    { name: 'cluster-shared-is-shared', comment: 'what both sides use imports neither side', severity: 'error', from: { path: '^src/main/cluster/shared' }, to: { path: '^src/main/cluster/(desktop|remote)' } },
     ...Object.entries(above).map(([layer, higher]) => ({
       name: `${layer}-points-down`,
       comment: `${layer} imports nothing from a layer above it (${higher.join(', ')})`,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApp, type App } from '../../src/main/app';
-import { decode, jobIdOf, PREFIX, QUEUE_NAME, type JobData } from '../../src/main/cluster/protocol';
+import { decode, jobIdOf, PREFIX, QUEUE_NAME, type JobData } from '../../src/main/cluster/shared/protocol';
 import { killed, vgglab, vgglabSync } from '../cli-process';
 import { until } from '../wait';
 import { skipNote, startRun, tempDir } from '../helpers';

@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkQueueUrl, readSettings, redact, resolveCluster, saveSettings, storeId } from '../../src/main/cluster/settings';
-import { keepPassword } from '../../src/main/cluster/status';
-import { decode, encode } from '../../src/main/cluster/protocol';
+import { checkQueueUrl, readSettings, redact, resolveCluster, saveSettings, storeId } from '../../src/main/cluster/shared/settings';
+import { keepPassword } from '../../src/main/cluster/desktop/status';
+import { decode, encode } from '../../src/main/cluster/shared/protocol';
 import { tempDir } from '../helpers';
 
 const saved = { queue: process.env.VGGLAB_QUEUE, artifacts: process.env.VGGLAB_ARTIFACTS };

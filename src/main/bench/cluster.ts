@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { BackendName } from '../../shared/domain';
 import { listBackends, chooseBackend } from '../training/backends';
-import { WORKER_KEYS } from '../cluster/protocol';
+import { WORKER_KEYS } from '../cluster/shared/protocol';
 import { engineRun } from './run';
 import { WORKLOADS } from './workloads';
 import { freePort } from '../free-port';

@@ -1,5 +1,5 @@
 // Where a run trains, as the run service sees it: on this machine's scheduler (local-placement.ts)
-// or on a queue that other machines' workers take from (cluster/placement.ts, which implements this
+// or on a queue that other machines' workers take from (cluster/desktop/placement.ts, which implements this
 // port from above the services). The run service picks one by the run's `placement` and holds
 // everything the two share: reading runs, the checks before a start or a resume, deleting, waiting.
 import type { Placement, RunDetail, RunStatus, TrainParams } from '../../shared/domain';

@@ -2,13 +2,13 @@
 // workers, and takes the runs' event streams into the local store (ingest.ts).
 import type { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
-import type { Db } from '../store/db';
-import type { EventBus } from '../services/bus';
-import type { RunStatus } from '../../shared/domain';
-import { connect } from './connection';
+import type { Db } from '../../store/db';
+import type { EventBus } from '../../services/bus';
+import type { RunStatus } from '../../../shared/domain';
+import { connect } from '../shared/connection';
 import { Ingester } from './ingest';
-import { controlKey, jobIdOf, PREFIX, QUEUE_NAME, WORKER_KEYS, type Control, type JobData, type WorkerAnnouncement } from './protocol';
-import { redact, type ClusterSettings } from './settings';
+import { controlKey, jobIdOf, PREFIX, QUEUE_NAME, WORKER_KEYS, type Control, type JobData, type WorkerAnnouncement } from '../shared/protocol';
+import { redact, type ClusterSettings } from '../shared/settings';
 
 /** How often the streams of active cluster runs are read. */
 const INGEST_MS = 200;

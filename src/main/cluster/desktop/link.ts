@@ -2,7 +2,7 @@
 // are active, so their streams are taken in) and remade when the setting changes.
 import type { ClusterDeps } from './client';
 import { ClusterClient } from './client';
-import { readSettings, resolveCluster, storeId, type ClusterSettings } from './settings';
+import { readSettings, resolveCluster, storeId, type ClusterSettings } from '../shared/settings';
 
 export class ClusterLink {
   private client: ClusterClient | null | undefined;

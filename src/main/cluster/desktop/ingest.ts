@@ -4,15 +4,15 @@
 // entries stay in Redis until that transaction has committed, and are trimmed only then.
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { Db } from '../store/db';
-import type { EventName, Events } from '../../shared/contract';
-import type { RunStatus } from '../../shared/domain';
-import { EventBus } from '../services/bus';
-import { Recorder } from '../services/recorder';
-import { insertCheckpoint, rewindTo } from '../store/checkpoints';
-import { insertEvent } from '../store/metrics';
-import { activeClusterRuns, advanceCursor, assignWorker, requeue, type ClusterRun } from '../store/cluster';
-import { decode, streamKey } from './protocol';
+import type { Db } from '../../store/db';
+import type { EventName, Events } from '../../../shared/contract';
+import type { RunStatus } from '../../../shared/domain';
+import { EventBus } from '../../services/bus';
+import { Recorder } from '../../services/recorder';
+import { insertCheckpoint, rewindTo } from '../../store/checkpoints';
+import { insertEvent } from '../../store/metrics';
+import { activeClusterRuns, advanceCursor, assignWorker, requeue, type ClusterRun } from '../../store/cluster';
+import { decode, streamKey } from '../shared/protocol';
 
 /** Holds events until the transaction that wrote their rows has committed. */
 class DeferredBus extends EventBus {

@@ -3,21 +3,21 @@
 // implemented here, above the services.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ContractError } from '../../shared/contract';
-import type { RunDetail, RunStatus, TrainParams } from '../../shared/domain';
-import type { RunHooks, RunPlacement } from '../services/placement';
-import { resolveWarmStart } from '../services/warmstart';
-import type { CheckpointRow } from '../store/checkpoints';
-import { claimForCluster } from '../store/cluster';
-import type { Db } from '../store/db';
-import { insertEvent } from '../store/metrics';
-import { getRun, insertRun, markFinished } from '../store/runs';
-import { APP_VERSION } from '../version';
+import { ContractError } from '../../../shared/contract';
+import type { RunDetail, RunStatus, TrainParams } from '../../../shared/domain';
+import type { RunHooks, RunPlacement } from '../../services/placement';
+import { resolveWarmStart } from '../../services/warmstart';
+import type { CheckpointRow } from '../../store/checkpoints';
+import { claimForCluster } from '../../store/cluster';
+import type { Db } from '../../store/db';
+import { insertEvent } from '../../store/metrics';
+import { getRun, insertRun, markFinished } from '../../store/runs';
+import { APP_VERSION } from '../../version';
 import type { ClusterClient } from './client';
-import { specFingerprint } from './fingerprint';
+import { specFingerprint } from '../shared/fingerprint';
 import type { ClusterLink } from './link';
-import { artifactsRunDir } from './paths';
-import type { JobData } from './protocol';
+import { artifactsRunDir } from '../shared/paths';
+import type { JobData } from '../shared/protocol';
 
 /** How long queueing a run may wait for Redis before the run is recorded as failed. */
 const ENQUEUE_TIMEOUT_MS = 10_000;

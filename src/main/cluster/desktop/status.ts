@@ -1,8 +1,8 @@
 // The cluster as the Settings page and `vgglab workers` see it: the queue (redacted), whether it
 // answers, and its workers.
-import type { ClusterStatus } from '../../shared/domain';
+import type { ClusterStatus } from '../../../shared/domain';
 import type { ClusterLink } from './link';
-import { redact, type ClusterSettings } from './settings';
+import { redact, type ClusterSettings } from '../shared/settings';
 
 const ANSWER_MS = 3_000;
 

@@ -1,8 +1,8 @@
 // What travels through Redis between the desktop and its workers: the job (one per run), the run's
 // event stream (the training worker's own messages, plus who holds the run), a control key for stop
 // and pause, and each worker's announcement. Names are built here only.
-import type { FromWorker } from '../training/messages';
-import type { WorkerInfo } from '../../shared/domain';
+import type { FromWorker } from '../../training/messages';
+import type { WorkerInfo } from '../../../shared/domain';
 
 export const QUEUE_NAME = 'vgglab-train';
 export const PREFIX = 'vgglab';

@@ -2,8 +2,8 @@
 // copy when it queues the run, and the worker refuses the job if its own copy differs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fingerprint } from '../services/datasets';
-import { specPath } from '../data/spec';
+import { fingerprint } from '../../services/datasets';
+import { specPath } from '../../data/spec';
 
 /** The fingerprint of the data a SPEC reads (a folder's files, or one file), or null for built-in data. */
 export function specFingerprint(spec: string, resolve: (p: string) => string = (p) => p): string | null {
