@@ -23,13 +23,17 @@ function newest(dir) {
   return latest;
 }
 
+let sourcesTime;
+
 /** The bundle of worker `name` where it is as new as every source file, else null. */
 export function builtWorker(name) {
   if (process.env.VGGLAB_TSX_WORKERS === '1') return null;
   const file = path.join(root, 'out', 'main', 'workers', `${name}.js`);
   const built = fs.statSync(file, { throwIfNoEntry: false });
-  if (!built || built.mtimeMs < Math.max(...SOURCES.map(newest))) return null;
-  return file;
+  if (!built) return null;
+  // The source tree is walked once per thread, however many bundles are asked about.
+  sourcesTime ??= Math.max(...SOURCES.map(newest));
+  return built.mtimeMs < sourcesTime ? null : file;
 }
 
 /** Loads worker `name`: its bundle where fresh, else `source` (a URL of its TypeScript) through tsx. */

@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { BACKEND_CHOICES, CONFIG_NAMES, PLACEMENTS, type BackendName, type ConfigName, type Placement, type RunStatus } from './names';
 export * from './names';
 export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
+/** A run that is waiting or training: someone holds it. */
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+/** A run that can go on from its newest checkpoint. */
+export const RESUMABLE_STATUSES: readonly RunStatus[] = ['stopped', 'failed', 'interrupted'];
 
 export const INIT_RE = /^(glorot|paper|paper-0\.1|from:\d+)$/;
 export const SCHEDULE_RE = /^(plateau|none|step:\d+(,\d+)*)$/;

@@ -1,33 +1,20 @@
 // The CLI contract as headless users rely on it: exact flags, JSON last lines, exit codes.
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { makeImageFolder, makeMnist } from '../fixtures/datasets';
 import { listBackends } from '../../src/main/training/backends';
-import { repoRoot, skipNote, tempDir } from '../helpers';
-import { vgglabInProcess } from '../cli-process';
+import { skipNote, tempDir } from '../helpers';
+import { vgglabInProcess, vgglabSync } from '../cli-process';
 import { need } from '../require';
 
 const dataDir = tempDir();
 const nativeInfo = (await listBackends(['native']))[0]!;
 const nativeReady = !need('native', nativeInfo.available ? null : nativeInfo.reason);
-function vgglab(...args: string[]) {
-  return vgglabEnv({}, ...args);
-}
-function vgglabEnv(env: NodeJS.ProcessEnv, ...args: string[]) {
-  const res = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, ...env } });
-  const lines = res.stdout.trim().split('\n');
-  let json: any = null;
-  try {
-    json = JSON.parse(lines.at(-1) ?? '');
-  } catch {
-    /* not JSON */
-  }
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr, json };
-}
+const vgglab = (...args: string[]) => vgglabSync(dataDir, args);
+const vgglabEnv = (env: NodeJS.ProcessEnv, ...args: string[]) => vgglabSync(dataDir, args, env);
 
 describe('vgglab CLI', () => {
   it('models --json lists all six configurations with the paper’s parameter counts', () => {

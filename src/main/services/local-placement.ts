@@ -3,7 +3,7 @@
 // requests through its row (ownership.ts).
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import type { BackendChoice, BackendInfo, RunDetail, TrainParams } from '../../shared/domain';
+import { RESUMABLE_STATUSES, type BackendChoice, type BackendInfo, type RunDetail, type TrainParams } from '../../shared/domain';
 import { runDir } from '../paths';
 import { rewindTo, type CheckpointRow } from '../store/checkpoints';
 import type { Db } from '../store/db';
@@ -20,8 +20,6 @@ import type { RunHooks, RunPlacement } from './placement';
 import { Recorder } from './recorder';
 import type { Scheduler } from './scheduler';
 import { resolveWarmStart } from './warmstart';
-
-const RESUMABLE = ['stopped', 'failed', 'interrupted'] as const;
 
 export interface LocalDeps {
   db: Db;
@@ -50,7 +48,7 @@ export class LocalPlacement implements RunPlacement {
     const { db, ownership } = this.deps;
     const id = run.id;
     const event = db.transaction(() => {
-      if (!claim(db, id, ownership.me, RESUMABLE)) throw new ContractError(ownership.busyMessage(id), 'conflict');
+      if (!claim(db, id, ownership.me, RESUMABLE_STATUSES)) throw new ContractError(ownership.busyMessage(id), 'conflict');
       rewindTo(db, id, ck.step, ck.epoch);
       return insertEvent(db, id, { step: ck.step, epoch: ck.epoch, kind: 'resume', payload: { fromStep: ck.step, fromEpoch: ck.epoch, previousStatus: run.status } });
     })();

@@ -6,7 +6,7 @@
 // are single conditional updates (store/owners.ts).
 import fs from 'node:fs';
 import os from 'node:os';
-import type { RunStatus } from '../../shared/domain';
+import { ACTIVE_STATUSES as ACTIVE, type RunStatus } from '../../shared/domain';
 import type { Db } from '../store/db';
 import { activeRuns, heartbeat, markOwnerGone, ownedRun, takeRequests, type OwnedRun, type Owner } from '../store/owners';
 
@@ -69,7 +69,6 @@ export function describeOwner(owner: Owner): string {
   return `in process ${owner.pid} ${owner.host === os.hostname() ? 'on this machine' : `on host ${owner.host}`}`;
 }
 
-const ACTIVE: RunStatus[] = ['queued', 'running'];
 const hhmm = (iso: string) => new Date(iso).toTimeString().slice(0, 5);
 
 export interface OwnershipDeps {

@@ -3,7 +3,7 @@
 // (ownership.ts); the paper's multi-run experiments are recipes (recipes.ts).
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import type { ConfigName, Placement, RunDetail, RunStatus, TrainParams } from '../../shared/domain';
+import { ACTIVE_STATUSES as ACTIVE, RESUMABLE_STATUSES as RESUMABLE, type ConfigName, type Placement, type RunDetail, type RunStatus, type TrainParams } from '../../shared/domain';
 import { runDir } from '../paths';
 import { latestCheckpoint } from '../store/checkpoints';
 import type { Db } from '../store/db';
@@ -17,8 +17,6 @@ import { startChain, startStudy } from './recipes';
 import type { Scheduler } from './scheduler';
 import { checkWarmStart } from './warmstart';
 
-const RESUMABLE: RunStatus[] = ['stopped', 'failed', 'interrupted'];
-const ACTIVE: RunStatus[] = ['queued', 'running'];
 
 export interface RunServiceDeps {
   db: Db;

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ContractError } from '../../../shared/contract';
-import type { RunDetail, RunStatus, TrainParams } from '../../../shared/domain';
+import { ACTIVE_STATUSES as ACTIVE, RESUMABLE_STATUSES as RESUMABLE, type RunDetail, type RunStatus, type TrainParams } from '../../../shared/domain';
 import type { RunHooks, RunPlacement } from '../../services/placement';
 import { resolveWarmStart } from '../../services/warmstart';
 import type { CheckpointRow } from '../../store/checkpoints';
@@ -21,8 +21,6 @@ import type { JobData } from '../shared/protocol';
 
 /** How long queueing a run may wait for Redis before the run is recorded as failed. */
 const ENQUEUE_TIMEOUT_MS = 10_000;
-const RESUMABLE: RunStatus[] = ['stopped', 'failed', 'interrupted'];
-const ACTIVE: RunStatus[] = ['queued', 'running'];
 
 export class ClusterPlacement implements RunPlacement {
   readonly name = 'cluster' as const;
