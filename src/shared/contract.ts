@@ -12,6 +12,7 @@ import {
   type CheckpointInfo,
   type CompareRowInfo,
   type DatasetInfo,
+  type DatasetKindInfo,
   type EvaluationInfo,
   PROTOCOLS,
   type MetricPoint,
@@ -109,6 +110,8 @@ export const methods = {
     z.object({ id: z.number().int().positive(), tags: z.array(z.string().min(1).max(40).regex(/^[^,]+$/, 'a tag may not contain a comma')).max(20).optional(), notes: z.string().max(10000).optional() }).strict(),
   ),
   'datasets.list': method<DatasetInfo[]>()(Empty),
+  /** The dataset kinds (SPEC forms) this app reads, with examples for the New-run form. */
+  'datasets.kinds': method<DatasetKindInfo[]>()(Empty),
   'datasets.add': method<DatasetInfo>()(
     z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(100).optional() }).strict(),
   ),

@@ -228,6 +228,20 @@ export interface CompareRowInfo {
   backend: string;
 }
 
+/** A kind of dataset SPEC the app reads (data/sources/), for forms and help texts. */
+export interface DatasetKindInfo {
+  kind: string;
+  /** How a SPEC of this kind is written, e.g. 'folder:PATH'. */
+  usage: string;
+  /** What PATH must hold; null where the kind takes no path. */
+  pathHolds: string | null;
+  /** Images drawn at the input size: S defaults to the input size, not input × 256/224. */
+  drawnAtInputSize: boolean;
+  /** Training images an epoch when the kind makes its own and no limit is set; else null. */
+  madeTrainImages: number | null;
+  examples: { spec: string; label: string }[];
+}
+
 export interface DatasetInfo {
   id: number;
   name: string;

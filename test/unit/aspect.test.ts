@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { MAX_ASPECT, packLayout, rescaledSize } from '../../src/main/data/geometry';
-import { decodeItems, plannedSizes } from '../../src/main/data/folder';
+import { decodeItems, plannedSizes } from '../../src/main/data/image-files';
 import { augmentOne, imageRng } from '../../src/main/data/pipeline/augment';
 import { planFileStore, StoreAccess } from '../../src/main/data/pipeline/store';
 import { layersForward } from '../../src/main/evaluation/forward';

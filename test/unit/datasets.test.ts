@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/main/data';
-import { scanFolder } from '../../src/main/data/folder';
+import { scanFolder } from '../../src/main/data/sources/folder/scan';
 import { balancedSubset } from '../../src/main/data/subset';
 import { makeCifar10, makeImageFolder, makeMnist } from '../fixtures/datasets';
 import { tempDir } from '../helpers';
@@ -195,5 +195,25 @@ describe('rescaling', () => {
     const half = new Float32Array(3 * 3 * 3);
     resampleWindow(img, 0, side, 0, 0, side, 3, false, half, 0);
     expect(half[0]).toBeCloseTo((img[0]! + img[3]! + img[side * 3]! + img[side * 3 + 3]!) / 4, 5);
+  });
+});
+
+describe('the dataset kinds as the New-run form and Datasets page get them', () => {
+  it('lists every kind of the registry, each example a SPEC of its own kind, the built-in ones free of a path', async () => {
+    const { SOURCES } = await import('../../src/main/data/sources');
+    const { parseSpec } = await import('../../src/main/data/spec');
+    const { DatasetService } = await import('../../src/main/services/datasets');
+    const kinds = new DatasetService(null as never).kinds();
+    expect(kinds.map((k) => k.kind)).toEqual(SOURCES.map((s) => s.kind));
+    for (const k of kinds) {
+      expect(k.examples.length, k.kind).toBeGreaterThan(0);
+      for (const e of k.examples) {
+        const spec = parseSpec(e.spec);
+        expect(spec.source.kind).toBe(k.kind);
+        expect(spec.path === null).toBe(k.pathHolds === null);
+      }
+    }
+    // The built-in data is drawn at the input size and says how many images it makes an epoch.
+    expect(kinds.find((k) => k.kind === 'synthetic')).toMatchObject({ pathHolds: null, drawnAtInputSize: true, madeTrainImages: 2000 });
   });
 });

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { mulberry32 } from '../data/rng';
 import type { AugmentOptions } from '../data/pipeline/augment';
 import { PoolFeed, WorkerPool } from '../data/pipeline/pool';
-import { plannedSizes } from '../data/folder';
+import { plannedSizes } from '../data/image-files';
 import { planFileStore } from '../data/pipeline/store';
 
 export interface DataBenchRow {

@@ -2,7 +2,7 @@
 // load themselves; image-file kinds are scanned and decoded here (evaluation, registration) — the
 // training pipeline (pipeline/open.ts) decodes the same scan in its worker threads.
 import { DatasetError } from './errors';
-import { decodeItems } from './folder';
+import { decodeItems } from './image-files';
 import { parseSpec } from './spec';
 import { checkEveryClassRead, finish, pickItems } from './splits';
 import { checkLimit } from './subset';

@@ -4,9 +4,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ContractError } from '../../shared/contract';
-import type { DatasetInfo } from '../../shared/domain';
+import type { DatasetInfo, DatasetKindInfo } from '../../shared/domain';
 import { DatasetError, loadDataset } from '../data';
-import { detectKind } from '../data/sources';
+import { detectKind, SOURCES } from '../data/sources';
 import { DATASET_KINDS, isSpec, specPath } from '../data/spec';
 import { sampleImages, type ClassSamples } from '../data/samples';
 import type { Db } from '../store/db';
@@ -29,6 +29,9 @@ export function fingerprint(dir: string): string {
   return h.digest('hex');
 }
 
+/** The SPECs that need no folder (the built-in data and its variants), from the kinds' examples. */
+const builtInSpecs = () => SOURCES.filter((s) => !s.pathHolds).flatMap((s) => s.examples.map((e) => e.spec));
+
 export class DatasetService {
   constructor(private readonly db: Db) {}
 
@@ -36,11 +39,16 @@ export class DatasetService {
     return listDatasets(this.db);
   }
 
+  /** The kinds of SPEC, as the registry in data/sources/ has them. */
+  kinds(): DatasetKindInfo[] {
+    return SOURCES.map((s) => ({ kind: s.kind, usage: s.usage, pathHolds: s.pathHolds ?? null, drawnAtInputSize: Boolean(s.drawnAtInputSize), madeTrainImages: s.madeTrainImages ?? null, examples: s.examples }));
+  }
+
   async add(dir: string, name?: string): Promise<DatasetInfo> {
     const abs = path.resolve(dir);
     if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new ContractError(`${dir}: no such folder; a dataset is a folder (image classes, CIFAR binaries or IDX files)`);
     const finalName = name ?? path.basename(abs);
-    if (!/^[\w.-]+$/.test(finalName) || finalName === 'synthetic') throw ContractError.field('name', `${finalName}: use letters, digits, '.', '_' or '-', and not 'synthetic'`);
+    if (!/^[\w.-]+$/.test(finalName) || isSpec(finalName)) throw ContractError.field('name', `${finalName}: use letters, digits, '.', '_' or '-', and not a built-in dataset's name (${builtInSpecs().join(', ')})`);
     if (findDataset(this.db, finalName)) throw new ContractError(`a dataset named '${finalName}' is already registered; pick another --name`, 'conflict');
     const kind = detectKind(abs).kind;
     let data;
@@ -68,7 +76,7 @@ export class DatasetService {
   async samples(name: string, perClass: number): Promise<{ name: string; classes: ClassSamples[] }> {
     const builtIn = isSpec(name) && specPath(name) === null;
     const known = builtIn ? null : findDataset(this.db, name);
-    if (!known && !builtIn) throw new ContractError(`dataset '${name}': not registered; accepted: synthetic, synthetic:hard, or a name from datasets.list`, 'not_found');
+    if (!known && !builtIn) throw new ContractError(`dataset '${name}': not registered; accepted: ${builtInSpecs().join(', ')}, or a name from datasets.list`, 'not_found');
     try {
       return { name, classes: await sampleImages(known ? known.spec : name, known ? known.classes : null, perClass) };
     } catch (err) {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeItems, plannedSizes } from '../folder';
+import { decodeItems, plannedSizes } from '../image-files';
 import { MAX_ASPECT } from '../geometry';
 import { loadDataset, pickItems, type DatasetRequest } from '../index';
 import { parseSpec } from '../spec';

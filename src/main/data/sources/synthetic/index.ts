@@ -1,13 +1,20 @@
 // synthetic[:basic|hard]: the built-in dataset, drawn in memory from the seed.
-import { fromMemory } from '../thumbnails';
-import { loadSynthetic, parseSyntheticVariant } from '../synthetic';
-import type { DataSource } from './types';
+import { fromMemory } from '../../thumbnails';
+import { loadSynthetic, parseSyntheticVariant } from './draw';
+import type { DataSource } from '../types';
+
+const TRAIN_IMAGES = 2000;
 
 export const synthetic: DataSource = {
   kind: 'synthetic',
   usage: 'synthetic[:basic|hard]',
+  examples: [
+    { spec: 'synthetic', label: 'built in' },
+    { spec: 'synthetic:hard', label: 'built in, harder' },
+  ],
   drawnAtInputSize: true,
-  load: (variant, req) => loadSynthetic({ variant: parseSyntheticVariant(variant), size: req.side, classes: req.classes ?? 10, train: req.evalWithMean ? 0 : (req.trainSamples ?? 2000), val: req.valSamples ?? 500, seed: req.seed, mean: req.evalWithMean }),
+  madeTrainImages: TRAIN_IMAGES,
+  load: (variant, req) => loadSynthetic({ variant: parseSyntheticVariant(variant), size: req.side, classes: req.classes ?? 10, train: req.evalWithMean ? 0 : (req.trainSamples ?? TRAIN_IMAGES), val: req.valSamples ?? 500, seed: req.seed, mean: req.evalWithMean }),
   samples(variant, classNames, perClass) {
     // No mean subtracted: the images as the network's input sees them before centring.
     const classes = classNames?.length ?? 10;

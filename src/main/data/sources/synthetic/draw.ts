@@ -2,9 +2,9 @@
 // Each class is a combination of stripe orientation (up to mirroring), stripe frequency and colour;
 // every image draws its own phase, contrast, brightness, position jitter and noise, so
 // the classes are learnable but not trivially separable by one pixel.
-import { gaussian, mulberry32 } from './rng';
-import type { LoadedDataset, Split } from './types';
-import { sharedFloat32 } from './shared';
+import { gaussian, mulberry32 } from '../../rng';
+import type { LoadedDataset, Split } from '../../types';
+import { sharedFloat32 } from '../../shared';
 
 export const SYNTHETIC_VARIANTS = ['basic', 'hard'] as const;
 export type SyntheticVariant = (typeof SYNTHETIC_VARIANTS)[number];

@@ -2,16 +2,17 @@
 // mirror-symmetric: no flips unless asked for.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadMnist } from '../binary';
-import { fromMemory } from '../thumbnails';
-import { threeSplits } from '../splits';
-import type { DataSource } from './types';
+import { loadMnist } from './idx';
+import { fromMemory } from '../../thumbnails';
+import { threeSplits } from '../../splits';
+import type { DataSource } from '../types';
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => String(i));
 
 export const mnist: DataSource = {
   kind: 'mnist',
   usage: 'mnist:PATH',
+  examples: [{ spec: 'mnist:/path/to/mnist', label: 'MNIST or Fashion-MNIST IDX files' }],
   pathHolds: 'the folder holding the IDX files',
   detect: (dir) => ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(dir, f))),
   load(dir, req) {

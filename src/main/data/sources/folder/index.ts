@@ -1,13 +1,14 @@
 // folder:PATH: image files, one sub-folder per class (or train/ with val/ and/or test/), decoded by
 // sharp — in the input pipeline for training, by loadDataset for evaluation.
-import { scanFolder } from '../folder';
-import { decodeImage } from '../pipeline/decode';
-import { png } from '../thumbnails';
-import type { DataSource } from './types';
+import { scanFolder } from './scan';
+import { decodeImage } from '../../pipeline/decode';
+import { png } from '../../thumbnails';
+import type { DataSource } from '../types';
 
 export const folder: DataSource = {
   kind: 'folder',
   usage: 'folder:PATH',
+  examples: [{ spec: 'folder:/path/to/images', label: 'one sub-folder per class' }],
   pathHolds: 'one sub-folder per class',
   detect: () => true,
   scan: (root, req) => scanFolder(root, req.valFraction ?? 0.1, req.seed),

@@ -1,16 +1,17 @@
 // cifar10:PATH and cifar100:PATH: the binary distributions, with their own test set.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadCifar } from '../binary';
-import { fromMemory } from '../thumbnails';
-import { threeSplits } from '../splits';
-import type { DataSource } from './types';
+import { loadCifar } from './read';
+import { fromMemory } from '../../thumbnails';
+import { threeSplits } from '../../splits';
+import type { DataSource } from '../types';
 
-function cifar(kind: 'cifar10' | 'cifar100', marker: string[]): DataSource {
+function cifar(kind: 'cifar10' | 'cifar100', marker: string[], folder: string): DataSource {
   const names = (n: number) => Array.from({ length: n }, (_, i) => `class_${i}`);
   return {
     kind,
     usage: `${kind}:PATH`,
+    examples: [{ spec: `${kind}:/path/to/${folder}`, label: `the ${kind === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'} binary version` }],
     pathHolds: 'the folder of the binary distribution',
     detect: (dir) => marker.every((f) => fs.existsSync(path.join(dir, f))),
     load(dir, req) {
@@ -24,5 +25,5 @@ function cifar(kind: 'cifar10' | 'cifar100', marker: string[]): DataSource {
   };
 }
 
-export const cifar10 = cifar('cifar10', ['data_batch_1.bin']);
-export const cifar100 = cifar('cifar100', ['train.bin', 'test.bin']);
+export const cifar10 = cifar('cifar10', ['data_batch_1.bin'], 'cifar-10-batches-bin');
+export const cifar100 = cifar('cifar100', ['train.bin', 'test.bin'], 'cifar-100-binary');
