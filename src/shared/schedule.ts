@@ -24,6 +24,9 @@ export interface EpochDecision {
   improved: boolean;
 }
 
+/** Each drop multiplies the rate by this (the paper: "decreased by a factor of 10"). */
+export const DROP_FACTOR = 0.1;
+
 export function initialSchedule(opts: ScheduleOptions): ScheduleState {
   return { lr: opts.lr, best: Number.NEGATIVE_INFINITY, bad: 0, drops: 0 };
 }
@@ -34,7 +37,7 @@ export function parseStepEpochs(spec: string): number[] {
 
 /** Called after each epoch (1-based) with that epoch's validation top-1 accuracy. Mutates `state`. */
 export function afterEpoch(state: ScheduleState, opts: ScheduleOptions, epoch: number, valTop1: number): EpochDecision {
-  const factor = opts.factor ?? 0.1;
+  const factor = opts.factor ?? DROP_FACTOR;
   const improved = valTop1 > state.best + opts.minDelta;
   if (improved) {
     state.best = valTop1;
@@ -61,13 +64,21 @@ export function afterEpoch(state: ScheduleState, opts: ScheduleOptions, epoch: n
 /** The learning rate per epoch as far as it is known before training (plateau: the first epoch's lr, then unknown drops). */
 export function previewSchedule(opts: ScheduleOptions, epochs: number): { epoch: number; lr: number }[] {
   const steps = parseStepEpochs(opts.spec);
-  const factor = opts.factor ?? 0.1;
+  const factor = opts.factor ?? DROP_FACTOR;
   const out: { epoch: number; lr: number }[] = [];
   let lr = opts.lr;
   for (let e = 1; e <= epochs; e++) {
     out.push({ epoch: e, lr });
     if (steps.includes(e)) lr *= factor;
   }
+  return out;
+}
+
+/** The rates a plateau schedule can reach: the start, then one per drop, at most maxDrops of them. */
+export function plateauLevels(opts: ScheduleOptions): number[] {
+  // Multiplied drop by drop, as the trainer does, so each level is the rate it will record.
+  const out = [opts.lr];
+  for (let i = 0; i < opts.maxDrops; i++) out.push(out.at(-1)! * (opts.factor ?? DROP_FACTOR));
   return out;
 }
 

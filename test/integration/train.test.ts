@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/app';
 import { listBackends } from '../../src/main/training/backends';
+import { METRICS, metricKey } from '../../src/shared/metrics';
 import { skipNote, tempDir, startRun } from '../helpers';
 
 let app: App;
@@ -61,6 +62,9 @@ describe('training in a worker', () => {
     const wait = app.db.prepare("SELECT value FROM metrics WHERE run_id = ? AND name = 'data_wait'").pluck().all(id) as number[];
     expect(wait).toHaveLength(run.summary!.epochs);
     for (const w of wait) expect(w).toBeGreaterThanOrEqual(0), expect(w).toBeLessThan(1);
+    // Every series recorded is one of the shared list (the run page and Compare draw from it), and every listed one is recorded.
+    const recorded = app.db.prepare("SELECT DISTINCT split || '/' || name FROM metrics WHERE run_id = ? ORDER BY 1").pluck().all(id);
+    expect(recorded).toEqual(METRICS.map(metricKey).sort());
   });
 
   it('records an lr_drop event when validation accuracy plateaus', async () => {

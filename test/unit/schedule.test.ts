@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterEpoch, initialSchedule, previewSchedule, stepSegments, type ScheduleOptions } from '../../src/shared/schedule';
+import { afterEpoch, initialSchedule, plateauLevels, previewSchedule, stepSegments, type ScheduleOptions } from '../../src/shared/schedule';
 
 const run = (opts: ScheduleOptions, accs: number[]) => {
   const s = initialSchedule(opts);
@@ -45,5 +45,19 @@ describe('learning-rate schedules', () => {
       afterEpoch(state, opts('step:2,4'), e, 0.5);
     }
     expect(stepSegments(opts('step:2,4'), 6).flatMap((x) => Array.from({ length: x.to - x.from + 1 }, () => x.lr))).toEqual(trained);
+  });
+
+  it('the preview\'s plateau levels are the rates the trainer drops to, until it stops', () => {
+    const opts: ScheduleOptions = { spec: 'plateau', lr: 0.02, patience: 1, maxDrops: 3, minDelta: 0 };
+    const state = initialSchedule(opts);
+    const reached = [state.lr];
+    // Never improving: a drop after every epoch until the last one, then the stop.
+    for (let e = 1; e <= 10; e++) {
+      const d = afterEpoch(state, opts, e, 0);
+      if (d.drop) reached.push(d.drop.to);
+      if (d.stop) break;
+    }
+    expect(plateauLevels(opts)).toEqual(reached);
+    expect(reached).toHaveLength(4);
   });
 });

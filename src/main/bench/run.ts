@@ -5,11 +5,12 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
 import { createApp, type App } from '../app';
-import { listBackends, onHardwareGpu } from '../training/backends';
+import { benchUpTo, listBackends, onHardwareGpu } from '../training/backends';
 import { trainingGflops, WINDOWS } from './bare';
 import type { FromBare, ToBare } from './bare-child';
 import { TorchReference } from './pytorch';
-import { WORKLOADS, type Workload } from './workloads';
+import { WORKLOAD_WEIGHTS, WORKLOADS, type Workload } from './workloads';
+import { metricKey } from '../../shared/metrics';
 
 export interface BenchRow {
   name: string;
@@ -33,7 +34,6 @@ export interface BenchRow {
   note?: string;
 }
 
-const FAST = (b: BackendInfo) => b.name === 'tensorflow' || b.name === 'native' || onHardwareGpu(b);
 
 /** Epochs of a bench run: the first warms up (JIT, shader compiles), the others are measured. */
 const ENGINE_EPOCHS = 1 + WINDOWS;
@@ -79,9 +79,9 @@ export async function engineRun(
     const status = await ended;
     if (status !== 'completed') throw new Error(app.runs.get(id).error ?? status);
     const points = app.runs.metrics(id, -1);
-    const epochs = points.filter((p) => p.name === 'images_per_sec' && p.epoch > 1).sort((a, b) => a.epoch - b.epoch);
+    const epochs = points.filter((p) => metricKey(p) === 'train/images_per_sec' && p.epoch > 1).sort((a, b) => a.epoch - b.epoch);
     const timed = [...epochs].sort((a, b) => b.value - a.value)[0];
-    const wait = timed ? points.find((p) => p.name === 'data_wait' && p.epoch === timed.epoch) : undefined;
+    const wait = timed ? points.find((p) => metricKey(p) === 'train/data_wait' && p.epoch === timed.epoch) : undefined;
     return { imagesPerSec: timed?.value ?? null, dataWait: wait?.value ?? null, wallSeconds: (performance.now() - t0) / 1000, epochs: epochs.map((p) => p.value) };
   } finally {
     offs.forEach((off) => off());
@@ -164,12 +164,8 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
     let peakGflops: number | null = null;
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
       const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
-      if (w.heavy && !FAST(b)) {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'too heavy for this backend' });
-        continue;
-      }
-      if (b.name === 'cpu' && w.name !== 'W2') {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: 'pure-JS cpu backend: too slow, skipped' });
+      if (WORKLOAD_WEIGHTS.indexOf(w.weight) > WORKLOAD_WEIGHTS.indexOf(benchUpTo(b))) {
+        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: `too heavy for ${b.name} on ${b.device ?? 'this device'} (it runs ${benchUpTo(b)} workloads at most)` });
         continue;
       }
       opts.log(`${w.name} on ${b.name}: bare loop…`);
@@ -185,7 +181,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
       let torch: TorchReference | null = null;
       try {
         // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
-        if (b.name === 'native' && peakGflops === null) peakGflops = await bare.peak();
+        if (!onHardwareGpu(b) && peakGflops === null) peakGflops = await bare.peak();
         await bare.open(w, b, opts.seconds / 2);
         const sizing = await bare.window(window);
         opts.log(`${w.name}: the PyTorch reference…`);

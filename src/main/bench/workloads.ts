@@ -8,12 +8,15 @@ export interface Workload {
   width: number;
   classes: number;
   batch: number;
-  /** Too heavy for the software adapters and pure JS: only on a GPU, libtensorflow or native. */
-  heavy: boolean;
+  /** How much work a step is; each backend says the heaviest it runs in bench time (BackendModule.benchUpTo). */
+  weight: WorkloadWeight;
 }
 
+export const WORKLOAD_WEIGHTS = ['light', 'medium', 'heavy'] as const;
+export type WorkloadWeight = (typeof WORKLOAD_WEIGHTS)[number];
+
 export const WORKLOADS: Workload[] = [
-  { name: 'W1', config: 'D', inputSize: 32, width: 0.25, classes: 10, batch: 64, heavy: false },
-  { name: 'W2', config: 'A', inputSize: 32, width: 0.125, classes: 10, batch: 32, heavy: false },
-  { name: 'W3', config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 8, heavy: true },
+  { name: 'W1', config: 'D', inputSize: 32, width: 0.25, classes: 10, batch: 64, weight: 'medium' },
+  { name: 'W2', config: 'A', inputSize: 32, width: 0.125, classes: 10, batch: 32, weight: 'light' },
+  { name: 'W3', config: 'D', inputSize: 224, width: 1, classes: 1000, batch: 8, weight: 'heavy' },
 ];

@@ -11,6 +11,7 @@ import { setDropoutStep } from '../vgg/model';
 import type { TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
 import { afterEpoch } from '../../shared/schedule';
+import { metricPoint, type MetricKey } from '../../shared/metrics';
 import { evaluateSplit, type createSgd } from './sgd';
 import type { CheckpointKind, TrainContext } from './context';
 
@@ -85,7 +86,7 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
     st.epochCorrect += values[2 * i + 1]!;
     st.seen += p.n;
     timing.images += p.n;
-    points.push({ step: p.step, epoch, split: 'train', name: 'loss', value: loss });
+    points.push(metricPoint('train/loss', p.step, epoch, loss));
   });
   tf.dispose(pending.flatMap((p) => [p.loss, p.correct]));
   pending.length = 0;
@@ -172,19 +173,20 @@ export async function endEpoch(run: Running, epoch: number, steps: StepsDone): P
   result.val = { loss: val.loss, top1: val.top1, top5: val.top5 };
   st.last = { train: result.train, val: result.val };
   const ips = steps.images / Math.max(steps.seconds, 1e-9);
+  const at = (key: MetricKey, value: number) => metricPoint(key, st.step, epoch, value);
   post({
     type: 'metrics',
     points: [
-      { step: st.step, epoch, split: 'train', name: 'epoch_loss', value: trainLoss },
-      { step: st.step, epoch, split: 'train', name: 'top1', value: trainTop1 },
-      { step: st.step, epoch, split: 'train', name: 'lr', value: st.schedule.lr },
-      { step: st.step, epoch, split: 'val', name: 'loss', value: val.loss },
-      { step: st.step, epoch, split: 'val', name: 'top1', value: val.top1 },
-      { step: st.step, epoch, split: 'val', name: 'top5', value: val.top5 },
-      { step: st.step, epoch, split: 'train', name: 'images_per_sec', value: ips },
-      { step: st.step, epoch, split: 'train', name: 'data_wait', value: steps.dataMs / 1000 / Math.max(steps.seconds, 1e-9) },
+      at('train/epoch_loss', trainLoss),
+      at('train/top1', trainTop1),
+      at('train/lr', st.schedule.lr),
+      at('val/loss', val.loss),
+      at('val/top1', val.top1),
+      at('val/top5', val.top5),
+      at('train/images_per_sec', ips),
+      at('train/data_wait', steps.dataMs / 1000 / Math.max(steps.seconds, 1e-9)),
       // What the pipeline could deliver if never idle: images per second of its threads' busy time, times their number.
-      { step: st.step, epoch, split: 'train', name: 'pipeline_images_per_sec', value: (pipe.images / Math.max(pipe.busyMs / 1000, 1e-9)) * Math.max(1, pipe.workers) },
+      at('train/pipeline_images_per_sec', (pipe.images / Math.max(pipe.busyMs / 1000, 1e-9)) * Math.max(1, pipe.workers)),
     ],
   });
   post({ type: 'progress', epoch, step: st.step, stepInEpoch: run.stepsPerEpoch, stepsPerEpoch: run.stepsPerEpoch, imagesPerSec: ips, lr: st.schedule.lr });
@@ -192,8 +194,8 @@ export async function endEpoch(run: Running, epoch: number, steps: StepsDone): P
   post({
     type: 'metrics',
     points: [
-      { step: st.step, epoch, split: 'train', name: 'num_tensors', value: tf.memory().numTensors },
-      { step: st.step, epoch, split: 'train', name: 'rss_mb', value: process.memoryUsage.rss() / 2 ** 20 },
+      at('train/num_tensors', tf.memory().numTensors),
+      at('train/rss_mb', process.memoryUsage.rss() / 2 ** 20),
     ],
   });
 

@@ -5,6 +5,8 @@ export const cpu: BackendModule = {
   name: 'cpu',
   installHint: '',
   onGpu: () => false,
+  // Pure JavaScript: only the lightest workload finishes in bench time.
+  benchUpTo: () => 'light',
   reuseWorker: false,
   probe: async () => ({ available: true, device: 'CPU (pure JavaScript)', reason: null }),
   async activate(tf) {

@@ -55,6 +55,9 @@ export async function listBackends(only?: readonly BackendName[]): Promise<Backe
 /** Whether a backend computes on a real GPU (else on CPU cores: libtensorflow, native, pure JS, a software WebGPU adapter). */
 export const onHardwareGpu = (b: { name: BackendName; device: string | null }): boolean => BACKENDS[b.name].onGpu(b.device);
 
+/** The heaviest bench workload a backend runs in reasonable time on its device. */
+export const benchUpTo = (b: { name: BackendName; device: string | null }): 'light' | 'medium' | 'heavy' => BACKENDS[b.name].benchUpTo(b.device);
+
 /** Backends whose runs share one long-lived worker (tfjs-node cannot be initialised twice in a process). */
 export const REUSED_BACKENDS: ReadonlySet<string> = new Set(Object.values(BACKENDS).filter((b) => b.reuseWorker).map((b) => b.name));
 

@@ -18,6 +18,7 @@ export const native: BackendModule = {
   name: 'native',
   installHint: 'install a C++ compiler and OpenBLAS (Debian: g++ libopenblas-dev), then run npm install again',
   onGpu: () => false,
+  benchUpTo: () => 'heavy',
   reuseWorker: false,
   async probe() {
     const found = loadNativeAddon();

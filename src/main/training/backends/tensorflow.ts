@@ -13,6 +13,7 @@ function libtensorflow(name: BackendName, pkg: string, installHint: string, devi
     name,
     installHint,
     onGpu: () => gpu,
+    benchUpTo: () => 'heavy',
     reuseWorker: true,
     async probe() {
       const err = await canImport(pkg);

@@ -23,6 +23,8 @@ export interface BackendModule {
   installHint: string;
   /** Whether it computes on a hardware GPU on this device (else on CPU cores, which the data pipeline then leaves to it). */
   onGpu(device: string | null): boolean;
+  /** The heaviest bench workload it runs in reasonable time on this device (`vgglab bench` skips heavier ones). */
+  benchUpTo(device: string | null): 'light' | 'medium' | 'heavy';
   /** Runs share one long-lived worker (tfjs-node cannot be initialised twice in a process); else a fresh worker per run. */
   reuseWorker: boolean;
   /** Looks for it without initialising TF.js. */

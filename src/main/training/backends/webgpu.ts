@@ -120,6 +120,8 @@ export const webgpu: BackendModule = {
   name: 'webgpu',
   installHint,
   onGpu: (device) => !isSoftware(device),
+  // A software adapter (SwiftShader, llvmpipe) is too slow for 224 px.
+  benchUpTo: (device) => (isSoftware(device) ? 'medium' : 'heavy'),
   reuseWorker: false,
   probe: probeApart,
   async activate(tf) {

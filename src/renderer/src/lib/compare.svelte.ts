@@ -1,10 +1,11 @@
-// State of the Compare page: the selected runs, their validation curves, LR drops and table rows.
+// State of the Compare page: the selected runs, their per-epoch curves, LR drops and table rows.
 import type { CompareRowInfo, MetricPoint, RunDetail, RunEvent, TrainParams } from '../../../shared/domain';
+import { metricKey, type MetricKey } from '../../../shared/metrics';
 import { api } from './api';
 
 export interface RunCurves {
   run: RunDetail;
-  val: { x: number; y: number }[];
+  points: MetricPoint[];
   drops: RunEvent[];
 }
 
@@ -19,14 +20,18 @@ export class CompareView {
       this.runs = await Promise.all(
         this.ids.map(async (id) => {
           const [run, points, events] = await Promise.all([api.call('runs.get', { id }), api.call('runs.metrics', { id }), api.call('runs.events', { id })]);
-          const val = points.filter((p: MetricPoint) => p.split === 'val' && p.name === 'top1').map((p) => ({ x: p.epoch, y: p.value }));
-          return { run, val, drops: events.filter((e) => e.kind === 'lr_drop') };
+          return { run, points, drops: events.filter((e) => e.kind === 'lr_drop') };
         }),
       );
       this.rows = await api.call('compare.rows', { ids: this.ids, paper: true });
     } catch (err) {
       this.error = (err as Error).message;
     }
+  }
+
+  /** A run's per-epoch series of one metric, every point kept. */
+  curve(r: RunCurves, key: MetricKey): { x: number; y: number }[] {
+    return r.points.filter((p) => metricKey(p) === key && p.value !== null).map((p) => ({ x: p.epoch, y: p.value }));
   }
 
   /** Only the parameters that differ between the selected runs. */

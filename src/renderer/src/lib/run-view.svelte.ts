@@ -1,11 +1,15 @@
 // Live state of one run: its row, metric series (decimated server-side), events, checkpoints,
 // fed by the contract's events.
 import type { CheckpointInfo, MetricPoint, RunDetail, RunEvent, RunProgress } from '../../../shared/domain';
+import { metricSpec, RUN_PAGE_KEYS, type MetricKey } from '../../../shared/metrics';
 import { api } from './api';
 
-export type SeriesKey = 'train/loss' | 'train/epoch_loss' | 'val/loss' | 'train/top1' | 'val/top1' | 'val/top5' | 'train/lr' | 'train/data_wait';
-const KEYS: SeriesKey[] = ['train/loss', 'train/epoch_loss', 'val/loss', 'train/top1', 'val/top1', 'val/top5', 'train/lr', 'train/data_wait'];
-/** Buckets for the per-step loss: each keeps its min and max, so about 4,000 points at most. */
+export type SeriesKey = MetricKey;
+/** The series this page follows, from the shared metric list. */
+const KEYS = RUN_PAGE_KEYS;
+/** The per-step series the zoom applies to. */
+const STEP_KEY: SeriesKey = 'train/loss';
+/** Buckets for a per-step series: each keeps its min and max, so about 4,000 points at most. */
 const STEP_BUCKETS = 2000;
 /** Live charts redraw at most this often (each redraw costs CPU the trainer could use); the progress line once a second. */
 const CHART_REDRAW_MS = 1000;
@@ -65,8 +69,8 @@ export class RunView {
 
   private async fetchSeries(key: SeriesKey): Promise<Pt[]> {
     const [split, name] = key.split('/') as ['train' | 'val', string];
-    const zoom = key === 'train/loss' ? this.zoom : null;
-    return api.call('runs.series', { id: this.id, split, name, buckets: key === 'train/loss' ? STEP_BUCKETS : 100000, ...(zoom ? { fromStep: zoom.from, toStep: zoom.to } : {}) });
+    const zoom = key === STEP_KEY ? this.zoom : null;
+    return api.call('runs.series', { id: this.id, split, name, buckets: metricSpec(key)?.perStep ? STEP_BUCKETS : 100000, ...(zoom ? { fromStep: zoom.from, toStep: zoom.to } : {}) });
   }
 
   /** Live points that arrived while the series were being fetched: laid over the fetched ones, which may predate them. */
@@ -90,8 +94,8 @@ export class RunView {
 
   async setZoom(zoom: { from: number; to: number } | null): Promise<void> {
     this.zoom = zoom;
-    const loss = await this.fetchSeries('train/loss');
-    this.series = { ...this.series, 'train/loss': loss };
+    const loss = await this.fetchSeries(STEP_KEY);
+    this.series = { ...this.series, [STEP_KEY]: loss };
   }
 
   private pendingProgress: RunProgress | null = null;
@@ -125,7 +129,7 @@ export class RunView {
       const fresh = (added[key] ??= []);
       const last = fresh.at(-1) ?? list.at(-1);
       if (last && last.step >= p.step) continue;
-      if (key === 'train/loss' && this.zoom && p.step > this.zoom.to) continue;
+      if (key === STEP_KEY && this.zoom && p.step > this.zoom.to) continue;
       fresh.push({ step: p.step, epoch: p.epoch, value: p.value });
     }
     const keys = Object.keys(added) as SeriesKey[];
@@ -134,7 +138,7 @@ export class RunView {
     for (const k of keys) next[k] = next[k].concat(added[k]!);
     this.series = next;
     // A long watch re-decimates the per-step loss instead of letting it grow without bound.
-    if (!this.zoom && next['train/loss'].length > 3 * STEP_BUCKETS) void this.setZoom(null);
+    if (!this.zoom && next[STEP_KEY].length > 3 * STEP_BUCKETS) void this.setZoom(null);
   }
 
   xy(key: SeriesKey, x: 'step' | 'epoch'): { x: number; y: number }[] {
