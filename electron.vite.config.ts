@@ -8,10 +8,10 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve('src/main/electron.ts'),
-          // The workers as bundles of their own, for the CLI and the tests (src/main/worker-boot.mjs).
-          'workers/training': resolve('src/main/training/worker.ts'),
-          'workers/evaluation': resolve('src/main/evaluation/worker.ts'),
-          'workers/pipeline': resolve('src/main/data/pipeline/worker.ts'),
+          // The workers as bundles of their own, for the CLI and the tests (src/main/thread-boot.mjs).
+          'workers/training': resolve('src/main/training/train-thread.ts'),
+          'workers/evaluation': resolve('src/main/evaluation/eval-thread.ts'),
+          'workers/pipeline': resolve('src/main/data/pipeline/pipeline-thread.ts'),
         },
         // Optional native backends: loaded at run time if installed.
         external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],

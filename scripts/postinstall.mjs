@@ -54,8 +54,8 @@ function electronSqlite() {
 
 if (ensureElectron()) electronSqlite();
 
-const native = path.join(root, 'native', 'build.mjs');
-if (fs.existsSync(native)) run(process.execPath, [native]);
+const addon = path.join(root, 'addon', 'build.mjs');
+if (fs.existsSync(addon)) run(process.execPath, [addon]);
 
 const build = run(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build', '--logLevel', 'warn']);
 if (build.status !== 0) {

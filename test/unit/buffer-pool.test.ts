@@ -1,7 +1,7 @@
 // The native backend's output-buffer pool: what comes back is handed out again, including buffers
 // larger than its minimum spare cap when the run itself used that much at once (W3's fc1).
 import { describe, expect, it } from 'vitest';
-import { BufferPool } from '../../src/main/training/native/pool';
+import { BufferPool } from '../../src/main/training/backends/native/pool';
 
 /** Hands out n floats as a kernel output, stored by one tensor. */
 function output(pool: BufferPool, n: number): Float32Array {

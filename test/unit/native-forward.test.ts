@@ -8,7 +8,7 @@ import { evaluationForward, layersForward } from '../../src/main/evaluation/forw
 import { buildVgg, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 import { worstRelative } from '../helpers';
-import { registerCountedNative } from '../native-addon';
+import { registerCountedNative } from '../addon';
 import { need } from '../require';
 
 const counted = registerCountedNative(tf);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
-import { registerCountedNative } from '../native-addon';
+import { registerCountedNative } from '../addon';
 import { need } from '../require';
 
 const counted = registerCountedNative(tf);
@@ -257,7 +257,7 @@ describe.skipIf(Boolean(reason))(`native fused kernels${reason ? ` (skipped: ${r
 describe.skipIf(Boolean(reason))(`native output buffers are reused safely${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it('reuses a freed activation buffer, but never one whose values were read out or that another tensor views', async () => {
     await tf.setBackend('native');
-    const { pool } = await import('../../src/main/training/native/kernels');
+    const { pool } = await import('../../src/main/training/backends/native/kernels');
     const x = tf.tensor(rand([4, 16, 16, 8]), [4, 16, 16, 8]);
     // A freed output comes back for the next op of its size.
     const before = pool.reused;

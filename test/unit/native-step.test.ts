@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { stepPlan } from '../../src/main/training/native/step-plan';
+import { stepPlan } from '../../src/main/training/backends/native/step-plan';
 import { createSgd } from '../../src/main/training/sgd';
 import { buildVgg, setDropoutStep, type BuildOptions } from '../../src/main/vgg/model';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 import { worstRelative } from '../helpers';
-import { registerCountedNative } from '../native-addon';
+import { registerCountedNative } from '../addon';
 import { need } from '../require';
 
 const counted = registerCountedNative(tf);
@@ -108,7 +108,7 @@ describe.skipIf(Boolean(reason))(`the whole native training step${reason ? ` (sk
 
   it('a checkpoint reads the weights and momentum in place: their values, and no buffer of the step\'s pool lost', async () => {
     await tf.setBackend('native');
-    const { pool } = await import('../../src/main/training/native/kernels');
+    const { pool } = await import('../../src/main/training/backends/native/kernels');
     const model = buildVgg({ config: 'A', inputSize: 32, width: 0.25, classes: 10, fcWidth: 128, seed: 2 });
     const sgd = createSgd(tf, model, 10, { momentum: 0.9, weightDecay: 5e-4 });
     const x = tf.randomNormal([4, 32, 32, 3], 0, 40, 'float32', 5) as tf.Tensor4D;

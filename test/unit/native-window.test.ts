@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/main/data/rng';
 import { cutWindowJs, windowKernel, type Pixels } from '../../src/main/data/pipeline/window';
-import { requireNativeAddon } from '../../src/main/native-addon';
+import { requireNativeAddon } from '../../src/main/addon';
 import { need } from '../require';
 
 const found = requireNativeAddon();
@@ -12,7 +12,7 @@ const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLen
 
 describe.skipIf(reason !== '')(`native window kernel${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it('is the one the pipeline uses where the addon is built', () => {
-    expect(windowKernel().route).toBe('native');
+    expect(windowKernel().route).toBe('addon');
   });
 
   it('writes the JavaScript version’s floats bit for bit: copies, resamples, mirrors, offsets, 8-bit and float stores', () => {

@@ -24,8 +24,8 @@ export interface DataBenchRow {
   sharpImagesPerSec: number;
   /** sharp's rate over the pipeline's decode rate per thread (target ≤ 1.3). */
   perThreadRatio: number;
-  /** What cut the crops: the native addon's kernel or JavaScript (data/pipeline/window.ts). */
-  crops: 'native' | 'JavaScript';
+  /** What cut the crops: the addon's kernel or JavaScript (data/pipeline/window.ts). */
+  crops: 'addon' | 'JavaScript';
 }
 
 interface ImageSet {
@@ -65,7 +65,7 @@ async function sharpBaseline(set: ImageSet): Promise<number> {
   }
 }
 
-async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): Promise<{ decode: number; augment: number; crops: 'native' | 'JavaScript' }> {
+async function pipelineRates(set: ImageSet, threads: number, cacheDir: string): Promise<{ decode: number; augment: number; crops: 'addon' | 'JavaScript' }> {
   // Reading the headers to plan each image's stored size is part of decoding a folder.
   const probe0 = performance.now();
   const sizes = await plannedSizes(set.files, set.side);

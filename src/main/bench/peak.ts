@@ -1,7 +1,7 @@
 // The machine's GEMM peak, the roofline of every backend that computes on CPU cores, as the native
 // addon measures it: a large single-precision matrix product (1024³ on the addon's GEMM: oneDNN's
 // where it has it, else the BLAS's; all its threads), best of repeated runs. Workload GFLOP/s are reported as a share of it.
-import { loadNativeAddon } from '../native-addon';
+import { loadNativeAddon } from '../addon';
 
 export function gemmPeakGflops(seconds = 1): number | null {
   const found = loadNativeAddon();

@@ -1,11 +1,11 @@
 // How evaluation runs a trained network. On the native backend, a model that fits the whole-network
-// plan (step-plan.ts) runs in one kernel per batch (native/src/vgg-forward.inc), crops and whole
+// plan (step-plan.ts) runs in one kernel per batch (addon/src/vgg-forward.inc), crops and whole
 // images alike; anything else runs through TF.js layers, with dense.ts's fully convolutional copy
 // for whole images.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { FORWARD } from '../training/native/names';
-import { nativePlan } from '../training/native/step-plan';
+import { FORWARD } from '../training/backends/native/names';
+import { nativePlan } from '../training/backends/native/step-plan';
 import { toFullyConvolutional } from './dense';
 
 type Tf = typeof TfCore;

@@ -12,7 +12,7 @@ import type { EvalMember, FromEvalWorker, ToEvalWorker } from '../evaluation/mes
 import type { EventBus } from './bus';
 
 export type EvalWorkerFactory = () => Worker;
-export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/worker-boot.mjs', import.meta.url));
+export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/eval-thread.boot.mjs', import.meta.url));
 
 /**
  * The paper's test scales (section 4.2): {S−32, S, S+32} for a fixed training scale S, dropping any

@@ -6,7 +6,7 @@ import { REUSED_BACKENDS } from '../training/backends';
 export type WorkerFactory = () => Worker;
 
 /** The CLI and tests run TypeScript through tsx; the Electron build replaces this with its bundled worker. */
-export const tsxWorkerFactory: WorkerFactory = () => new Worker(new URL('../training/worker-boot.mjs', import.meta.url));
+export const tsxWorkerFactory: WorkerFactory = () => new Worker(new URL('../training/train-thread.boot.mjs', import.meta.url));
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
 

@@ -3,9 +3,9 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { TensorRecord } from './checkpoint';
-import { NATIVE_BACKEND, SGD_UPDATE, TRAIN_STEP } from './native/names';
-import type { PooledCpuBackend } from './native/pool';
-import { dropoutSeeds, hasNativeKernel, nativePlan } from './native/step-plan';
+import { NATIVE_BACKEND, SGD_UPDATE, TRAIN_STEP } from './backends/native/names';
+import type { PooledCpuBackend } from './backends/native/pool';
+import { dropoutSeeds, hasNativeKernel, nativePlan } from './backends/native/step-plan';
 
 type Tf = typeof TfCore;
 type Lender = Pick<PooledCpuBackend, 'lend'>;
@@ -45,7 +45,7 @@ export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts:
     list.map((v, i) => ({ name: names[i]!, shape: v.shape.slice(), data: backend.lend(v.dataId) as Float32Array }));
 
   // On the native backend, a model made of VGG's layers trains in one kernel per step (forward, loss,
-  // backward and update: native/src/vgg-step.inc); anything else op by op through TF.js.
+  // backward and update: addon/src/vgg-step.inc); anything else op by op through TF.js.
   const whole = nativePlan(tf, model, TRAIN_STEP);
 
   return {

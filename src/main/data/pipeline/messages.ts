@@ -26,7 +26,7 @@ export interface PixelSums {
 
 export type FromPipelineWorker =
   /** Loaded; `crops`: what cuts the crops in this worker (data/pipeline/window.ts); its thread's id and nice value where the system has them. */
-  | { type: 'ready'; id: 0; crops: 'native' | 'JavaScript'; thread: ThreadPriority | null }
+  | { type: 'ready'; id: 0; crops: 'addon' | 'JavaScript'; thread: ThreadPriority | null }
   | { type: 'decoded'; id: number; broken: number[]; sums: PixelSums; ms: number }
   | { type: 'batch'; id: number; ms: number }
   | { type: 'error'; id: number; message: string };

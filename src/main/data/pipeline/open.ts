@@ -52,7 +52,7 @@ export function defaultPipelineWorkers(backendUsesCpuCores: boolean): number {
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-const cropsCut = (route: 'native' | 'JavaScript') => `crops cut ${route === 'native' ? 'by the native addon' : 'in JavaScript'}`;
+const cropsCut = (route: 'addon' | 'JavaScript') => `crops cut ${route === 'addon' ? 'by the addon' : 'in JavaScript'}`;
 
 async function makeFeed(store: ImageStore, index: FeedIndex, augment: AugmentOptions, opts: PipelineOptions): Promise<TrainFeed> {
   let feed: TrainFeed;

@@ -10,11 +10,11 @@ import type { ImageStore } from './store';
 /** The bundled app names its worker file in the environment; the CLI and tests run the TypeScript through tsx. */
 function spawn(): Worker {
   const bundled = process.env.VGGLAB_PIPELINE_WORKER;
-  return new Worker(bundled ? bundled : new URL('./worker-boot.mjs', import.meta.url));
+  return new Worker(bundled ? bundled : new URL('./pipeline-thread.boot.mjs', import.meta.url));
 }
 
 export interface PoolReady {
-  crops: 'native' | 'JavaScript';
+  crops: 'addon' | 'JavaScript';
   /** The workers' threads and nice values, where the system has them. */
   threads: ThreadPriority[];
 }
@@ -63,7 +63,7 @@ export class WorkerPool {
       });
     });
     this.ready = Promise.all(ready).then((rs) => ({
-      crops: rs.every((r) => r.crops === 'native') ? 'native' : 'JavaScript',
+      crops: rs.every((r) => r.crops === 'addon') ? 'addon' : 'JavaScript',
       threads: rs.map((r) => r.thread).filter((t) => t !== null),
     }));
     this.ready.catch(() => undefined);

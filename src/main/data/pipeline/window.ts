@@ -1,9 +1,9 @@
 // The pixel work of augmentation: a w×w window of a stored HWC image written at size×size into a
 // batch, mirrored where asked, with an offset per channel (colour shift minus the mean) added. The
-// native addon does it where it is built (native/src/window.inc), to the same floats bit for bit;
+// native addon does it where it is built (addon/src/window.inc), to the same floats bit for bit;
 // JavaScript otherwise. On a machine whose cores the backend keeps busy, the pipeline's own CPU
 // time is taken from training: in JavaScript a W2 batch (32 crops of 32 px) costs 0.4–0.7 ms.
-import { requireNativeAddon } from '../../native-addon';
+import { requireNativeAddon } from '../../addon';
 import { resampleWindow } from '../resize';
 
 export type Pixels = Float32Array | Uint8Array;
@@ -44,14 +44,14 @@ export const cutWindowJs: CutWindow = (src, base, stride, oy, ox, w, size, flip,
   }
 };
 
-let chosen: { route: 'native' | 'JavaScript'; cut: CutWindow } | undefined;
+let chosen: { route: 'addon' | 'JavaScript'; cut: CutWindow } | undefined;
 
 /** The implementation this thread uses: the addon's where it loads (and is new enough to have it), else JavaScript. */
-export function windowKernel(): { route: 'native' | 'JavaScript'; cut: CutWindow } {
+export function windowKernel(): { route: 'addon' | 'JavaScript'; cut: CutWindow } {
   if (!chosen) {
     const found = requireNativeAddon();
     chosen = 'addon' in found && typeof found.addon.cutWindow === 'function'
-      ? { route: 'native', cut: found.addon.cutWindow.bind(found.addon) }
+      ? { route: 'addon', cut: found.addon.cutWindow.bind(found.addon) }
       : { route: 'JavaScript', cut: cutWindowJs };
   }
   return chosen;

@@ -1,5 +1,7 @@
-// Loads the native kernels addon (native/, built by `npm install`), or says why it cannot. On the ground
-// floor (beside paths.ts): the training backend's kernels and the data pipeline's crops both use it.
+// Loads VGG Lab's C++ addon (addon/, built by `npm install`), or says why it cannot. On the ground
+// floor (beside paths.ts): the `native` backend's kernels (training/backends/native/) and the data
+// pipeline's crops (data/pipeline/window.ts) both use it. In this code base "native" names only that
+// backend; the compiled module is "the addon".
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -54,14 +56,14 @@ export interface NativeAddon {
   sgdUpdate(w: Float32Array, g: Float32Array, v: Float32Array, outW: Float32Array, outV: Float32Array, lr: number, mu: number, wd: number): void;
   lrn(x: Float32Array, y: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
   lrnGrad(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, channels: number, radius: number, bias: number, alpha: number, beta: number): void;
-  /** A whole training step (native/src/vgg-step.inc): result ← [mean loss, correct]; out* ← the SGD update. */
+  /** A whole training step (addon/src/vgg-step.inc): result ← [mean loss, correct]; out* ← the SGD update. */
   vggStep(layers: StepLayer[], x: Float32Array, shape: number[], labels: Int32Array, weights: Float32Array[], velocities: Float32Array[], outWeights: Float32Array[], outVelocities: Float32Array[], decay: boolean[], seeds: string[], lr: number, mu: number, wd: number, result: Float32Array): void;
   /**
-   * Evaluation's forward pass (native/src/vgg-forward.inc): logits of crops, or with `dense` the score
+   * Evaluation's forward pass (addon/src/vgg-forward.inc): logits of crops, or with `dense` the score
    * map of whole images (FC layers as convolutions); shape [n, h', w', classes].
    */
   vggForward(layers: StepLayer[], x: Float32Array, shape: number[], weights: Float32Array[], dense: boolean): { data: Float32Array; shape: number[] };
-  /** The data pipeline's pixel work (native/src/window.inc; data/pipeline/window.ts says what it does). */
+  /** The data pipeline's pixel work (addon/src/window.inc; data/pipeline/window.ts says what it does). */
   cutWindow(src: Float32Array | Uint8Array, base: number, stride: number, oy: number, ox: number, w: number, size: number, flip: boolean, d0: number, d1: number, d2: number, out: Float32Array, at: number): void;
   setThreads(n: number): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many primitives and GEMMs it ran. */
@@ -69,13 +71,13 @@ export interface NativeAddon {
   info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number };
 }
 
-const ADDON = path.join('native', 'build', 'Release', 'vgglab_native.node');
+const ADDON = path.join('addon', 'build', 'Release', 'vgglab_native.node');
 
-/** The project root holding native/: found upward from this file (source tree or bundled app). */
+/** The project root holding addon/: found upward from this file (source tree or bundled app). */
 function findNativeDir(): string | null {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'native', 'binding.gyp'))) return dir;
+    if (fs.existsSync(path.join(dir, 'addon', 'binding.gyp'))) return dir;
     dir = path.dirname(dir);
   }
   return null;
@@ -91,7 +93,7 @@ export function requireNativeAddon(): { addon: NativeAddon } | { reason: string 
   if (!file || !fs.existsSync(file)) {
     let why = 'the native addon is not built';
     try {
-      const status = JSON.parse(fs.readFileSync(path.join(root ?? '.', 'native', 'build', 'status.json'), 'utf8')) as { reason?: string };
+      const status = JSON.parse(fs.readFileSync(path.join(root ?? '.', 'addon', 'build', 'status.json'), 'utf8')) as { reason?: string };
       if (status.reason) why = status.reason;
     } catch {
       /* never attempted */

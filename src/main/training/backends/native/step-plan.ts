@@ -1,11 +1,11 @@
-// The plan of a whole native training step (kernel VggTrainStep, native/src/vgg-step.inc): the
+// The plan of a whole native training step (kernel VggTrainStep, addon/src/vgg-step.inc): the
 // model's layers as the addon knows them. A model with any layer outside VGG's vocabulary, or with
 // settings the addon does not implement, gets no plan and trains op by op through TF.js instead.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { SeededDropout } from '../../vgg/dropout';
-import { LocalResponseNorm } from '../../vgg/lrn';
-import type { StepLayer } from '../../native-addon';
+import { SeededDropout } from '../../../vgg/dropout';
+import { LocalResponseNorm } from '../../../vgg/lrn';
+import type { StepLayer } from '../../../addon';
 import { NATIVE_BACKEND } from './names';
 
 export interface StepPlan {

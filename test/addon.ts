@@ -1,8 +1,8 @@
 // The native addon as the tests use it: registered as TF.js's 'native' backend with every call into
 // the addon counted by name, so a test can prove the native code ran rather than a fallback.
 import type * as TfCore from '@tensorflow/tfjs-core';
-import { loadNativeAddon, type NativeAddon } from '../src/main/native-addon';
-import { registerNativeBackend } from '../src/main/training/native/kernels';
+import { loadNativeAddon, type NativeAddon } from '../src/main/addon';
+import { registerNativeBackend } from '../src/main/training/backends/native/kernels';
 
 export interface CountedNative {
   /** Why the addon is unavailable ('' where it loaded): the tests then skip, saying so. */

@@ -1,8 +1,8 @@
 // VGG Lab's own C++ addon (native/): the CPU backend's kernels with convolutions, matrix products
 // and pooling replaced by multi-threaded oneDNN or BLAS ones.
 import os from 'node:os';
-import { loadNativeAddon } from '../../native-addon';
-import { useTfBackend, type BackendModule } from './types';
+import { loadNativeAddon } from '../../../addon';
+import { useTfBackend, type BackendModule } from '../types';
 
 function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp: boolean; onednn?: string } }): string {
   const i = addon.info();
@@ -29,7 +29,7 @@ export const native: BackendModule = {
     if (!('addon' in found)) throw new Error(`backend 'native' is not available: ${found.reason}`);
     // The CPU backend's kernels are copied from its registry, so it must be imported first.
     await import('@tensorflow/tfjs-backend-cpu');
-    const { registerNativeBackend } = await import('../native/kernels');
+    const { registerNativeBackend } = await import('./kernels');
     registerNativeBackend(tf, found.addon);
     await useTfBackend(tf, 'native', 'native');
     return {};

@@ -10,7 +10,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint';
 import { train } from './trainer';
 import { defaultPipelineWorkers, openTrainingSet, type TrainingSet } from '../data/pipeline/open';
 
-if (!parentPort) throw new Error('worker.ts must run in a worker thread');
+if (!parentPort) throw new Error('train-thread.ts must run in a worker thread');
 const port = parentPort;
 const post = (msg: FromWorker) => port.postMessage(msg);
 let stop = false;

@@ -5,7 +5,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { ConvGeom, NativeAddon, PoolGeom, StepLayer } from '../../native-addon';
+import type { ConvGeom, NativeAddon, PoolGeom, StepLayer } from '../../../addon';
 import { FORWARD, NATIVE_BACKEND, RELU_GRAD, SGD_UPDATE, TRAIN_STEP } from './names';
 import { BufferPool, PooledCpuBackend } from './pool';
 

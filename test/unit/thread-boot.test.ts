@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtWorker } from '../../src/main/worker-boot.mjs';
+import { builtWorker } from '../../src/main/thread-boot.mjs';
 import { repoRoot } from '../helpers';
 
 const bundle = path.join(repoRoot, 'out', 'main', 'workers', 'training.js');

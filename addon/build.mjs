@@ -1,4 +1,4 @@
-// Builds the native backend's addon with node-gyp. Called by `npm install` (postinstall);
+// Builds VGG Lab's C++ addon (the `native` backend's kernels, the pipeline's crops) with node-gyp. Called by `npm install` (postinstall);
 // a failure is reported, never fatal: the `native` backend is then unavailable and says why.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,0 +1,3 @@
+// Data pipeline worker entry for the CLI and tests: the bundle where fresh, else the TypeScript (../../thread-boot.mjs).
+import { bootWorker } from '../../thread-boot.mjs';
+await bootWorker('pipeline', new URL('./pipeline-thread.ts', import.meta.url).href);

@@ -1,3 +1,0 @@
-// Evaluation worker entry for the CLI and tests: the bundle where fresh, else the TypeScript (../worker-boot.mjs).
-import { bootWorker } from '../worker-boot.mjs';
-await bootWorker('evaluation', new URL('./worker.ts', import.meta.url).href);
