@@ -2,6 +2,9 @@
 // scheduler and training worker thread as a local run; what changes is where the messages go — into
 // the run's Redis stream instead of the local store. Checkpoints go to the shared artifacts folder,
 // so any worker can continue any run from its newest one.
+// Why one file of ~300 lines: it is one job's life read top to bottom (take, check the data, train,
+// stream, checkpoint, finish or hand back), and its pieces share that job's state; the connection,
+// the stream protocol, the artifacts layout and the fingerprints it uses are in cluster/shared/.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -2,6 +2,9 @@
 // kernels (convolutions and their gradients, matrix products, max-pooling) replaced by the addon's
 // code on oneDNN (or BLAS where the build found no oneDNN), and the whole VGG training step and
 // forward pass as single calls. Anything a native kernel does not cover falls back to the CPU kernel.
+// Why one file of ~300 lines: each kernel is a short adapter of one shape (read the inputs' buffers,
+// call the addon, hand back a pooled output) over geometry helpers they share, and the list that
+// registers them is the one place that says which kernels the backend replaces.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
