@@ -1,7 +1,7 @@
-// The compute backends, one module each; this table is the only list of them in the main process.
-// Probing runs in the main thread without initialising TF.js; activation runs in the worker thread
-// where the chosen backend lives.
-import type { BackendChoice, BackendInfo, BackendName } from '../../../shared/domain';
+// The compute backends, one module each, in one ordered list: the only list of them in the main
+// process. Probing runs in the main thread without initialising TF.js; activation runs in the worker
+// thread where the chosen backend lives.
+import { BACKEND_NAMES, type BackendChoice, type BackendInfo, type BackendName } from '../../../shared/domain';
 import { cpu } from './cpu';
 import { native } from './native';
 import { tensorflowCpu, tensorflowGpu } from './tensorflow';
@@ -11,28 +11,25 @@ import { webgpu } from './webgpu';
 export type { ActiveBackend } from './types';
 export { probeWebGpu } from './webgpu';
 
-export const BACKENDS: Record<BackendName, BackendModule> = {
-  'tensorflow-gpu': tensorflowGpu,
-  tensorflow: tensorflowCpu,
-  webgpu,
-  native,
-  cpu,
-};
-
 /**
- * The auto choice's order, best first: the only place backends are ranked. One whose place depends
- * on what its probe found (WebGPU on a hardware or a software adapter) stands once for each.
+ * The backends in the auto choice's order, best first: the only place they are listed and ranked.
+ * One whose place depends on what its probe found (WebGPU on a hardware or a software adapter)
+ * stands once for each.
  */
-const AUTO_ORDER: { name: BackendName; onGpu?: boolean }[] = [
-  { name: 'tensorflow-gpu' },
-  { name: 'tensorflow' },
-  { name: 'webgpu', onGpu: true },
-  { name: 'native' },
-  { name: 'webgpu', onGpu: false },
-  { name: 'cpu' },
+const AUTO_ORDER: { backend: BackendModule; onGpu?: boolean }[] = [
+  { backend: tensorflowGpu },
+  { backend: tensorflowCpu },
+  { backend: webgpu, onGpu: true },
+  { backend: native },
+  { backend: webgpu, onGpu: false },
+  { backend: cpu },
 ];
-for (const name of Object.keys(BACKENDS)) if (!AUTO_ORDER.some((o) => o.name === name)) throw new Error(`backend ${name} has no place in AUTO_ORDER`);
-const rank = (b: BackendInfo) => AUTO_ORDER.findIndex((o) => o.name === b.name && (o.onGpu === undefined || o.onGpu === BACKENDS[b.name].onGpu(b.device)));
+
+export const BACKENDS = Object.fromEntries(AUTO_ORDER.map((o) => [o.backend.name, o.backend])) as Record<BackendName, BackendModule>;
+// The names are the run schema's (src/shared/names.ts, shared with the UI): each needs a module here, and each module a name there.
+for (const name of BACKEND_NAMES) if (!BACKENDS[name]) throw new Error(`backend ${name} (src/shared/names.ts) has no module in AUTO_ORDER`);
+for (const name of Object.keys(BACKENDS)) if (!(BACKEND_NAMES as readonly string[]).includes(name)) throw new Error(`backend ${name} is not in BACKEND_NAMES (src/shared/names.ts)`);
+const rank = (b: BackendInfo) => AUTO_ORDER.findIndex((o) => o.backend.name === b.name && (o.onGpu === undefined || o.onGpu === BACKENDS[b.name].onGpu(b.device)));
 
 /** The auto choice among probed backends: the available one placed first in AUTO_ORDER. */
 function autoChoice(all: BackendInfo[]): BackendInfo | undefined {
