@@ -3,7 +3,7 @@
 export const CONFIG_NAMES = ['A', 'A-LRN', 'B', 'C', 'D', 'E'] as const;
 export type ConfigName = (typeof CONFIG_NAMES)[number];
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'native', 'cpu'] as const;
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'native', 'torch', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];

@@ -8,26 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { torchEnv } from '../training/backends/torch/engine';
 import type { Workload } from './workloads';
 
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/pytorch_reference.py');
-
-/** PyTorch at its best here: the environment it runs with, and what the settings line says of it. */
-function torchEnv(): { env: NodeJS.ProcessEnv; notes: string[] } {
-  // The OpenMP OpenBLAS first on the library path (Debian's alternatives may point at the pthread
-  // build, which starves PyTorch's OpenMP threads).
-  const openmpBlas = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'].find((d) => fs.existsSync(d));
-  // glibc's malloc keeps what PyTorch frees instead of handing it back to the system: PyTorch's CPU
-  // allocator frees every step's activations, and where fresh pages are dear (an AMD VM here: 3 s to
-  // touch 1 GB) taking them again each step held W1 to 0.5× and W3 to 0.3× of its speed.
-  const env = {
-    ...process.env,
-    ...(openmpBlas ? { LD_LIBRARY_PATH: [openmpBlas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}),
-    MALLOC_MMAP_MAX_: '0',
-    MALLOC_TRIM_THRESHOLD_: String(2 ** 50),
-  };
-  return { env, notes: [...(openmpBlas ? ['OpenMP OpenBLAS'] : []), 'freed memory kept (MALLOC_MMAP_MAX_=0)', 'windows between the engine\'s epochs'] };
-}
 
 export class TorchReference {
   private readonly lines: AsyncIterator<string>;

@@ -12,7 +12,7 @@ import type { TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
 import { afterEpoch } from '../../shared/schedule';
 import { metricPoint, type MetricKey } from '../../shared/metrics';
-import { evaluateSplit, type createSgd } from './sgd';
+import { evaluateSplit, type Sgd, type StepOut } from './sgd';
 import type { CheckpointKind, TrainContext } from './context';
 
 type Tf = typeof TfCore;
@@ -22,7 +22,7 @@ export type Done = Extract<FromWorker, { type: 'done' }>;
 export interface Running {
   ctx: TrainContext;
   model: tfl.LayersModel;
-  sgd: ReturnType<typeof createSgd>;
+  sgd: Sgd;
   st: TrainerState;
   result: RunResult;
   rng: ReturnType<typeof mulberry32>;
@@ -43,8 +43,7 @@ export interface StepsDone {
 
 interface Pending {
   step: number;
-  loss: TfCore.Scalar;
-  correct: TfCore.Scalar;
+  out: StepOut;
   n: number;
 }
 
@@ -74,9 +73,17 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
   const { ctx, st } = run;
   const { tf, post } = ctx;
   if (!pending.length) return null;
-  const stacked = tf.stack(pending.flatMap((p) => [p.loss, p.correct]));
-  const values = await stacked.data();
-  stacked.dispose();
+  // Tensors are read back in one sync; an engine's answers are awaited.
+  const held = pending.flatMap((p) => ('loss' in p.out ? [p.out.loss, p.out.correct] : []));
+  const stacked = held.length ? tf.stack(held) : null;
+  const read = stacked ? await stacked.data() : [];
+  stacked?.dispose();
+  const values: number[] = [];
+  let at = 0;
+  for (const p of pending) {
+    if ('loss' in p.out) values.push(read[at++]!, read[at++]!);
+    else values.push(...(await p.out.later));
+  }
   const points: MetricPoint[] = [];
   let diverged: string | null = null;
   pending.forEach((p, i) => {
@@ -88,7 +95,7 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
     timing.images += p.n;
     points.push(metricPoint('train/loss', p.step, epoch, loss));
   });
-  tf.dispose(pending.flatMap((p) => [p.loss, p.correct]));
+  tf.dispose(held);
   pending.length = 0;
   post({ type: 'metrics', points });
   await ctx.checkDevice?.();
@@ -120,11 +127,11 @@ export async function runSteps(run: Running, epoch: number): Promise<Done | Step
     st.step += 1;
     st.stepInEpoch += 1;
     setDropoutStep(model, st.step);
-    const { loss, correct } = sgd.step(x, y, st.schedule.lr);
+    const out = sgd.step(x, y, st.schedule.lr);
     tf.dispose([x, y]);
     // The step has read the batch (every backend copies or consumes its input within the call).
     b.release();
-    pending.push({ step: st.step, loss, correct, n: b.n });
+    pending.push({ step: st.step, out, n: b.n });
     if (pending.length < flushEvery && st.stepInEpoch !== run.stepsPerEpoch) continue;
     const diverged = await flush(run, epoch, pending, timing);
     if (diverged) {
@@ -165,7 +172,8 @@ export async function endEpoch(run: Running, epoch: number, steps: StepsDone): P
   st.imagesTimed += steps.images;
   st.secondsTimed += steps.seconds;
   const pipe = steps.pipe;
-  const val = await evaluateSplit(tf, run.model, evalBatches(tf, data.val, params.inputSize, Math.max(params.batch, 64), Math.round((scales.min + scales.max) / 2)), data.classes);
+  const batches = evalBatches(tf, data.val, params.inputSize, Math.max(params.batch, 64), Math.round((scales.min + scales.max) / 2));
+  const val = await (run.sgd.evaluate ? run.sgd.evaluate(batches, data.classes) : evaluateSplit(tf, run.model, batches, data.classes));
   const trainLoss = st.epochLoss / Math.max(st.seen, 1);
   const trainTop1 = st.epochCorrect / Math.max(st.seen, 1);
   result.epochs = epoch;

@@ -10,9 +10,17 @@ import { dropoutSeeds, hasNativeKernel, nativePlan } from './backends/native/ste
 type Tf = typeof TfCore;
 type Lender = Pick<PooledCpuBackend, 'lend'>;
 
+/**
+ * What a step gives back: the loss and the count of correct top-1 predictions, as unread tensors
+ * (TF.js backends), or later as numbers (an engine in another process, answering in order).
+ */
+export type StepOut = { loss: TfCore.Scalar; correct: TfCore.Scalar } | { later: Promise<[loss: number, correct: number]> };
+
 export interface Sgd {
-  /** One step on a batch: returns the loss and the count of correct top-1 predictions (unread tensors). */
-  step(x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number): { loss: TfCore.Scalar; correct: TfCore.Scalar };
+  /** One step on a batch; it has read the batch when it returns. */
+  step(x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number): StepOut;
+  /** Validation where the weights live elsewhere (an engine process); else the model is evaluated here (evaluateSplit). */
+  evaluate?(batches: Iterable<{ x: TfCore.Tensor4D; y: TfCore.Tensor1D }>, classes: number): Promise<{ loss: number; top1: number; top5: number; count: number }>;
   exportWeights(): Promise<TensorRecord[]>;
   exportSlots(): Promise<TensorRecord[]>;
   /**
@@ -25,7 +33,12 @@ export interface Sgd {
   dispose(): void;
 }
 
-export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: { momentum: number; weightDecay: number }): Sgd {
+/** SGD on a TF.js backend in this thread: its step's results are tensors. */
+export interface TfSgd extends Sgd {
+  step(x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number): { loss: TfCore.Scalar; correct: TfCore.Scalar };
+}
+
+export function createSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: { momentum: number; weightDecay: number }): TfSgd {
   const weights = model.trainableWeights.map((w) => ({ name: w.originalName ?? w.name, v: w.read() as TfCore.Variable, decay: (w.originalName ?? w.name).endsWith('kernel') }));
   const vars = weights.map((w) => w.v);
   const slots = weights.map((w) => tf.variable(tf.zerosLike(w.v), false));

@@ -8,13 +8,17 @@ import type { Checkpoint, TrainerState } from './checkpoint';
 import type { TrainContext } from './context';
 import { endEpoch, finishRun, runSteps, type Done, type Running } from './epoch';
 import { createSgd, importWeights } from './sgd';
+import { torchEngine } from './backends/torch';
+import { createTorchSgd } from './backends/torch/sgd';
 
 export type { CheckpointKind, TrainContext } from './context';
 
 export async function train(ctx: TrainContext): Promise<Done> {
   const { tf, params, data } = ctx;
   const model = buildModel(ctx);
-  const sgd = createSgd(tf, model, data.classes, params);
+  // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
+  const engine = torchEngine();
+  const sgd = engine ? createTorchSgd(tf, model, data.classes, params, engine) : createSgd(tf, model, data.classes, params);
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
   const st = initialState(params, rng.state());
   const result: RunResult = {

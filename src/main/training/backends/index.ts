@@ -5,6 +5,7 @@ import { BACKEND_NAMES, type BackendChoice, type BackendInfo, type BackendName }
 import { cpu } from './cpu';
 import { native } from './native';
 import { tensorflowCpu, tensorflowGpu } from './tensorflow';
+import { torch } from './torch';
 import type { ActiveBackend, BackendModule, Tf } from './types';
 import { webgpu } from './webgpu';
 
@@ -17,10 +18,13 @@ export { probeWebGpu } from './webgpu';
  * stands once for each.
  */
 const AUTO_ORDER: { backend: BackendModule; onGpu?: boolean }[] = [
+  { backend: torch, onGpu: true },
   { backend: tensorflowGpu },
   { backend: tensorflowCpu },
   { backend: webgpu, onGpu: true },
   { backend: native },
+  // On the CPU, in-process native runs the same kernels as PyTorch without the pipe.
+  { backend: torch, onGpu: false },
   { backend: webgpu, onGpu: false },
   { backend: cpu },
 ];

@@ -1,0 +1,465 @@
+#!/usr/bin/env python3
+"""VGG Lab's torch engine: the training step and forward pass of the `torch` backend, on the device
+PyTorch has (CUDA or ROCm, Apple MPS, else the CPU).
+
+The app starts one per training or evaluation thread and talks to it over stdin/stdout in frames:
+a little-endian uint32 header length, a UTF-8 JSON header, then the binary blobs the header's
+"blobs" list sizes. Everything around the step stays in the app (data pipeline, schedule,
+validation batches, checkpoints, recording); this file holds no VGG table: the network arrives as
+the app's own layer plan (the list the native backend's whole step runs), with its weights in the
+app's layout and order.
+
+Requests (op, then what it carries) and replies:
+  hello      {device, threads, precision}                    -> {device, torch}
+  init       {layers, weights:[{name,shape,decay}], classes, momentum, weightDecay} + weights
+                                                             -> {}
+  step       {n, h, w, lr, seeds} + x (f32 NHWC), y (i32)    -> {loss, correct}
+  eval       {n, h, w, k} + x, y                             -> {loss, top1, topk}   (sums)
+  forward    {n, h, w, dense} + x                            -> {shape} + logits (f32; dense: NHWC score map)
+  get        {}                                              -> {} + weights..., momenta...
+  set        {what: "weights"|"momenta"} + one blob per weight -> {}
+A request that fails is answered {error}; the engine exits at EOF on stdin.
+
+Without the app: `python3 torch_engine.py --self-test [--device cuda]` checks the step against a
+float64 step on the CPU and prints images/s of the bench workloads (W1-W3, and W3 at batch 64),
+in fp32 and, where the device has it, bf16.
+"""
+import json
+import os
+import queue
+import struct
+import sys
+import threading
+import time
+
+import torch
+import torch.nn.functional as F
+
+# Layer kinds of the plan (src/main/addon.ts, StepLayer).
+CONV, POOL, LRN, FLATTEN, FC, DROPOUT = 0, 1, 2, 3, 4, 5
+
+
+def pick_device(want):
+    """cuda:N where CUDA (or ROCm) is present, else Apple's mps, else the CPU; `want` forces one."""
+    if want not in (None, "", "auto"):
+        if want.isdigit():
+            want = f"cuda:{want}"
+        dev = torch.device(want)
+        if dev.type == "cuda":
+            if not torch.cuda.is_available():
+                raise ValueError(f"device {want}: this PyTorch has no CUDA device (torch {torch.__version__}, CUDA {torch.version.cuda})")
+            if (dev.index or 0) >= torch.cuda.device_count():
+                raise ValueError(f"device {want}: there are {torch.cuda.device_count()} CUDA device(s), 0 to {torch.cuda.device_count() - 1}")
+        if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+            raise ValueError(f"device {want}: Apple's MPS is not available")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda:0")
+    if hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def describe(dev):
+    v = f"torch {torch.__version__.split('+')[0]}"
+    if dev.type == "cuda":
+        kind = f"ROCm {torch.version.hip}" if getattr(torch.version, "hip", None) else f"CUDA {torch.version.cuda}"
+        return f"{v}, {kind}, {torch.cuda.get_device_name(dev)}"
+    if dev.type == "mps":
+        return f"{v}, Apple MPS"
+    return f"{v}, CPU, {torch.get_num_threads()} threads"
+
+
+class Net:
+    """The app's layer plan over parameters in torch's layout: conv [out, in, kh, kw], FC [in, out]."""
+
+    def __init__(self, layers, specs, blobs, dev, channels_last):
+        self.layers, self.dev, self.channels_last = layers, dev, channels_last
+        self.kinds = {}
+        for layer in layers:
+            if "weight" in layer:
+                self.kinds[layer["weight"]] = layer["kind"]
+        self.params = []
+        for i, (spec, blob) in enumerate(zip(specs, blobs)):
+            self.params.append(self.to_torch(i, spec["shape"], blob).requires_grad_(True))
+        self.momenta = [torch.zeros_like(p) for p in self.params]
+        self.decay = [bool(s["decay"]) for s in specs]
+        self.shapes = [list(s["shape"]) for s in specs]
+
+    def to_torch(self, i, shape, blob):
+        t = torch.frombuffer(bytearray(blob), dtype=torch.float32).reshape(shape)
+        # A kernel is the weight a layer names; its bias follows it.
+        if self.kinds.get(i) == CONV:
+            t = t.permute(3, 2, 0, 1)
+            t = t.contiguous(memory_format=torch.channels_last) if self.channels_last else t.contiguous()
+        return t.to(self.dev)
+
+    def to_app(self, i, t):
+        t = t.detach()
+        if self.kinds.get(i) == CONV:
+            t = t.permute(2, 3, 1, 0)
+        return t.contiguous().to("cpu", torch.float32).numpy().tobytes()
+
+    def forward(self, x, training, seeds=None, dense=False):
+        p = self.params
+        first_fc = True
+        for layer in self.layers:
+            k = layer["kind"]
+            if k == CONV:
+                w = layer["weight"]
+                x = F.conv2d(x, p[w], p[w + 1], padding=layer["kernel"] // 2)
+                if layer.get("relu"):
+                    x = F.relu(x)
+            elif k == POOL:
+                x = F.max_pool2d(x, layer["kernel"], layer["stride"])
+            elif k == LRN:
+                # The app's LRN: x / (bias + alpha * sum of squares over 2r+1 channels)^beta; torch's
+                # alpha is over the window's size, its mean.
+                size = 2 * layer["radius"] + 1
+                x = F.local_response_norm(x, size, alpha=layer["alpha"] * size, beta=layer["beta"], k=layer["bias"])
+            elif k == FLATTEN:
+                if not dense:
+                    # The app flattens NHWC: height, width, then channels.
+                    x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+            elif k == FC:
+                w = layer["weight"]
+                if dense:
+                    # FC as a convolution over the feature map: the first takes the flattened window.
+                    kern = p[w]
+                    if first_fc and x.dim() == 4:
+                        c = x.shape[1]
+                        side = int(round((kern.shape[0] // c) ** 0.5))
+                        kern = kern.reshape(side, side, c, -1).permute(3, 2, 0, 1)
+                    else:
+                        kern = kern.t().reshape(kern.shape[1], kern.shape[0], 1, 1)
+                    x = F.conv2d(x, kern, p[w + 1])
+                    first_fc = False
+                else:
+                    x = torch.addmm(p[w + 1], x, p[w])
+                if layer.get("relu"):
+                    x = F.relu(x)
+            elif k == DROPOUT:
+                if training:
+                    keep = layer["keep"]
+                    g = torch.Generator(device=x.device if x.device.type == "cuda" else "cpu")
+                    # The step's own seed: a resumed run draws the masks the unbroken run drew.
+                    g.manual_seed(int(float(seeds[layer["mask"]])) & 0x7FFFFFFFFFFFFFFF)
+                    mask = torch.rand(x.shape, generator=g, device=g.device).to(x.device) < keep
+                    x = x * mask / keep
+            else:
+                raise ValueError(f"layer kind {k} is not one this engine knows")
+        return x
+
+
+def num(v):
+    """A float for the JSON header; a non-finite one as text (JSON has no NaN), which the app reads as NaN."""
+    v = float(v)
+    return v if v == v and v not in (float("inf"), float("-inf")) else str(v)
+
+
+def rank_hits(logits, y, k):
+    """Images whose true class is among the top k, a tie counting against it (the app's rule)."""
+    own = logits.gather(1, y.view(-1, 1))
+    rank = (logits >= own).sum(1) - 1
+    return int((rank < k).sum().item())
+
+
+class Engine:
+    def __init__(self):
+        self.dev = None
+        self.net = None
+        self.precision = "fp32"
+        # fp16: a dynamic loss scale (halved on an overflow, which skips that step; doubled after 2,000 good ones).
+        self.scale = None
+        self.good = 0
+
+    def hello(self, h, _blobs):
+        threads = h.get("threads")
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.dev = pick_device(h.get("device"))
+        self.precision = h.get("precision") or "fp32"
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision {self.precision}: accepted fp32, bf16, fp16")
+        if self.precision == "fp16":
+            self.scale = 2.0**16
+        if self.dev.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        return {"device": describe(self.dev), "torch": torch.__version__}, []
+
+    def init(self, h, blobs):
+        # channels_last is the GPUs' fast layout; PyTorch 1.13's CPU convolutions run NCHW faster at these sizes.
+        cl = h.get("channelsLast", self.dev.type == "cuda")
+        self.net = Net(h["layers"], h["weights"], blobs, self.dev, cl)
+        self.classes = h["classes"]
+        self.mu = h["momentum"]
+        self.wd = h["weightDecay"]
+        return {}, []
+
+    def batch(self, h, blobs):
+        n, hh, ww = h["n"], h["h"], h["w"]
+        x = torch.frombuffer(blobs[0], dtype=torch.float32).reshape(n, hh, ww, 3).permute(0, 3, 1, 2)
+        x = x.contiguous(memory_format=torch.channels_last) if self.net.channels_last else x.contiguous()
+        x = x.to(self.dev, non_blocking=True)
+        y = torch.frombuffer(blobs[1], dtype=torch.int32).to(self.dev, torch.int64) if len(blobs) > 1 else None
+        return x, y
+
+    def autocast(self):
+        if self.precision == "fp32":
+            return torch.autocast(device_type=self.dev.type if self.dev.type != "mps" else "cpu", enabled=False)
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+        return torch.autocast(device_type=self.dev.type, dtype=dtype)
+
+    def step(self, h, blobs):
+        net = self.net
+        if net is None:
+            raise ValueError("no network: init has not succeeded")
+        x, y = self.batch(h, blobs)
+        with self.autocast():
+            logits = net.forward(x, True, h.get("seeds"))
+            loss = F.cross_entropy(logits.float(), y)
+        for p in net.params:
+            p.grad = None
+        (loss * self.scale if self.scale else loss).backward()
+        lr = h["lr"]
+        with torch.no_grad():
+            grads = [p.grad for p in net.params]
+            if self.scale:
+                grads = [g / self.scale for g in grads]
+                if not all(bool(torch.isfinite(g).all()) for g in grads):
+                    self.scale, self.good = self.scale / 2, 0
+                    return {"loss": num(loss.item()), "correct": rank_hits(logits.detach().float(), y, 1), "skipped": True}, []
+                self.good += 1
+                if self.good == 2000:
+                    self.scale, self.good = self.scale * 2, 0
+            # The app's SGD (Caffe's): v <- mu*v - lr*(g + wd*w) with decay on kernels only; w <- w + v.
+            for p, v, g, decay in zip(net.params, net.momenta, grads, net.decay):
+                if decay and self.wd:
+                    g = g.add(p, alpha=self.wd)
+                v.mul_(self.mu).sub_(g, alpha=lr)
+                p.add_(v)
+        return {"loss": num(loss.item()), "correct": rank_hits(logits.detach().float(), y, 1)}, []
+
+    def eval(self, h, blobs):
+        x, y = self.batch(h, blobs)
+        with torch.no_grad(), self.autocast():
+            logits = self.net.forward(x, False).float()
+            loss = F.cross_entropy(logits, y, reduction="sum")
+        return {"loss": num(loss.item()), "top1": rank_hits(logits, y, 1), "topk": rank_hits(logits, y, h["k"])}, []
+
+    def forward(self, h, blobs):
+        x, _ = self.batch(h, blobs)
+        with torch.no_grad(), self.autocast():
+            out = self.net.forward(x, False, dense=bool(h.get("dense"))).float()
+        if out.dim() == 4:
+            out = out.permute(0, 2, 3, 1)
+        out = out.contiguous().cpu()
+        return {"shape": list(out.shape)}, [out.numpy().tobytes()]
+
+    def get(self, _h, _blobs):
+        net = self.net
+        return {}, [net.to_app(i, p) for i, p in enumerate(net.params)] + [net.to_app(i, v) for i, v in enumerate(net.momenta)]
+
+    def set(self, h, blobs):
+        net = self.net
+        with torch.no_grad():
+            for i, blob in enumerate(blobs):
+                t = net.to_torch(i, net.shapes[i], blob)
+                (net.params if h["what"] == "weights" else net.momenta)[i].copy_(t)
+        return {}, []
+
+
+def read_exact(f, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = f.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame(f):
+    head = read_exact(f, 4)
+    if head is None:
+        return None
+    header = json.loads(read_exact(f, struct.unpack("<I", head)[0]))
+    blobs = [bytearray(read_exact(f, size)) for size in header.get("blobs", [])]
+    return header, blobs
+
+
+def write_frame(f, header, blobs=()):
+    header["blobs"] = [len(b) for b in blobs]
+    text = json.dumps(header).encode()
+    f.write(struct.pack("<I", len(text)) + text)
+    for b in blobs:
+        f.write(b)
+    f.flush()
+
+
+def hint(err):
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if "out of memory" in text.lower():
+        return f"{text}: lower --batch or use --precision bf16"
+    return text
+
+
+def serve():
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    # stdout carries frames only; anything printed goes to stderr.
+    sys.stdout = sys.stderr
+    engine = Engine()
+    # The next request is read (the next batch off the pipe) while this one computes: a double buffer.
+    pending = queue.Queue(maxsize=2)
+
+    def reader():
+        while True:
+            frame = read_frame(inp)
+            pending.put(frame)
+            if frame is None:
+                return
+
+    threading.Thread(target=reader, daemon=True).start()
+    while True:
+        frame = pending.get()
+        if frame is None:
+            return
+        header, blobs = frame
+        op = header.get("op")
+        try:
+            fn = getattr(engine, op, None) if op in ("hello", "init", "step", "eval", "forward", "get", "set") else None
+            if fn is None:
+                raise ValueError(f"unknown op {op!r}")
+            reply, out_blobs = fn(header, blobs)
+            write_frame(out, reply, out_blobs)
+        except Exception as err:  # every failure is an answer, never a hang
+            write_frame(out, {"error": hint(err)})
+            if isinstance(err, RuntimeError) and "CUDA" in str(err) and "out of memory" not in str(err):
+                return
+
+
+# ---------------------------------------------------------------- self-test, without the app
+
+PLANS = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+}
+
+
+def test_plan(cfg, size, width, classes):
+    """A VGG plan and weights as the app would send them (only for the self-test: the app sends its own)."""
+    layers, specs, blobs, c, s = [], [], [], 3, size
+    gen = torch.Generator().manual_seed(1)
+
+    def weight(shape, fan_in, fan_out):
+        lim = (6.0 / (fan_in + fan_out)) ** 0.5
+        specs.append({"name": f"w{len(specs)}", "shape": shape, "decay": True})
+        blobs.append((torch.rand(shape, generator=gen) * 2 * lim - lim).numpy().tobytes())
+        specs.append({"name": f"b{len(specs)}", "shape": [shape[-1]], "decay": False})
+        blobs.append(torch.zeros(shape[-1]).numpy().tobytes())
+        return len(specs) - 2
+
+    for v in PLANS[cfg]:
+        if v == "M":
+            layers.append({"kind": POOL, "kernel": 2, "stride": 2})
+            s //= 2
+        else:
+            co = max(1, int(v * width))
+            layers.append({"kind": CONV, "weight": weight([3, 3, c, co], 9 * c, 9 * co), "units": co, "kernel": 3, "relu": True})
+            c = co
+    layers.append({"kind": FLATTEN})
+    fc = max(1, int(4096 * width))
+    rows = s * s * c
+    for i, (units, relu) in enumerate([(fc, True), (fc, True), (classes, False)]):
+        layers.append({"kind": FC, "weight": weight([rows, units], rows, units), "units": units, "rows": rows, "relu": relu})
+        if relu:
+            layers.append({"kind": DROPOUT, "mask": i, "keep": 0.5})
+        rows = units
+    return layers, specs, blobs
+
+
+def self_test(device, seconds):
+    dev = pick_device(device)
+    print(f"device: {describe(dev)}")
+    torch.manual_seed(0)
+    # 1. The step against a float64 step on the CPU, dropout off: loss and every updated weight to 1e-3.
+    layers, specs, blobs = test_plan("A", 32, 0.125, 10)
+    layers = [l for l in layers if l["kind"] != DROPOUT]
+    e = Engine()
+    e.hello({"device": str(dev)}, [])
+    e.init({"layers": layers, "weights": specs, "classes": 10, "momentum": 0.9, "weightDecay": 5e-4}, blobs)
+    x = torch.randn(16, 32, 32, 3) * 50
+    y = torch.randint(0, 10, (16,), dtype=torch.int32)
+    got, _ = e.step({"n": 16, "h": 32, "w": 32, "lr": 0.01, "seeds": []}, [x.numpy().tobytes(), y.numpy().tobytes()])
+    after = [t for t in e.get({}, [])[1][: len(specs)]]
+
+    ref = [torch.frombuffer(bytearray(b), dtype=torch.float32).reshape(s["shape"]).double().requires_grad_(True) for s, b in zip(specs, blobs)]
+    h = x.double().permute(0, 3, 1, 2)
+    for layer in layers:
+        k = layer["kind"]
+        if k == CONV:
+            w = layer["weight"]
+            h = F.relu(F.conv2d(h, ref[w].permute(3, 2, 0, 1), ref[w + 1], padding=1))
+        elif k == POOL:
+            h = F.max_pool2d(h, 2, 2)
+        elif k == FLATTEN:
+            h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)
+        elif k == FC:
+            w = layer["weight"]
+            h = h @ ref[w] + ref[w + 1]
+            if layer["relu"]:
+                h = F.relu(h)
+    loss = F.cross_entropy(h, y.long())
+    loss.backward()
+    worst_w = 0.0
+    for i, (r, s) in enumerate(zip(ref, specs)):
+        g = r.grad + (5e-4 * r.detach() if s["decay"] else 0)
+        want = r.detach() - 0.01 * g
+        have = torch.frombuffer(bytearray(after[i]), dtype=torch.float32).reshape(s["shape"]).double()
+        worst_w = max(worst_w, float(((have - want).abs() / (want.abs() + 1e-3)).max()))
+    loss_err = abs(got["loss"] - float(loss)) / abs(float(loss))
+    ok = loss_err < 1e-3 and worst_w < 1e-3
+    print(f"step vs float64 on the CPU: loss {got['loss']:.6f} vs {float(loss):.6f} (relative {loss_err:.1e}), worst weight relative {worst_w:.1e}: {'ok' if ok else 'FAILED'}")
+    # 2. Speed of the bench workloads.
+    work = [("W1", "D", 32, 0.25, 10, 64), ("W2", "A", 32, 0.125, 10, 32), ("W3", "D", 224, 1.0, 1000, 8), ("W3 b64", "D", 224, 1.0, 1000, 64)]
+    precisions = ["fp32"] + (["bf16"] if dev.type == "cuda" and torch.cuda.is_bf16_supported() else [])
+    for prec in precisions:
+        for name, cfg, size, width, classes, batch in work:
+            if dev.type == "cpu" and size == 224 and batch == 64:
+                continue
+            layers, specs, blobs = test_plan(cfg, size, width, classes)
+            e = Engine()
+            e.hello({"device": str(dev), "precision": prec}, [])
+            e.init({"layers": layers, "weights": specs, "classes": classes, "momentum": 0.9, "weightDecay": 5e-4}, blobs)
+            xb = (torch.randn(batch, size, size, 3) * 50).numpy().tobytes()
+            yb = torch.randint(0, classes, (batch,), dtype=torch.int32).numpy().tobytes()
+            req = {"n": batch, "h": size, "w": size, "lr": 0.001, "seeds": ["1", "2"]}
+            try:
+                for _ in range(3):
+                    e.step(req, [xb, yb])
+                n, t0 = 0, time.perf_counter()
+                while time.perf_counter() - t0 < seconds or n < 3:
+                    e.step(req, [xb, yb])
+                    n += 1
+                print(f"{name} ({cfg} {size}px w{width} b{batch}) {prec}: {n * batch / (time.perf_counter() - t0):.1f} img/s")
+            except Exception as err:
+                print(f"{name} {prec}: {hint(err)}")
+            del e
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    if "--probe" in sys.argv:
+        # What the app's backend list shows: one JSON line.
+        args = sys.argv[1:]
+        dev = pick_device(args[args.index("--device") + 1] if "--device" in args else None)
+        print(json.dumps({"device": describe(dev), "gpu": dev.type != "cpu"}))
+        sys.exit(0)
+    if "--self-test" in sys.argv:
+        args = sys.argv[1:]
+        device = args[args.index("--device") + 1] if "--device" in args else None
+        secs = float(args[args.index("--seconds") + 1]) if "--seconds" in args else 5.0
+        sys.exit(self_test(device, secs))
+    serve()

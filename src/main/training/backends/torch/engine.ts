@@ -1,0 +1,175 @@
+// The torch engine's child process (resources/torch_engine.py, one per training or evaluation
+// thread) and the frames that cross its pipes: a uint32 header length, a JSON header, binary blobs.
+// Requests are answered in order, so a batch can be sent while the one before it computes. A child
+// that dies fails every waiting request with its last words and what to do; one that answers nothing
+// for the timeout is killed and reported the same way — a run's state, never a hang.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Blob = ArrayBufferView;
+export interface Reply {
+  header: Record<string, unknown>;
+  blobs: Buffer[];
+}
+
+/** The engine script, found upward from this file (source tree, bundles, the packaged app's resources). */
+export function engineScript(): string | null {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 7; i++) {
+    const f = path.join(dir, 'resources', 'torch_engine.py');
+    if (fs.existsSync(f)) return f;
+    dir = path.dirname(dir);
+  }
+  return null;
+}
+
+/**
+ * The Pythons tried, in order: VGGLAB_PYTHON alone where it is set; else python3 on PATH, then the
+ * system's own (/usr/bin/python3, where a distribution's python3-torch lives when PATH leads to
+ * another, e.g. pyenv's).
+ */
+export function pythonCandidates(): string[] {
+  if (process.env.VGGLAB_PYTHON) return [process.env.VGGLAB_PYTHON];
+  return process.platform === 'win32' ? ['python', 'py'] : ['python3', '/usr/bin/python3'];
+}
+
+/** Seconds without an answer before the child is taken for hung (VGGLAB_TORCH_TIMEOUT_S, default 60). */
+const timeoutMs = () => 1000 * (Number(process.env.VGGLAB_TORCH_TIMEOUT_S) || 60);
+
+/** PyTorch at its best here (the engine and the bench's reference): the environment it runs with, and what a settings line says of it. */
+export function torchEnv(): { env: NodeJS.ProcessEnv; notes: string[] } {
+  // The OpenMP OpenBLAS first on the library path (Debian's alternatives may point at the pthread
+  // build, which starves PyTorch's OpenMP threads).
+  const openmpBlas = ['/usr/lib/x86_64-linux-gnu/openblas-openmp', '/usr/lib/aarch64-linux-gnu/openblas-openmp'].find((d) => fs.existsSync(d));
+  // glibc's malloc keeps what PyTorch frees instead of handing it back to the system: PyTorch's CPU
+  // allocator frees every step's activations, and where fresh pages are dear (an AMD VM here: 3 s to
+  // touch 1 GB) taking them again each step held W1 to 0.5× and W3 to 0.3× of its speed.
+  const env = {
+    ...process.env,
+    ...(openmpBlas ? { LD_LIBRARY_PATH: [openmpBlas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}),
+    MALLOC_MMAP_MAX_: '0',
+    MALLOC_TRIM_THRESHOLD_: String(2 ** 50),
+  };
+  return { env, notes: [...(openmpBlas ? ['OpenMP OpenBLAS'] : []), 'freed memory kept (MALLOC_MMAP_MAX_=0)', 'windows between the engine\'s epochs'] };
+}
+
+export class TorchEngineError extends Error {}
+
+export class TorchEngine {
+  private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void; op: string }[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private stderrTail: string[] = [];
+  private failure: TorchEngineError | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly python: string,
+  ) {
+    child.stdout.on('data', (chunk: Buffer) => this.take(chunk));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      for (const line of text.split('\n')) if (line.trim()) this.stderrTail.push(line.trim());
+      this.stderrTail = this.stderrTail.slice(-20);
+    });
+    child.on('error', (err) => this.fail(`the torch engine could not start (${python}): ${err.message}`));
+    child.on('exit', (code, signal) => this.fail(`the torch engine exited (${signal ?? `code ${code}`})${this.lastWords()}`));
+    // Nothing here keeps the thread alive on its own; the requests in flight do.
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    (child.stderr as unknown as { unref?: () => void }).unref?.();
+  }
+
+  static start(python: string): TorchEngine {
+    const script = engineScript();
+    if (!script) throw new TorchEngineError('the torch engine script (resources/torch_engine.py) is missing from this installation');
+    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...torchEnv().env, PYTHONUNBUFFERED: '1' } });
+    return new TorchEngine(child, python);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** One request; its reply, or the engine's failure. */
+  call(op: string, header: Record<string, unknown> = {}, blobs: Blob[] = []): Promise<Reply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const parts = blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    const text = Buffer.from(JSON.stringify({ ...header, op, blobs: parts.map((p) => p.length) }));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(text.length);
+    // Written in one go: the blobs' bytes are copied into the pipe's queue, so the caller may reuse its buffers at once.
+    this.child.stdin.write(Buffer.concat([head, text, ...parts]));
+    return new Promise<Reply>((resolve, reject) => {
+      this.waiting.push({ resolve, reject, op });
+      this.arm();
+    });
+  }
+
+  /** Ends the child (EOF first, then a kill if it lingers). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.failure ??= new TorchEngineError('the torch engine was closed');
+    this.child.stdin.end();
+    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
+  }
+
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.waiting.length) return;
+    const op = this.waiting[0]!.op;
+    this.timer = setTimeout(() => {
+      this.child.kill('SIGKILL');
+      this.fail(`the torch engine stopped answering: no reply to '${op}' in ${timeoutMs() / 1000} s, so it was killed${this.lastWords()}`);
+    }, timeoutMs());
+  }
+
+  private lastWords(): string {
+    const last = this.stderrTail.filter((l) => !l.startsWith('warnings.warn')).at(-1);
+    if (!last) return '';
+    const oom = /out of memory/i.test(last) ? '; lower --batch or use --precision bf16' : '';
+    return `: ${last}${oom}`;
+  }
+
+  private fail(message: string): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.failure ??= new TorchEngineError(message);
+    for (const w of this.waiting.splice(0)) w.reject(this.failure);
+  }
+
+  private take(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    for (;;) {
+      if (this.buf.length < 4) return;
+      const len = this.buf.readUInt32LE(0);
+      if (this.buf.length < 4 + len) return;
+      const header = JSON.parse(this.buf.subarray(4, 4 + len).toString('utf8')) as Record<string, unknown> & { blobs?: number[]; error?: string };
+      const sizes = header.blobs ?? [];
+      const total = 4 + len + sizes.reduce((a, b) => a + b, 0);
+      if (this.buf.length < total) return;
+      const blobs: Buffer[] = [];
+      let at = 4 + len;
+      for (const size of sizes) {
+        // A copy of its own (Buffer.alloc: never a slice of the shared pool, so aligned for Float32Array views).
+        const blob = Buffer.alloc(size);
+        this.buf.copy(blob, 0, at, at + size);
+        blobs.push(blob);
+        at += size;
+      }
+      this.buf = this.buf.subarray(total);
+      const w = this.waiting.shift();
+      this.arm();
+      if (!w) continue;
+      if (header.error) w.reject(new TorchEngineError(`torch engine, ${w.op}: ${header.error}`));
+      else w.resolve({ header, blobs });
+    }
+  }
+}
+
+/** A blob as float32 values. */
+export function floats(b: Buffer): Float32Array {
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
