@@ -3,7 +3,7 @@
 // skip that leaves a whole area untested while the suite stays green.
 import { it } from 'vitest';
 
-const KNOWN = ['native', 'onednn', 'chromium', 'redis', 'webgpu'] as const;
+const KNOWN = ['native', 'onednn', 'chromium', 'redis', 'webgpu', 'torch'] as const;
 export type Requirement = (typeof KNOWN)[number];
 
 const required = new Set((process.env.VGGLAB_REQUIRE ?? '').split(',').map((s) => s.trim()).filter(Boolean));

@@ -54,6 +54,23 @@ function probeApart(): Promise<Found> {
 
 let engine: TorchEngine | null = null;
 
+/** An engine on the first Python that starts it (in the probe's order), greeted: its device line. */
+export async function startTorchEngine(): Promise<{ engine: TorchEngine; device: string }> {
+  const threads = Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
+  const failures: string[] = [];
+  for (const python of pythonCandidates()) {
+    const started = TorchEngine.start(python);
+    try {
+      const hello = await started.call('hello', { device: wantedDevice(), threads, precision: process.env.VGGLAB_TORCH_PRECISION || 'fp32' });
+      return { engine: started, device: String(hello.header.device) };
+    } catch (err) {
+      started.close();
+      failures.push((err as Error).message);
+    }
+  }
+  throw new Error(`backend 'torch' could not start: ${failures.join('; ')}`);
+}
+
 /** This thread's engine, where the torch backend is active here. */
 export function torchEngine(): TorchEngine | null {
   return engine;
@@ -70,20 +87,8 @@ export const torch: BackendModule = {
     // This side's tensors: the native backend where it is built, else the CPU backend.
     const n = await native.probe();
     await (n.available ? native : cpu).activate(tf, n);
-    const threads = Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
-    // The first Python that starts the engine (as the probe found them).
-    const failures: string[] = [];
-    for (const python of pythonCandidates()) {
-      const started = TorchEngine.start(python);
-      try {
-        const hello = await started.call('hello', { device: wantedDevice(), threads, precision: process.env.VGGLAB_TORCH_PRECISION || 'fp32' });
-        engine = started;
-        return { device: String(hello.header.device) };
-      } catch (err) {
-        started.close();
-        failures.push((err as Error).message);
-      }
-    }
-    throw new Error(`backend 'torch' could not start: ${failures.join('; ')}`);
+    const started = await startTorchEngine();
+    engine = started.engine;
+    return { device: started.device };
   },
 };
