@@ -118,7 +118,7 @@ export function createApp(opts: AppOptions): App {
     'runs.startChain': (a) => runs.startChain(checkSpec(a.params), a.configs),
     'runs.startStudy': (a) => runs.startStudy(checkSpec(a.params)),
     'runs.stop': (a) => runs.stop(a.id),
-    'runs.resume': (a) => runs.resume(a.id),
+    'runs.resume': (a) => runs.resume(a.id, a.backend),
     'runs.pause': (a) => runs.pause(a.id, a.paused),
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
     'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales, a.checkpoint),

@@ -15,6 +15,7 @@ import {
   type DatasetKindInfo,
   type EvaluationInfo,
   PROTOCOLS,
+  BACKEND_CHOICES,
   type MetricPoint,
   type ModelInfo,
   type RunDetail,
@@ -88,7 +89,8 @@ export const methods = {
   ),
   'runs.startStudy': method<{ ids: number[]; experiment: string }>()(z.object({ params: TrainParams.omit({ config: true, init: true, scale: true }) }).strict()),
   'runs.pause': method<{ id: number; paused: boolean }>()(z.object({ id: z.number().int().positive(), paused: z.boolean() }).strict()),
-  'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(RunId),
+  /** backend: continue on another backend (its checkpoints are the same on every one), recorded in the run's parameters. */
+  'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(z.object({ id: z.number().int().positive(), backend: z.enum(BACKEND_CHOICES).optional() }).strict()),
   'runs.checkpoints': method<CheckpointInfo[]>()(RunId),
   'evaluations.run': method<EvaluationInfo>()(
     z

@@ -38,6 +38,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('resume')
     .description('continue a stopped, failed or interrupted run from its newest checkpoint')
     .argument('<RUN>', 'run id', intArg('RUN', 1))
+    .addOption(new Option('--backend <B>', 'continue on this backend (checkpoints are the same on every one); default: the run\'s own').choices(BACKEND_CHOICES))
     .option('--queue <URL>', 'a cluster run: the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
     .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')

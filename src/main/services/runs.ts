@@ -3,12 +3,12 @@
 // (ownership.ts); the paper's multi-run experiments are recipes (recipes.ts).
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
-import { ACTIVE_STATUSES as ACTIVE, RESUMABLE_STATUSES as RESUMABLE, type ConfigName, type Placement, type RunDetail, type RunStatus, type TrainParams } from '../../shared/domain';
+import { ACTIVE_STATUSES as ACTIVE, RESUMABLE_STATUSES as RESUMABLE, type BackendChoice, type ConfigName, type Placement, type RunDetail, type RunStatus, type TrainParams } from '../../shared/domain';
 import { runDir } from '../paths';
 import { latestCheckpoint } from '../store/checkpoints';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics } from '../store/metrics';
-import { annotateRun, deleteRun, getRun, listRuns } from '../store/runs';
+import { annotateRun, deleteRun, getRun, listRuns, setRunBackend } from '../store/runs';
 import { scaleRange } from '../training/scale';
 import type { EventBus } from './bus';
 import type { Ownership } from './ownership';
@@ -81,13 +81,17 @@ export class RunService {
   }
 
   /** Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and step axis. */
-  async resume(id: number): Promise<{ id: number; fromEpoch: number; fromStep: number }> {
+  async resume(id: number, backend?: BackendChoice): Promise<{ id: number; fromEpoch: number; fromStep: number }> {
     this.ownership.sweep(id);
-    const run = this.get(id);
+    let run = this.get(id);
     if (ACTIVE.includes(run.status)) throw new ContractError(this.ownership.busyMessage(id), 'conflict');
     if (!RESUMABLE.includes(run.status)) throw new ContractError(`run ${id} is ${run.status}; only ${RESUMABLE.join(', ')} runs can be resumed`, 'conflict');
     const ck = latestCheckpoint(this.deps.db, id);
     if (!ck) throw new ContractError(`run ${id} has no checkpoint to resume from (it stopped before its first epoch ended); start a new run instead`, 'conflict');
+    if (backend && backend !== run.params.backend) {
+      setRunBackend(this.deps.db, id, backend);
+      run = this.get(id);
+    }
     await this.placements[run.placement].resume(run, ck);
     return { id, fromEpoch: ck.epoch, fromStep: ck.step };
   }

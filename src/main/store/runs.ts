@@ -1,7 +1,7 @@
 // Queries and mutations on runs and experiments.
 import type { Db } from './db';
 import type { Owner } from './owners';
-import type { ConfigName, Placement, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
+import type { BackendChoice, ConfigName, Placement, RunDetail, RunResult, RunStatus, RunSummary, TrainParams } from '../../shared/domain';
 
 interface RunRow {
   id: number;
@@ -97,6 +97,12 @@ export function insertRun(db: Db, params: TrainParams, appVersion: string, owner
       .run(exp, params.config, params.dataset, JSON.stringify(params), params.seed, params.epochs, appVersion, at, owner?.pid ?? null, owner?.host ?? null, owner?.since ?? null, owner ? at : null, owner ? 'local' : 'cluster');
     return Number(res.lastInsertRowid);
   })();
+}
+
+/** The backend a run asks for from now on (a resume on another backend): part of its parameters. */
+export function setRunBackend(db: Db, id: number, backend: BackendChoice): void {
+  const row = db.prepare('SELECT params_json FROM runs WHERE id = ?').pluck().get(id) as string;
+  db.prepare('UPDATE runs SET params_json = ? WHERE id = ?').run(JSON.stringify({ ...(JSON.parse(row) as TrainParams), backend }), id);
 }
 
 export function markStarted(db: Db, id: number, backend: string, device: string): void {

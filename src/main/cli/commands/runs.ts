@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import { ContractError, parseArgs, type ArgsOf } from '../../../shared/contract';
 import { describeEvent } from '../../../shared/event-text';
-import type { RunDetail, RunProgress } from '../../../shared/domain';
+import type { BackendChoice, RunDetail, RunProgress } from '../../../shared/domain';
 import { type App } from '../../app';
 import { listModels } from '../../services/models';
 import { table } from '../format';
@@ -73,10 +73,10 @@ export async function trainCommand(g: Globals, raw: Record<string, unknown>): Pr
   }
 }
 
-export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean; queue?: string; artifacts?: string }): Promise<number> {
+export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean; queue?: string; artifacts?: string; backend?: BackendChoice }): Promise<number> {
   const app = openApp(g, 'cli', { queue: opts.queue, artifacts: opts.artifacts });
   try {
-    const from = await call(app, 'runs.resume', { id });
+    const from = await call(app, 'runs.resume', { id, ...(opts.backend ? { backend: opts.backend } : {}) });
     if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
     return await followRun(app, id, Boolean(opts.json));
   } catch (err) {

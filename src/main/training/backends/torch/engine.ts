@@ -74,6 +74,8 @@ export class TorchEngine {
       for (const line of text.split('\n')) if (line.trim()) this.stderrTail.push(line.trim());
       this.stderrTail = this.stderrTail.slice(-20);
     });
+    // A write to a child that has died fails with EPIPE; its exit, which always follows, says why.
+    child.stdin.on('error', () => {});
     child.on('error', (err) => this.fail(`the torch engine could not start (${python}): ${err.message}`));
     child.on('exit', (code, signal) => this.fail(`the torch engine exited (${signal ?? `code ${code}`})${this.lastWords()}`));
     // Nothing here keeps the thread alive on its own; the requests in flight do.
