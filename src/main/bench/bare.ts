@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../../shared/domain';
 import { activateBackend } from '../training/backends';
-import { createSgd } from '../training/sgd';
+import { torchEngine } from '../training/backends/torch';
+import { createTorchSgd } from '../training/backends/torch/sgd';
+import { createSgd, type Sgd } from '../training/sgd';
 import { buildVgg } from '../vgg/model';
 import { modelStats } from '../vgg/configs';
 import type { Workload } from './workloads';
@@ -26,13 +28,16 @@ export async function openBareLoop(w: Workload, backend: BackendInfo, warmSecond
     activeName = backend.name;
   }
   const model = buildVgg({ config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, seed: 1 });
-  const sgd = createSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 });
+  // On torch, the step its engine runs (the bare loop then measures the engine's pipe as well as PyTorch).
+  const engine = torchEngine();
+  const sgd: Sgd = engine ? createTorchSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 }, engine) : createSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 });
   const x = tf.randomNormal([w.batch, w.inputSize, w.inputSize, 3], 0, 60, 'float32', 1) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: w.batch }, (_, i) => i % w.classes), 'int32');
   const step = async () => {
-    const { loss, correct } = sgd.step(x, y, 0.001);
-    await loss.data();
-    tf.dispose([loss, correct]);
+    const out = sgd.step(x, y, 0.001);
+    if ('later' in out) return void (await out.later);
+    await out.loss.data();
+    tf.dispose([out.loss, out.correct]);
   };
   const w0 = performance.now();
   for (let i = 0; i < 2 || performance.now() - w0 < warmSeconds * 1000; i++) await step();

@@ -15,6 +15,9 @@ const INSTALL = 'install Python 3 and PyTorch (pip install torch, or Debian: apt
 /** Which device the engine uses: VGGLAB_TORCH_DEVICE (cuda:N, N, mps, cpu), else the best it has. */
 export const wantedDevice = (): string => process.env.VGGLAB_TORCH_DEVICE || 'auto';
 
+/** PyTorch's threads: OMP_NUM_THREADS where set (as the native backend reads it), else every core. */
+const engineThreads = () => Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
+
 let probed: Promise<{ available: boolean; device: string | null; reason: string | null }> | null = null;
 
 type Found = { available: boolean; device: string | null; reason: string | null };
@@ -22,7 +25,7 @@ type Found = { available: boolean; device: string | null; reason: string | null 
 /** One Python's answer to the engine script's --probe: the device line, or why not. */
 function probeWith(python: string, script: string): Promise<Found> {
   return new Promise((resolve) => {
-    execFile(python, [script, '--probe', '--device', wantedDevice()], { timeout: 60_000, encoding: 'utf8', env: torchEnv().env }, (err, stdout, stderr) => {
+    execFile(python, [script, '--probe', '--device', wantedDevice(), '--threads', String(engineThreads())], { timeout: 60_000, encoding: 'utf8', env: torchEnv().env }, (err, stdout, stderr) => {
       try {
         const got = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { device: string };
         return resolve({ available: true, device: got.device, reason: null });
@@ -56,7 +59,7 @@ let engine: TorchEngine | null = null;
 
 /** An engine on the first Python that starts it (in the probe's order), greeted: its device line. */
 export async function startTorchEngine(): Promise<{ engine: TorchEngine; device: string }> {
-  const threads = Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
+  const threads = engineThreads();
   const failures: string[] = [];
   for (const python of pythonCandidates()) {
     const started = TorchEngine.start(python);
