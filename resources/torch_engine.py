@@ -181,11 +181,6 @@ class Engine:
         if threads:
             torch.set_num_threads(int(threads))
         self.dev = pick_device(h.get("device"))
-        self.precision = h.get("precision") or "fp32"
-        if self.precision not in ("fp32", "bf16", "fp16"):
-            raise ValueError(f"precision {self.precision}: accepted fp32, bf16, fp16")
-        if self.precision == "fp16":
-            self.scale = 2.0**16
         if self.dev.type == "cuda":
             torch.backends.cudnn.benchmark = True
         return {"device": describe(self.dev), "torch": torch.__version__}, []
@@ -194,6 +189,12 @@ class Engine:
         # channels_last: the layout of the app's batches (NHWC, so no copy), GPUs' fast one, and on the
         # CPU the faster of the two in the bench's PyTorch reference at 32 px (W1 1,393 against 1,199 img/s).
         cl = h.get("channelsLast", os.environ.get("VGGLAB_TORCH_CHANNELS_LAST", "1") != "0")
+        self.precision = h.get("precision") or "fp32"
+        if self.precision not in ("fp32", "bf16", "fp16"):
+            raise ValueError(f"precision {self.precision}: accepted fp32, bf16, fp16")
+        if self.precision == "fp16" and self.dev.type != "cuda":
+            raise ValueError(f"precision fp16 needs a CUDA device; on {self.dev.type} use bf16 or fp32")
+        self.scale = 2.0**16 if self.precision == "fp16" else None
         self.net = Net(h["layers"], h["weights"], blobs, self.dev, cl)
         self.classes = h["classes"]
         self.mu = h["momentum"]
@@ -442,8 +443,8 @@ def self_test(device, seconds):
                 continue
             layers, specs, blobs = test_plan(cfg, size, width, classes)
             e = Engine()
-            e.hello({"device": str(dev), "precision": prec}, [])
-            e.init({"layers": layers, "weights": specs, "classes": classes, "momentum": 0.9, "weightDecay": 5e-4}, blobs)
+            e.hello({"device": str(dev)}, [])
+            e.init({"layers": layers, "weights": specs, "classes": classes, "momentum": 0.9, "weightDecay": 5e-4, "precision": prec}, [bytearray(b) for b in blobs])
             xb = bytearray((torch.randn(batch, size, size, 3) * 50).numpy().tobytes())
             yb = bytearray(torch.randint(0, classes, (batch,), dtype=torch.int32).numpy().tobytes())
             req = {"n": batch, "h": size, "w": size, "lr": 0.001, "seeds": ["1", "2"]}

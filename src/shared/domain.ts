@@ -49,6 +49,8 @@ export const TrainParams = z
     flip: z.boolean().optional(),
     seed: intIn(0, 2 ** 31 - 1).default(1),
     backend: z.enum(BACKEND_CHOICES).default('auto'),
+    /** Arithmetic of the step: fp32, or bf16/fp16 autocast (torch backend; fp16 with a loss scale). Off by default so results stay comparable. */
+    precision: z.enum(['fp32', 'bf16', 'fp16']).default('fp32'),
     /** Where it trains: here, or on a worker of the cluster queue (cluster/). */
     on: z.enum(PLACEMENTS).default('local'),
     experiment: z.string().min(1).max(200).optional(),

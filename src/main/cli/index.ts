@@ -31,6 +31,7 @@ function buildProgram(setCode: (c: number) => void): Command {
   addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
     .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else the Cluster page)')
     .option('--artifacts <DIR>', 'with --on cluster: the shared artifacts folder as mounted here (default: $VGGLAB_ARTIFACTS, else the saved setting)')
+    .option('--device <N>', 'the CUDA device this run uses (torch, tensorflow-gpu; default: the first)', intArg('--device', 0, 255))
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(() => trainCommand(globals(), o))());
 
@@ -145,7 +146,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .addOption(new Option('--backend <B>', 'compute backend for runs that leave it to auto').choices(BACKEND_CHOICES).default('auto'))
     .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
     .option('--data-root <DIR...>', 'folders datasets may be read from (default: none, only built-in data)')
-    .option('--device <N>', 'the CUDA device this worker uses (tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
+    .option('--device <N>', 'the CUDA device this worker uses (torch, tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
     .action((o) => run(() => workerCommand(o))());
 
   program

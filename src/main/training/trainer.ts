@@ -18,6 +18,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const model = buildModel(ctx);
   // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
   const engine = torchEngine();
+  if (!engine && params.precision !== 'fp32') throw new Error(`precision ${params.precision} needs the torch backend; this run's backend computes in fp32 only`);
   const sgd = engine ? createTorchSgd(tf, model, data.classes, params, engine) : createSgd(tf, model, data.classes, params);
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
   const st = initialState(params, rng.state());

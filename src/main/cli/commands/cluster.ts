@@ -34,7 +34,7 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
   });
   try {
     const backend = await worker.start();
-    if (opts.device !== undefined && backend !== 'tensorflow-gpu')
+    if (opts.device !== undefined && backend !== 'tensorflow-gpu' && backend !== 'torch')
       process.stderr.write(`warning: --device ${opts.device} chooses a CUDA device; it has no effect on the ${backend} backend this worker uses\n`);
   } catch (err) {
     await worker.stop();

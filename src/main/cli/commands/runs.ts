@@ -62,6 +62,8 @@ function summaryLine(run: RunDetail): string {
 }
 
 export async function trainCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
+  // CUDA numbers the devices: set before any backend is probed or loaded (this process's runs only).
+  if (raw.device !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(raw.device);
   const app = openApp(g, 'cli', { queue: raw.queue as string | undefined, artifacts: raw.artifacts as string | undefined });
   try {
     // The run's flags as they are: the contract parses them once, as it does the form's.

@@ -64,7 +64,7 @@ export async function startTorchEngine(): Promise<{ engine: TorchEngine; device:
   for (const python of pythonCandidates()) {
     const started = TorchEngine.start(python);
     try {
-      const hello = await started.call('hello', { device: wantedDevice(), threads, precision: process.env.VGGLAB_TORCH_PRECISION || 'fp32' });
+      const hello = await started.call('hello', { device: wantedDevice(), threads });
       return { engine: started, device: String(hello.header.device) };
     } catch (err) {
       started.close();

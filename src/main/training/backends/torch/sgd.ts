@@ -11,7 +11,7 @@ import { floats, type TorchEngine } from './engine';
 
 type Tf = typeof TfCore;
 
-export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: { momentum: number; weightDecay: number }, engine: TorchEngine): Sgd {
+export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: { momentum: number; weightDecay: number; precision?: 'fp32' | 'bf16' | 'fp16' }, engine: TorchEngine): Sgd {
   const plan = stepPlan(model);
   if (typeof plan === 'string') throw new Error(`the torch backend trains VGG's layers only: ${plan}`);
   const weights = model.trainableWeights.map((w) => ({ name: w.originalName ?? w.name, v: w.read() as TfCore.Variable, decay: (w.originalName ?? w.name).endsWith('kernel') }));
@@ -26,7 +26,7 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
   const init = () => {
     if (sent) return;
     sent = true;
-    engine.call('init', { layers: plan.layers, weights: specs, classes, momentum: opts.momentum, weightDecay: opts.weightDecay }, weights.map((w) => w.v.dataSync() as Float32Array)).catch((err: Error) => (initError = err));
+    engine.call('init', { layers: plan.layers, weights: specs, classes, momentum: opts.momentum, weightDecay: opts.weightDecay, precision: opts.precision ?? 'fp32' }, weights.map((w) => w.v.dataSync() as Float32Array)).catch((err: Error) => (initError = err));
     if (momenta) void engine.call('set', { what: 'momenta' }, momenta).catch((err: Error) => (initError ??= err));
   };
   const reason = (err: Error) => {
@@ -52,7 +52,10 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
       init();
       // The batch's bytes are queued for the pipe before this returns (the caller releases them).
       const later = engine.call('step', { n, h, w, lr, seeds }, [x.dataSync() as Float32Array, y.dataSync() as Int32Array]);
-      return { later: later.then((r) => [Number(r.header.loss), Number(r.header.correct)] as [number, number], reason) };
+      const result = later.then((r) => [Number(r.header.loss), Number(r.header.correct)] as [number, number], reason);
+      // Read at the next flush, up to a few steps later: a failure before then is not unhandled.
+      result.catch(() => {});
+      return { later: result };
     },
     async evaluate(batches) {
       init();
