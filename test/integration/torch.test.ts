@@ -87,7 +87,7 @@ const ENV = { OMP_NUM_THREADS: '2' };
 const SMALL = ['--config', 'A', '--width', '0.0625', '--batch', '16', '--train-samples', '256', '--val-samples', '32', '--schedule', 'none', '--seed', '5'];
 
 describe.skipIf(!!reason)(`the torch backend${skipNote(reason)}`, () => {
-  it('learns the synthetic dataset well above chance with dropout on, and says what it ran on', () => {
+  it('learns the synthetic dataset well above chance with dropout on, says what it ran on, and evaluates on the engine', async () => {
     // The learning test's task (train.test.ts): four synthetic classes, lr 1e-3. On torch, six seeds
     // reached a best validation top-1 of 0.98–1.00 by epoch 12; the bar of 0.6 against chance at 0.25
     // leaves a margin of more than 0.35 that no summation order or dropout draw crosses.
@@ -98,6 +98,22 @@ describe.skipIf(!!reason)(`the torch backend${skipNote(reason)}`, () => {
     const best = scalar(dataDir, "SELECT max(value) FROM metrics WHERE run_id = 1 AND split = 'val' AND name = 'top1'") as number;
     expect(best).toBeGreaterThan(0.6);
     expect(scalar(dataDir, 'SELECT device FROM runs WHERE id = 1')).toMatch(/^torch \d+\.\d+.*, (CPU, \d+ threads|CUDA|ROCm|Apple MPS)/);
+    // The test protocols run on the engine too; a centre crop at Q = S scores the validation images as
+    // the last epoch's validation did (the same images, the same crops, the same weights).
+    for (const protocol of ['dense', 'multicrop', 'center']) {
+      const e = vgglabSync(dataDir, ['eval', '1', '--protocol', protocol, ...(protocol === 'center' ? ['--scales', '32'] : []), '--json'], ENV);
+      expect(e.code, e.stderr).toBe(0);
+    }
+    const app = createApp({ dataDir });
+    try {
+      const evals = app.evaluations.list(1);
+      expect(evals.map((e) => e.details.route)).toEqual(['torch engine', 'torch engine', 'torch engine']);
+      const center = evals.find((e) => e.protocol === 'center')!;
+      const lastVal = app.runs.get(1).summary!.val.top1!;
+      expect(Math.abs(1 - center.top1Error! / 100 - lastVal)).toBeLessThanOrEqual(1 / 256 + 1e-9);
+    } finally {
+      await app.close();
+    }
   });
 
   it('a run SIGKILLed after its second checkpoint resumes on torch with the unbroken run’s loss at every step (within 1e-6)', async () => {

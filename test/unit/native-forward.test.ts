@@ -27,8 +27,8 @@ async function outputs(backend: string, shape: BuildOptions, crops: number, whol
   const model = buildVgg({ ...shape, seed: 3 });
   const forward = backend === 'cpu' ? layersForward(model, () => toFullyConvolutional(tf, model)) : evaluationForward(tf, model);
   const s = shape.inputSize;
-  const results = [forward.crops(tf.tensor4d(images(crops, s, s, 1), [crops, s, s, 3])) as tf.Tensor];
-  whole.forEach(([h, w], i) => results.push(forward.dense(tf.tensor4d(images(2, h, w, 2 + i), [2, h, w, 3]))));
+  const results: tf.Tensor[] = [await forward.crops(tf.tensor4d(images(crops, s, s, 1), [crops, s, s, 3]))];
+  for (const [i, [h, w]] of whole.entries()) results.push(await forward.dense(tf.tensor4d(images(2, h, w, 2 + i), [2, h, w, 3])));
   const out = await Promise.all(results.map(async (t) => ({ shape: t.shape, data: (await t.data()) as Float32Array })));
   tf.dispose(results);
   model.dispose();
@@ -82,7 +82,7 @@ describe.skipIf(Boolean(reason))(`the whole-network native forward pass${reason 
     const forward = evaluationForward(tf, model);
     expect(forward.route).toBe('TF.js layers');
     const before = passes();
-    const logits = forward.crops(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D);
+    const logits = await forward.crops(tf.zeros([2, 32, 32, 3]) as tf.Tensor4D);
     expect(logits.shape).toEqual([2, 10]);
     expect(passes()).toBe(before);
     model.dispose();

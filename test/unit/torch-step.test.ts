@@ -10,6 +10,9 @@ import { torch, startTorchEngine } from '../../src/main/training/backends/torch'
 import type { TorchEngine } from '../../src/main/training/backends/torch/engine';
 import { createTorchSgd } from '../../src/main/training/backends/torch/sgd';
 import { createSgd, type Sgd } from '../../src/main/training/sgd';
+import { layersForward } from '../../src/main/evaluation/forward';
+import { toFullyConvolutional } from '../../src/main/evaluation/dense';
+import { torchForward } from '../../src/main/evaluation/torch-forward';
 import { buildVgg, setDropoutStep, type BuildOptions } from '../../src/main/vgg/model';
 import { gaussian, mulberry32 } from '../../src/main/data/rng';
 import { skipNote, worstRelative } from '../helpers';
@@ -82,6 +85,28 @@ describe.skipIf(!!reason)(`the torch engine's step${skipNote(reason)}`, () => {
     expect(got.correct).toEqual(want.correct);
     got.weights.forEach((w, i) => expect(worstRelative(w, want.weights[i]!), `weight ${i}`).toBeLessThan(1e-3));
     got.slots.forEach((v, i) => expect(worstRelative(v, want.slots[i]!), `momentum ${i}`).toBeLessThan(1e-3));
+  });
+
+  it.each([
+    ['A at 32 px', { config: 'A', inputSize: 32, width: 0.0625, classes: 10, fcWidth: 32 }],
+    ['A-LRN at 64 px', { config: 'A-LRN', inputSize: 64, width: 0.0625, classes: 5, fcWidth: 32 }],
+  ] as [string, BuildOptions][])('evaluation on the engine, %s: the logits of crops and the score maps of whole (non-square) images of TF.js layers', async (_name, shape) => {
+    engine ??= (await startTorchEngine()).engine;
+    await tf.setBackend('cpu');
+    const model = buildVgg({ ...shape, seed: 9, dropout: 0 });
+    const rng = mulberry32(3);
+    const images = (n: number, h: number, w: number) => tf.tensor4d(Float32Array.from({ length: n * h * w * 3 }, () => 40 * gaussian(rng)), [n, h, w, 3]);
+    const s = shape.inputSize;
+    const inputs = [images(3, s, s), images(2, s + 32, s + 64)];
+    const want = layersForward(model, () => toFullyConvolutional(tf, model));
+    const got = torchForward(tf, model, engine);
+    const pairs = [[await want.crops(inputs[0]!), await got.crops(inputs[0]!)], [await want.dense(inputs[1]!), await got.dense(inputs[1]!)]];
+    for (const [a, b] of pairs) {
+      expect(b!.shape).toEqual(a!.shape);
+      expect(worstRelative((await b!.data()) as Float32Array, (await a!.data()) as Float32Array)).toBeLessThan(1e-4);
+    }
+    tf.dispose([...inputs, ...pairs.flat()]);
+    model.dispose();
   });
 
   it('weights and momenta set into the engine come back unchanged, in the app layout', async () => {

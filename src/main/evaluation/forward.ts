@@ -6,16 +6,19 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { FORWARD } from '../training/backends/native/names';
 import { nativePlan } from '../training/backends/native/step-plan';
+import { torchEngine } from '../training/backends/torch';
+import { torchForward } from './torch-forward';
 import { toFullyConvolutional } from './dense';
 
 type Tf = typeof TfCore;
 
+/** The input stays the caller's to dispose; the output is new (later, where an engine process computes it). */
 export interface Forward {
   /** Logits of crops at the training input size: [n, classes]. */
-  crops(x: TfCore.Tensor4D): TfCore.Tensor2D;
+  crops(x: TfCore.Tensor4D): TfCore.Tensor2D | Promise<TfCore.Tensor2D>;
   /** Score maps of whole images of any size ≥ the input size: [n, h′, w′, classes]. */
-  dense(x: TfCore.Tensor4D): TfCore.Tensor4D;
-  /** Which route runs, for the record: "whole-network native kernel" or "TF.js layers". */
+  dense(x: TfCore.Tensor4D): TfCore.Tensor4D | Promise<TfCore.Tensor4D>;
+  /** Which route runs, for the record: "whole-network native kernel", "torch engine" or "TF.js layers". */
   route: string;
 }
 
@@ -32,8 +35,10 @@ export function layersForward(model: tfl.LayersModel, dense: (() => tfl.LayersMo
   };
 }
 
-/** The fastest route this backend offers for `model`. */
+/** The fastest route this backend offers for `model`: the torch engine where it is active in this thread, else the native kernel, else TF.js layers. */
 export function evaluationForward(tf: Tf, model: tfl.LayersModel): Forward {
+  const engine = torchEngine();
+  if (engine) return torchForward(tf, model, engine);
   const plan = nativePlan(tf, model, FORWARD);
   if (plan) {
     const weights = model.trainableWeights.map((w) => w.read());

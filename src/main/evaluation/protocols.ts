@@ -54,10 +54,10 @@ async function cropPosteriors(tf: Tf, m: ProtocolModels, split: Split, crops: (h
       const { h, w } = imageAt(from + i, split.side, split.layout);
       crops(h, w).forEach((c, j) => crop(split, from + i, c, size, buf, (i * per + j) * size * size * 3));
     }
-    const probs = tf.tidy(() => {
-      const logits = m.crops(tf.tensor4d(buf, [n * per, size, size, 3]));
-      return tf.mean(tf.reshape(tf.softmax(logits), [n, per, -1]), 1);
-    });
+    const x = tf.tensor4d(buf, [n * per, size, size, 3]);
+    const logits = await m.crops(x);
+    const probs = tf.tidy(() => tf.mean(tf.reshape(tf.softmax(logits), [n, per, -1]), 1));
+    tf.dispose([x, logits]);
     out.push(...(await perImage(probs, n, onImage)));
   }
   return out;
@@ -102,15 +102,21 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
       if (next.h !== h || next.w !== w) break;
       n++;
     }
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(split.images.subarray(base, base + n * h * w * 3), [n, h, w, 3]);
-      // Score map (non-square for a non-square image) → spatial average → soft-max; the same for the mirrored image; then the mean of both.
-      const post = (img: TfCore.Tensor4D) => tf.softmax(tf.mean(m.dense(img), [1, 2]));
-      if (m.flip === false) return post(x);
+    // Score map (non-square for a non-square image) → spatial average → soft-max; the same for the mirrored image; then the mean of both.
+    const post = async (img: TfCore.Tensor4D) => {
+      const map = await m.dense(img);
+      const p = tf.tidy(() => tf.softmax(tf.mean(map, [1, 2])));
+      tf.dispose([img, map]);
+      return p;
+    };
+    const own = await post(tf.tensor4d(split.images.subarray(base, base + n * h * w * 3), [n, h, w, 3]));
+    let probs = own;
+    if (m.flip !== false) {
       // Mirrored in a plain loop: the CPU backends' reverse goes element by element through index arithmetic, 40× slower.
-      const mirrored = tf.tensor4d(mirror(split.images.subarray(base, base + n * h * w * 3), n, h, w), [n, h, w, 3]);
-      return tf.div(tf.add(post(x), post(mirrored)), 2);
-    });
+      const mirrored = await post(tf.tensor4d(mirror(split.images.subarray(base, base + n * h * w * 3), n, h, w), [n, h, w, 3]));
+      probs = tf.tidy(() => tf.div(tf.add(own, mirrored), 2));
+      tf.dispose([own, mirrored]);
+    }
     out.push(...(await perImage(probs, n, onImage)));
     from += n;
   }
