@@ -6,8 +6,11 @@ import { outputDir, skipNote, tempDir } from '../helpers';
 import { makeImageFolder } from '../fixtures/datasets';
 import { noChromium, serve, servedPage } from './serve';
 import { need } from '../require';
+import { listBackends } from '../../src/main/training/backends';
 
 const chromiumMissing = need('chromium', noChromium);
+const torchInfo = (await listBackends(['torch']))[0]!;
+const torchMissing = torchInfo.available ? null : need('torch', torchInfo.reason);
 
 const dataDir = tempDir();
 let s: ReturnType<typeof servedPage>;
@@ -171,5 +174,28 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     await s.page.getByRole('button', { name: 'Start run' }).click();
     await s.page.getByRole('alert').filter({ hasText: 'Training scale S: S (16) must be at least the input size (32)' }).waitFor({ timeout: 10_000 });
     expect(s.page.url()).toMatch(/#\/new$/);
+  });
+
+  it.skipIf(!!torchMissing)(`trains on torch from the form, its precision offered only there${skipNote(torchMissing)}`, async () => {
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="config"]').first().waitFor();
+    // The device line comes with backends.list.
+    await s.page.locator('select[name="backend"] option[value="torch"]').filter({ hasText: /^torch — torch \d/ }).waitFor({ state: 'attached' });
+    await expect(s.page.locator('select[name="precision"]').count()).resolves.toBe(0);
+    await s.page.locator('select[name="backend"]').selectOption('torch');
+    // The form keeps what the test before left in it (S = 16, refused).
+    await s.page.locator('input[name="scale"]').fill('');
+    await expect(s.page.locator('select[name="precision"]').inputValue()).resolves.toBe('fp32');
+    await s.page.getByLabel('Epochs', { exact: true }).fill('2');
+    await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+    await s.page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('128');
+    await s.page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('64');
+    await s.page.getByRole('button', { name: 'Start run' }).click();
+    await s.page.waitForURL(/#\/run\/\d+$/, { timeout: 10_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the form says: ${await s.page.getByRole('alert').allTextContents()}`);
+    });
+    await s.page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 240_000 });
+    await expect(s.page.getByTestId('run-status').textContent()).resolves.toMatch(/completed/);
+    await expect(s.page.getByTestId('run-device').textContent()).resolves.toMatch(/backend torch · device torch \d/);
   });
 });
