@@ -11,6 +11,9 @@ import { vgglab, vgglabSync, waitInDb } from '../cli-process';
 import { skipNote, tempDir } from '../helpers';
 import { need } from '../require';
 import { until } from '../wait';
+import { redisMissing, RedisServer } from '../redis';
+import { PREFIX } from '../../src/main/cluster/shared/protocol';
+import { Redis } from 'ioredis';
 
 const all = await listBackends();
 const torch = all.find((b) => b.name === 'torch')!;
@@ -175,6 +178,27 @@ describe.skipIf(!!reason)(`the torch backend${skipNote(reason)}`, () => {
     expect(r.code).toBe(1);
     expect(scalar(dataDir, 'SELECT error FROM runs WHERE id = 1')).toMatch(/the torch engine stopped answering: no reply to '\w+' in 3 s, so it was killed/);
     await until('the stopped engine to be gone', () => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '), { timeoutMs: 10_000 });
+  });
+
+  it.skipIf(!!redisMissing())('a cluster worker started with --backend torch trains a run that leaves the backend to auto', async () => {
+    const redis = await RedisServer.start({});
+    try {
+      const dataDir = tempDir();
+      const artifacts = tempDir('vgglab-artifacts-');
+      const w = vgglab(tempDir(), ['worker', '--queue', redis.url, '--artifacts', artifacts, '--name', 'torch-1', '--backend', 'torch'], ENV);
+      const r = new Redis(redis.url);
+      try {
+        await until('worker torch-1 to come online', async () => (await r.exists(`${PREFIX}:worker:torch-1`)) === 1, { everyMs: 100, timeoutMs: 60_000, watch: { worker: w.proc } });
+      } finally {
+        r.disconnect();
+      }
+      const res = vgglabSync(dataDir, ['train', ...SMALL, '--epochs', '2', '--on', 'cluster', '--queue', redis.url, '--artifacts', artifacts, '--json'], ENV);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.json).toMatchObject({ status: 'completed', placement: 'cluster', worker: 'torch-1', backend: 'torch', epochs: 2 });
+      expect(res.json.device).toMatch(/^torch /);
+    } finally {
+      await redis.dispose();
+    }
   });
 
   it('missing Python or a device it does not have: the backend says why, and a run asking for it is refused with that', () => {

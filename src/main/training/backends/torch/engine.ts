@@ -59,7 +59,6 @@ export class TorchEngineError extends Error {}
 
 export class TorchEngine {
   private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void; op: string }[] = [];
-  private buf: Buffer = Buffer.alloc(0);
   private stderrTail: string[] = [];
   private failure: TorchEngineError | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -142,32 +141,75 @@ export class TorchEngine {
     for (const w of this.waiting.splice(0)) w.reject(this.failure);
   }
 
+  private readonly frames = new FrameReader();
+
   private take(chunk: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    for (;;) {
-      if (this.buf.length < 4) return;
-      const len = this.buf.readUInt32LE(0);
-      if (this.buf.length < 4 + len) return;
-      const header = JSON.parse(this.buf.subarray(4, 4 + len).toString('utf8')) as Record<string, unknown> & { blobs?: number[]; error?: string };
-      const sizes = header.blobs ?? [];
-      const total = 4 + len + sizes.reduce((a, b) => a + b, 0);
-      if (this.buf.length < total) return;
-      const blobs: Buffer[] = [];
-      let at = 4 + len;
-      for (const size of sizes) {
-        // A copy of its own (Buffer.alloc: never a slice of the shared pool, so aligned for Float32Array views).
-        const blob = Buffer.alloc(size);
-        this.buf.copy(blob, 0, at, at + size);
-        blobs.push(blob);
-        at += size;
-      }
-      this.buf = this.buf.subarray(total);
-      const w = this.waiting.shift();
-      this.arm();
-      if (!w) continue;
-      if (header.error) w.reject(new TorchEngineError(`torch engine, ${w.op}: ${header.error}`));
-      else w.resolve({ header, blobs });
+    for (const frame of this.frames.push(chunk)) this.answer(frame);
+  }
+
+  private answer(frame: Buffer): void {
+    const len = frame.readUInt32LE(0);
+    const header = JSON.parse(frame.subarray(4, 4 + len).toString('utf8')) as Record<string, unknown> & { blobs?: number[]; error?: string };
+    const blobs: Buffer[] = [];
+    let at = 4 + len;
+    for (const size of header.blobs ?? []) {
+      // A copy of its own (Buffer.alloc: never a slice of the shared pool, so aligned for Float32Array views).
+      const blob = Buffer.alloc(size);
+      frame.copy(blob, 0, at, at + size);
+      blobs.push(blob);
+      at += size;
     }
+    const w = this.waiting.shift();
+    this.arm();
+    if (!w) return;
+    if (header.error) w.reject(new TorchEngineError(`torch engine, ${w.op}: ${header.error}`));
+    else w.resolve({ header, blobs });
+  }
+}
+
+/**
+ * Cuts the child's output into frames. Chunks (64 KiB from a pipe) are kept in a list and joined
+ * once a whole frame is there: a checkpoint's weights are hundreds of MB, and joining on every chunk
+ * would copy them thousands of times.
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private held = 0;
+  /** The frame being read: its total length once its header is known. */
+  private frameLength: number | null = null;
+  /** How many times chunks were joined (a test counts them). */
+  joins = 0;
+
+  /** The frames this chunk completes, each whole (length prefix, header, blobs). */
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    const done: Buffer[] = [];
+    for (;;) {
+      if (this.frameLength === null) {
+        if (this.held < 4) return done;
+        const len = this.first(4).readUInt32LE(0);
+        if (this.held < 4 + len) return done;
+        const header = JSON.parse(this.first(4 + len).subarray(4, 4 + len).toString('utf8')) as { blobs?: number[] };
+        this.frameLength = 4 + len + (header.blobs ?? []).reduce((a, b) => a + b, 0);
+      }
+      if (this.held < this.frameLength) return done;
+      const all = this.first(this.held);
+      done.push(all.subarray(0, this.frameLength));
+      const rest = all.subarray(this.frameLength);
+      this.chunks = rest.length ? [rest] : [];
+      this.held = rest.length;
+      this.frameLength = null;
+    }
+  }
+
+  /** The held bytes from the start, at least n of them (n ≤ held), joining chunks only where the first is shorter. */
+  private first(n: number): Buffer {
+    if (this.chunks[0]!.length >= n) return this.chunks[0]!;
+    this.joins += 1;
+    const joined = Buffer.concat(this.chunks, this.held);
+    this.chunks = [joined];
+    return joined;
   }
 }
 
