@@ -75,11 +75,11 @@ describe('evaluation', () => {
   });
 
   it('scores the final weights by default with the paper’s dense protocol and scales; --checkpoint picks others, recorded with the split', () => {
-    // Default: dense, final weights; S = 32 for the built-in data at 32 px, so {S−32, S, S+32} keeps {32, 64}.
+    // Default: dense, final weights; S = 32 for the built-in data at 32 px, and d = 32·32/224 ≈ 5, so {S−5, S, S+5} keeps {32, 37}.
     const d = cli('eval', String(a), '--json');
     expect(d.status, d.stderr).toBe(0);
     const j = JSON.parse(d.stdout.trim().split('\n').at(-1)!);
-    expect(j).toMatchObject({ protocol: 'dense', scales: [32, 64], checkpoint: { kind: 'last', epoch: 2 }, split: 'val' });
+    expect(j).toMatchObject({ protocol: 'dense', scales: [32, 37], checkpoint: { kind: 'last', epoch: 2 }, split: 'val' });
     const best = JSON.parse(cli('eval', String(a), '--checkpoint', 'best', '--protocol', 'center', '--json').stdout.trim().split('\n').at(-1)!);
     const bestEpoch = app.db.prepare("SELECT epoch FROM checkpoints WHERE run_id = ? AND kind = 'best' ORDER BY step DESC LIMIT 1").pluck().get(a);
     expect(best.checkpoint).toEqual({ kind: 'best', epoch: bestEpoch });

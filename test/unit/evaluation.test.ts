@@ -102,6 +102,25 @@ describe('metrics', () => {
     expect(top1[0]).toBe(1);
     expect(top5[0]).toBe(3);
   });
+
+  it('the confusion matrix and per-class accuracy count a tie as top-1 does: a dead net is right for no class', () => {
+    // Flat scores for every image (a net at chance that outputs a constant): top-1 error 100 %.
+    const flat = Array.from({ length: 6 }, () => [0.25, 0.25, 0.25, 0.25]);
+    const m = computeMetrics(flat, [0, 1, 2, 3, 0, 1], 4);
+    expect(m.top1Error).toBe(1);
+    const diagonal = m.confusion.reduce((sum, row, c) => sum + row[c]!, 0);
+    expect(diagonal).toBe(0);
+    expect(m.perClassAccuracy).toEqual([0, 0, 0, 0]);
+    // Where the true class ties with another for the top, that other class is the prediction.
+    const tied = computeMetrics([[0.4, 0.4, 0.2], [0.1, 0.45, 0.45]], [0, 2], 3);
+    expect(tied.confusion[0]).toEqual([0, 1, 0]);
+    expect(tied.confusion[1]).toEqual([0, 0, 0]);
+    expect(tied.confusion[2]).toEqual([0, 1, 0]);
+    // Everywhere, the diagonal is the top-1 count.
+    const scores = [[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.5, 0.5, 0]];
+    const mixed = computeMetrics(scores, [0, 1, 2, 1], 3);
+    expect(mixed.confusion.reduce((sum, row, c) => sum + row[c]!, 0)).toBe(Math.round((1 - mixed.top1Error) * 4));
+  });
 });
 
 describe('paper rows', () => {

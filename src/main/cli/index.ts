@@ -81,7 +81,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description("evaluate a run with the paper's test protocol; top-1/top-5 error, recorded as an evaluation")
     .argument('<RUN>', 'run id', intArg('RUN', 1))
     .addOption(new Option('--protocol <P>', 'test protocol (the paper’s main one: dense)').choices(PROTOCOLS).default('dense'))
-    .option('--scales <Q1,Q2,..>', 'test scales (default: the paper’s {S−32, S, S+32}, or {SMIN, middle, SMAX} when S was jittered)', scalesArg)
+    .option('--scales <Q1,Q2,..>', 'test scales (default: the paper’s {S−d, S, S+d} with d = 32·input/224, or {SMIN, middle, SMAX} when S was jittered)', scalesArg)
     .option('--checkpoint <last|best|EPOCH>', 'which weights: last (the final weights), best (best on validation), or an epoch', checkpointArg, 'last')
     .option('--json', 'print one JSON object as the last line')
     .action((id: number, o) => run(() => evalCommand(globals(), [id], o))());

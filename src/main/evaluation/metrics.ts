@@ -25,10 +25,16 @@ export function computeMetrics(posteriors: ArrayLike<number>[], labels: ArrayLik
   for (let i = 0; i < n; i++) {
     const p = posteriors[i]!;
     const label = labels[i]!;
-    let predicted = 0;
-    for (let j = 1; j < classes; j++) if (p[j]! > p[predicted]!) predicted = j;
-    confusion[label]![predicted]! += 1;
     const rank = rankOf(p, label);
+    // The prediction as top-1 counts it: the true class only where it scores above every other; where
+    // it ties for the top, the first other class with the top score (a dead net's flat scores are a
+    // miss for every class, as its top-1 error says, not a hit for class 0).
+    let predicted = label;
+    if (rank > 0) {
+      predicted = label === 0 ? 1 : 0;
+      for (let j = 0; j < classes; j++) if (j !== label && p[j]! > p[predicted]!) predicted = j;
+    }
+    confusion[label]![predicted]! += 1;
     if (rank === 0) top1 += 1;
     if (rank < Math.min(5, classes)) top5 += 1;
     if (predicted !== label) wrong.push({ index: i, label, predicted, confidence: p[predicted]! });

@@ -7,7 +7,7 @@ import { bestCheckpoint, checkpointAtEpoch, latestCheckpoint, listCheckpoints, t
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
 import { getRun } from '../store/runs';
 import { chooseBackend } from '../training/backends';
-import { scaleRange } from '../training/scale';
+import { scaleRange, testScaleStep } from '../training/scale';
 import type { EvalMember, FromEvalWorker, ToEvalWorker } from '../evaluation/messages';
 import type { EventBus } from './bus';
 
@@ -15,13 +15,15 @@ export type EvalWorkerFactory = () => Worker;
 export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/eval-thread.boot.mjs', import.meta.url));
 
 /**
- * The paper's test scales (section 4.2): {S−32, S, S+32} for a fixed training scale S, dropping any
- * below the crop size; for jittered S ∈ [SMIN, SMAX], {SMIN, (SMIN+SMAX)/2, SMAX}.
+ * The paper's test scales (section 4.2) in proportion to the crop: {S−d, S, S+d} for a fixed training
+ * scale S, d = 32·input/224 (32 px at 224 px input), dropping any below the crop size; for jittered
+ * S ∈ [SMIN, SMAX], {SMIN, (SMIN+SMAX)/2, SMAX}.
  */
 export function defaultScales(run: RunDetail): number[] {
   const { min, max } = scaleRange(run.params);
   if (min < max) return [min, Math.round((min + max) / 2), max];
-  return [min - 32, min, min + 32].filter((q) => q >= run.params.inputSize);
+  const d = testScaleStep(run.params.inputSize);
+  return [min - d, min, min + d].filter((q) => q >= run.params.inputSize);
 }
 
 /** The checkpoint an evaluation scores: the final weights by default. */

@@ -15,6 +15,12 @@ export function scaleRange(params: TrainParams): { min: number; max: number } {
   return { min: s, max: s };
 }
 
+/**
+ * The step between the paper's test scales, {S − 32, S, S + 32} at 224 px input, scaled with the crop
+ * as S itself is (S = 256·input/224): 5 px at input 32, so Q = {32, 37, 42} around S = 37.
+ */
+export const testScaleStep = (inputSize: number): number => Math.max(1, Math.round((32 * inputSize) / 224));
+
 /** Images are stored once at the largest scale; jittered scales are cut from them. */
 export function trainingScale(params: TrainParams): number {
   return scaleRange(params).max;
