@@ -3,7 +3,8 @@
 # Chromium (UI tests), Xvfb (a virtual display for the Electron window test), Mesa's Vulkan from bookworm-backports (webgpu backend on a
 # software adapter; bookworm's own Mesa is too old for Dawn), and OpenBLAS and oneDNN (native backend: oneDNN's
 # convolutions and GEMMs, OpenBLAS where oneDNN is missing), Redis with openssl (the cluster tests start their own Redis servers, some with TLS),
-# and PyTorch (python3-torch: the torch backend on the CPU, and the bench's PyTorch reference).
+# PyTorch (python3-torch: the torch backend on the CPU, and the bench's PyTorch reference), and Fashion-MNIST
+# (dataset-fashion-mnist: a real benchmark, offered by name as `fashion-mnist`).
 # The backports mirror is derived from the machine's own apt sources, never hard-coded.
 set -euo pipefail
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -24,7 +25,7 @@ if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.
 fi
 $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  chromium fonts-dejavu-core xvfb xauth libopenblas-dev libopenblas0-openmp libdnnl-dev redis-server openssl python3-torch >/dev/null
+  chromium fonts-dejavu-core xvfb xauth libopenblas-dev libopenblas0-openmp libdnnl-dev redis-server openssl python3-torch dataset-fashion-mnist >/dev/null
 if grep -rqs "bookworm-backports" /etc/apt/sources.list.d/; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null || echo "install-system-deps: Mesa Vulkan from backports unavailable; webgpu backend will be missing" >&2

@@ -137,6 +137,7 @@ export function createApp(opts: AppOptions): App {
     'runs.delete': (a) => runs.delete(a.id),
     'datasets.list': () => datasets.list(),
     'datasets.kinds': () => datasets.kinds(),
+    'datasets.offered': () => datasets.offered(),
     'datasets.add': (a) => datasets.add(policy(a.path, 'datasets.add path'), a.name),
     'datasets.samples': (a) => datasets.samples(a.name, a.perClass),
     'runs.annotate': (a) => runs.annotate(a.id, a.tags, a.notes),

@@ -13,6 +13,7 @@ import {
   type CompareRowInfo,
   type DatasetInfo,
   type DatasetKindInfo,
+  type OfferedDatasetInfo,
   type EvaluationInfo,
   PROTOCOLS,
   BACKEND_CHOICES,
@@ -114,6 +115,8 @@ export const methods = {
   'datasets.list': method<DatasetInfo[]>()(Empty),
   /** The dataset kinds (SPEC forms) this app reads, with examples for the New-run form. */
   'datasets.kinds': method<DatasetKindInfo[]>()(Empty),
+  /** Benchmarks installed on this machine (e.g. Debian's dataset-fashion-mnist), usable by name; a registered dataset of the same name hides one. */
+  'datasets.offered': method<OfferedDatasetInfo[]>()(Empty),
   'datasets.add': method<DatasetInfo>()(
     z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(100).optional() }).strict(),
   ),

@@ -244,6 +244,13 @@ export interface DatasetKindInfo {
   examples: { spec: string; label: string }[];
 }
 
+/** A benchmark installed on this machine by a system package, usable by name without registering it. */
+export interface OfferedDatasetInfo {
+  name: string;
+  spec: string;
+  about: string;
+}
+
 export interface DatasetInfo {
   id: number;
   name: string;

@@ -139,6 +139,29 @@ describe('vgglab CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/dataset 'no-such-set': not a registered dataset/);
   });
+  it('offers a benchmark a system package installed (Fashion-MNIST) by name; a registered dataset of that name takes precedence', async () => {
+    // Debian's dataset-fashion-mnist puts its IDX files in /usr/share/datasets/fashion-mnist; here a
+    // folder of the same layout, found through VGGLAB_DATASETS_PATH.
+    const roots = tempDir();
+    makeMnist(path.join(roots, 'fashion-mnist'), 40);
+    const env = { VGGLAB_DATASETS_PATH: roots };
+    const listed = vgglabEnv(env, 'datasets', '--json');
+    expect(listed.json.offered).toEqual([{ name: 'fashion-mnist', spec: `mnist:${path.join(roots, 'fashion-mnist')}`, about: expect.stringMatching(/^Fashion-MNIST/) }]);
+    const r = vgglabEnv(env, 'train', '--config', 'A', '--dataset', 'fashion-mnist', '--width', '0.0625', '--epochs', '1', '--batch', '8', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.dataset).toBe(`mnist:${path.join(roots, 'fashion-mnist')}`);
+    // Without it installed, the name means nothing.
+    const none = vgglabEnv({ VGGLAB_DATASETS_PATH: tempDir() }, 'datasets', '--json');
+    expect(none.json.offered).toEqual([]);
+    // A folder the user registers under that name is what the name means from then on.
+    const own = tempDir();
+    await makeImageFolder(own, { perClass: 4 });
+    expect(vgglabEnv(env, 'datasets', 'add', own, '--name', 'fashion-mnist', '--json').code).toBe(0);
+    expect(vgglabEnv(env, 'datasets', '--json').json.offered).toEqual([]);
+    const mine = vgglabEnv(env, 'train', '--config', 'A', '--dataset', 'fashion-mnist', '--width', '0.0625', '--epochs', '1', '--batch', '4', '--json');
+    expect(mine.json.dataset).toBe(`folder:${own}`);
+  });
+
   it('counts the training images whose long side was cut to 3 × S, in the run log', async () => {
     // train/ and val/ of two classes; in train/, 3 panoramas (5:1 and 1:4) among 8 ordinary images,
     // none of them exactly 3:1 (which would sit at the limit uncut).

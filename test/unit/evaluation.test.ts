@@ -8,7 +8,7 @@ import { layersForward } from '../../src/main/evaluation/forward';
 import { computeMetrics, rankOf } from '../../src/main/evaluation/metrics';
 import { hits } from '../../src/main/training/sgd';
 import { matchingPaperRows, paperScaleOf } from '../../src/shared/paper';
-import { gridOffsets, protocolPosteriors } from '../../src/main/evaluation/protocols';
+import { centreOnStride, gridOffsets, protocolPosteriors } from '../../src/main/evaluation/protocols';
 import type { Split } from '../../src/main/data/types';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
 
@@ -41,6 +41,39 @@ describe('dense evaluation', () => {
     const post = await protocolPosteriors(tf, { ...layersForward(model, () => dense), inputSize: 32 }, both, 'dense');
     post[0]!.forEach((v, j) => expect(v).toBeCloseTo(post[1]![j]!, 5));
     expect(post[0]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('at Q = S just above the crop, its single score-map cell sees the central crop, not the top-left one', async () => {
+    // Input 32, Q = 37: the poolings' floors drop 5 rows and columns. Cut from the bottom and right
+    // only, the one cell would look at the top-left 32×32; centred, it looks at the centre crop.
+    await tf.setBackend('cpu');
+    const model = buildVgg({ config: 'A', inputSize: 32, width: 0.0625, classes: 3, seed: 6 });
+    const forward = { ...layersForward(model, () => toFullyConvolutional(tf, model)), inputSize: 32, flip: false };
+    const split = randomSplit(4, 37);
+    const dense = await protocolPosteriors(tf, forward, split, 'dense');
+    const center = await protocolPosteriors(tf, forward, split, 'center');
+    dense.forEach((p, i) => p.forEach((v, j) => expect(Math.abs(v - center[i]![j]!)).toBeLessThan(1e-5)));
+    // The top-left crop is another view: some image's posterior differs from it by far more.
+    const topLeft = Float32Array.from({ length: 4 * 32 * 32 * 3 }, (_, k) => {
+      const i = Math.floor(k / (32 * 32 * 3));
+      const r = k % (32 * 32 * 3);
+      const y = Math.floor(r / (32 * 3));
+      return split.images[((i * 37 + y) * 37) * 3 + (r % (32 * 3))]!;
+    });
+    const corner = await protocolPosteriors(tf, forward, { ...split, images: topLeft, side: 32 }, 'center');
+    expect(Math.max(...corner.flatMap((p, i) => [...p].map((v, j) => Math.abs(v - dense[i]![j]!))))).toBeGreaterThan(1e-3);
+  });
+
+  it('centres an image on the stride: the remainder is cut from both sides, the larger half at the bottom and right', () => {
+    const src = Float32Array.from({ length: 37 * 35 * 3 }, (_, k) => k);
+    const { data, h, w } = centreOnStride(src, 1, 37, 35);
+    expect([h, w]).toEqual([32, 32]);
+    // Row 0 of the result is row 2 of the source (5 rows dropped: 2 above, 3 below), from column 1 (3 dropped: 1, 2).
+    expect(data[0]).toBe(src[(2 * 35 + 1) * 3]);
+    expect(data.at(-1)).toBe(src[(33 * 35 + 32) * 3 + 2]);
+    // Already on the stride: the same array, not a copy.
+    const even = src.subarray(0, 64 * 32 * 3);
+    expect(centreOnStride(even, 1, 64, 32).data).toBe(even);
   });
 });
 

@@ -90,7 +90,35 @@ export function mirror(src: Float32Array, n: number, h: number, w: number): Floa
   return out;
 }
 
-/** Dense evaluation of each whole image at its own size: consecutive images of one size share a batch. */
+/** VGG's total stride: its five 2×2 poolings. A score-map cell sees a window that moves 32 px a cell. */
+export const DENSE_STRIDE = 32;
+
+/**
+ * n images of h×w with what the poolings' floors would drop cut evenly from both sides: the largest
+ * multiple of the stride in each direction, centred. Left in, the remainder is dropped at the bottom
+ * and the right only, and the score map looks at a window shifted towards the top-left corner — at
+ * Q = S + 5 with a 32 px crop, a single cell seeing the top-left 32×32 instead of the centre.
+ */
+export function centreOnStride(src: Float32Array, n: number, h: number, w: number, stride = DENSE_STRIDE): { data: Float32Array; h: number; w: number } {
+  const th = h - (h % stride);
+  const tw = w - (w % stride);
+  if (th === h && tw === w) return { data: src, h, w };
+  const oy = (h % stride) >> 1;
+  const ox = (w % stride) >> 1;
+  const out = new Float32Array(n * th * tw * 3);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < th; y++) {
+      const from = ((i * h + oy + y) * w + ox) * 3;
+      out.set(src.subarray(from, from + tw * 3), (i * th + y) * tw * 3);
+    }
+  return { data: out, h: th, w: tw };
+}
+
+/**
+ * Dense evaluation of each whole image at its own size: consecutive images of one size share a batch.
+ * Each image is first centred on the network's stride (centreOnStride), so that at Q = S the single
+ * score-map cell sees the central crop.
+ */
 async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage: () => void): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let from = 0; from < split.count; ) {
@@ -109,11 +137,12 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
       tf.dispose([img, map]);
       return p;
     };
-    const own = await post(tf.tensor4d(split.images.subarray(base, base + n * h * w * 3), [n, h, w, 3]));
+    const img = centreOnStride(split.images.subarray(base, base + n * h * w * 3), n, h, w);
+    const own = await post(tf.tensor4d(img.data, [n, img.h, img.w, 3]));
     let probs = own;
     if (m.flip !== false) {
       // Mirrored in a plain loop: the CPU backends' reverse goes element by element through index arithmetic, 40× slower.
-      const mirrored = await post(tf.tensor4d(mirror(split.images.subarray(base, base + n * h * w * 3), n, h, w), [n, h, w, 3]));
+      const mirrored = await post(tf.tensor4d(mirror(img.data, n, img.h, img.w), [n, img.h, img.w, 3]));
       probs = tf.tidy(() => tf.div(tf.add(own, mirrored), 2));
       tf.dispose([own, mirrored]);
     }

@@ -2,13 +2,19 @@
 // and score maps of whole images (the FC layers as convolutions) computed by PyTorch.
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { Forward } from './forward';
 import { stepPlan } from '../training/backends/native/step-plan';
 import { floats, type TorchEngine } from '../training/backends/torch/engine';
 
 type Tf = typeof TfCore;
 
-export function torchForward(tf: Tf, model: tfl.LayersModel, engine: TorchEngine): Forward {
+/** forward.ts's Forward, answered later (kept structural here, so the two files do not import each other). */
+export interface EngineForward {
+  crops(x: TfCore.Tensor4D): Promise<TfCore.Tensor2D>;
+  dense(x: TfCore.Tensor4D): Promise<TfCore.Tensor4D>;
+  route: string;
+}
+
+export function torchForward(tf: Tf, model: tfl.LayersModel, engine: TorchEngine): EngineForward {
   const plan = stepPlan(model);
   if (typeof plan === 'string') throw new Error(`the torch backend evaluates VGG's layers only: ${plan}`);
   const weights = model.trainableWeights.map((w) => ({ name: w.originalName ?? w.name, shape: w.shape.map(Number), decay: false, data: w.read().dataSync() as Float32Array }));

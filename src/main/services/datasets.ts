@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ContractError } from '../../shared/contract';
-import type { DatasetInfo, DatasetKindInfo } from '../../shared/domain';
+import type { DatasetInfo, DatasetKindInfo, OfferedDatasetInfo } from '../../shared/domain';
+import { offeredDatasets } from '../data/offered';
 import { DatasetError, loadDataset } from '../data';
 import { detectKind, SOURCES } from '../data/sources';
 import { DATASET_KINDS, isSpec, specPath } from '../data/spec';
@@ -37,6 +38,11 @@ export class DatasetService {
 
   list(): DatasetInfo[] {
     return listDatasets(this.db);
+  }
+
+  /** Benchmarks installed on this machine, usable by name, less those a registered dataset's name hides. */
+  offered(): OfferedDatasetInfo[] {
+    return offeredDatasets().filter((o) => !findDataset(this.db, o.name));
   }
 
   /** The kinds of SPEC, as the registry in data/sources/ has them. */
@@ -76,9 +82,10 @@ export class DatasetService {
   async samples(name: string, perClass: number): Promise<{ name: string; classes: ClassSamples[] }> {
     const builtIn = isSpec(name) && specPath(name) === null;
     const known = builtIn ? null : findDataset(this.db, name);
-    if (!known && !builtIn) throw new ContractError(`dataset '${name}': not registered; accepted: ${builtInSpecs().join(', ')}, or a name from datasets.list`, 'not_found');
+    const offered = builtIn || known ? null : this.offered().find((o) => o.name === name);
+    if (!known && !builtIn && !offered) throw new ContractError(`dataset '${name}': not registered; accepted: ${builtInSpecs().join(', ')}, or a name from datasets.list or datasets.offered`, 'not_found');
     try {
-      return { name, classes: await sampleImages(known ? known.spec : name, known ? known.classes : null, perClass) };
+      return { name, classes: await sampleImages(known ? known.spec : (offered?.spec ?? name), known ? known.classes : null, perClass) };
     } catch (err) {
       if (err instanceof DatasetError) throw new ContractError(`dataset '${name}': ${err.message}; its files may have moved since it was registered`);
       if (!known) throw new ContractError((err as Error).message);
@@ -90,7 +97,9 @@ export class DatasetService {
   resolve(spec: string): string {
     if (isSpec(spec)) return spec;
     const d = findDataset(this.db, spec);
-    if (!d) throw new ContractError(`dataset '${spec}': not a registered dataset and not a SPEC; accepted: ${DATASET_KINDS.join(', ')}, or a name from \`vgglab datasets\``);
-    return d.spec;
+    if (d) return d.spec;
+    const offered = offeredDatasets().find((o) => o.name === spec);
+    if (offered) return offered.spec;
+    throw new ContractError(`dataset '${spec}': not a registered dataset and not a SPEC; accepted: ${DATASET_KINDS.join(', ')}, or a name from \`vgglab datasets\``);
   }
 }

@@ -19,9 +19,14 @@ export async function datasetsAddCommand(g: Globals, dir: string, opts: { name?:
 export async function datasetsListCommand(g: Globals, opts: { json?: boolean }): Promise<number> {
   const app = openApp(g);
   const list = app.datasets.list();
+  const offered = app.datasets.offered();
   await app.close();
-  if (opts.json) printJson({ datasets: list });
-  else if (!list.length) console.log('no registered datasets: add one with `vgglab datasets add PATH` (the built-in `synthetic` needs none)');
+  if (opts.json) {
+    printJson({ datasets: list, offered });
+    return 0;
+  }
+  if (offered.length) console.log(`installed on this machine, usable by name: ${offered.map((o) => `${o.name} (${o.spec}; ${o.about})`).join('; ')}`);
+  if (!list.length) console.log('no registered datasets: add one with `vgglab datasets add PATH` (the built-in `synthetic` needs none)');
   else
     console.log(
       table(
