@@ -8,6 +8,8 @@ import { layersForward } from '../../src/main/evaluation/forward';
 import { computeMetrics, rankOf } from '../../src/main/evaluation/metrics';
 import { hits } from '../../src/main/training/sgd';
 import { matchingPaperRows, paperScaleOf } from '../../src/shared/paper';
+import { compareRows } from '../../src/main/services/compare';
+import { PARAM_DEFAULTS, type EvaluationInfo, type RunDetail } from '../../src/shared/domain';
 import { centreOnStride, gridOffsets, protocolPosteriors } from '../../src/main/evaluation/protocols';
 import type { Split } from '../../src/main/data/types';
 import { mulberry32, gaussian } from '../../src/main/data/rng';
@@ -165,6 +167,25 @@ describe('paper rows', () => {
     expect(paperScaleOf({ min: 37, max: 73 }, 32)).toBe('256-512');
     expect(matchingPaperRows(['D'], '384', false, 'dense').map((r) => [r.table, r.top1Error])).toEqual([['Table 3', 26.8]]);
     expect(matchingPaperRows(['D'], '256', true, 'dense').map((r) => [r.table, r.top1Error])).toEqual([['Table 4', 26.6]]);
+  });
+
+  it('a fusion of jittered D and E gets Table 6 beside it; paper rows give epochs only where the paper does', () => {
+    const run = (id: number, config: 'D' | 'E'): RunDetail =>
+      ({ id, config, params: { ...PARAM_DEFAULTS, config, scale: '37:73', dataset: 'mnist:/x' }, summary: null, epoch: 4, backend: 'native', device: 'cpu', startedAt: null, endedAt: null }) as unknown as RunDetail;
+    const ev = (id: number, runId: number | null, members: number[]): EvaluationInfo =>
+      ({ id, runId, members, protocol: 'dense', scales: [37, 55, 73], top1Error: 0.1, top5Error: 0.01, details: { checkpoint: { kind: 'last', epoch: 4 }, split: 'test' } }) as unknown as EvaluationInfo;
+    const rows = compareRows([run(1, 'D'), run(2, 'E')], [ev(1, 1, [1]), ev(2, 2, [2]), ev(3, null, [1, 2])], { paper: true });
+    const paper = rows.filter((r) => r.source === 'paper').map((r) => [r.run, r.config, r.protocol, r.epochs]);
+    expect(paper).toEqual([
+      ['paper Table 4', 'D', 'dense', null],
+      ['paper Table 4', 'E', 'dense', null],
+      ['paper Table 6', 'D+E', 'dense', null],
+    ]);
+    // The fusion's own row comes before the paper's.
+    expect(rows.findIndex((r) => r.protocol === 'fusion dense')).toBeLessThan(rows.findIndex((r) => r.run === 'paper Table 6'));
+    // Fixed S = 256 nets: the paper's 74 epochs.
+    const fixed = compareRows([{ ...run(1, 'D'), params: { ...PARAM_DEFAULTS, config: 'D', dataset: 'mnist:/x' } } as RunDetail], [{ ...ev(1, 1, [1]), scales: [37] }], { paper: true });
+    expect(fixed.filter((r) => r.source === 'paper').map((r) => [r.run, r.epochs])).toEqual([['paper Table 3', 74]]);
   });
 });
 
