@@ -15,15 +15,17 @@ const call = <T = any>(method: string, args: unknown = {}) => apiCall<T>(s.serve
 describe.skipIf(!!chromiumMissing)(`paper study (Table 3)${skipNote(chromiumMissing)}`, () => {
   s = servedPage(tempDir(), token, { width: 1280, height: 1000 });
 
-  it('queues Table 3’s nine runs with the paper’s warm starts and shows them in its layout, evaluated', async () => {
+  it('queues Table 3’s twelve runs with the paper’s warm starts and shows them in its layout, evaluated', async () => {
     await s.page.goto(s.served.url + '#/new');
     await s.page.locator('input[name="epochs"]').waitFor();
     for (const [name, value] of [['epochs', '2'], ['width', '0.0625'], ['trainSamples', '64'], ['valSamples', '32'], ['batch', '16']] as const) await s.page.locator(`input[name="${name}"]`).fill(value);
     await s.page.locator('input[name="schedule"]').fill('none');
     await s.page.getByTestId('paper-study').click();
-    await s.page.waitForURL(/#\/compare\/1,2,3,4,5,6,7,8,9$/);
-    const runs = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => call<{ id: number; config: string; params: { init: string; scale: string; lr: number } }>('runs.get', { id })));
-    // S = 256·32/224 ≈ 37 and [37, 73] for 32-pixel crops; B–E from A; jittered C, D, E from their fixed-S runs at lr/10.
+    await s.page.waitForURL(/#\/compare\/1,2,3,4,5,6,7,8,9,10,11,12$/);
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const runs = await Promise.all(ids.map((id) => call<{ id: number; config: string; params: { init: string; scale: string; lr: number } }>('runs.get', { id })));
+    // S = 256·32/224 ≈ 37, 384·32/224 ≈ 55 and [37, 73] for 32-pixel crops; B–E from A; C, D, E at 55
+    // from their S = 37 runs, and jittered from their S = 55 runs, at lr/10.
     expect(runs.map((r) => [r.config, r.params.init, r.params.scale, r.params.lr])).toEqual([
       ['A', 'glorot', '37', 0.01],
       ['A-LRN', 'glorot', '37', 0.01],
@@ -31,15 +33,18 @@ describe.skipIf(!!chromiumMissing)(`paper study (Table 3)${skipNote(chromiumMiss
       ['C', 'from:1', '37', 0.01],
       ['D', 'from:1', '37', 0.01],
       ['E', 'from:1', '37', 0.01],
-      ['C', 'from:4', '37:73', 0.001],
-      ['D', 'from:5', '37:73', 0.001],
-      ['E', 'from:6', '37:73', 0.001],
+      ['C', 'from:4', '55', 0.001],
+      ['D', 'from:5', '55', 0.001],
+      ['E', 'from:6', '55', 0.001],
+      ['C', 'from:7', '37:73', 0.001],
+      ['D', 'from:8', '37:73', 0.001],
+      ['E', 'from:9', '37:73', 0.001],
     ]);
-    for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9]) expect(await untilFinished(s.served, token, id), `run ${id}`).toBe('completed');
+    for (const id of ids) expect(await untilFinished(s.served, token, id), `run ${id}`).toBe('completed');
     await s.page.reload();
     const table = s.page.getByTestId('table3');
     await table.waitFor();
-    await expect(table.locator('tbody tr').count()).resolves.toBe(9);
+    await expect(table.locator('tbody tr').count()).resolves.toBe(12);
     await s.page.getByTestId('table3-evaluate').click();
     await s.page.getByTestId('table3-evaluate').waitFor({ state: 'detached', timeout: 240_000 });
     const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
@@ -49,11 +54,14 @@ describe.skipIf(!!chromiumMissing)(`paper study (Table 3)${skipNote(chromiumMiss
       ['A-LRN', '256', '#2', '37', '37', '29.7', '10.5'],
       ['B', '256', '#3', '37', '37', '28.7', '9.9'],
       ['C', '256', '#4', '37', '37', '28.1', '9.4'],
-      ['C', '[256; 512]', '#7', '37:73', '55', '27.3', '8.8'],
+      ['C', '384', '#7', '55', '55', '28.1', '9.3'],
+      ['C', '[256; 512]', '#10', '37:73', '55', '27.3', '8.8'],
       ['D', '256', '#5', '37', '37', '27.0', '8.8'],
-      ['D', '[256; 512]', '#8', '37:73', '55', '25.6', '8.1'],
+      ['D', '384', '#8', '55', '55', '26.8', '8.7'],
+      ['D', '[256; 512]', '#11', '37:73', '55', '25.6', '8.1'],
       ['E', '256', '#6', '37', '37', '27.3', '9.0'],
-      ['E', '[256; 512]', '#9', '37:73', '55', '25.5', '8.0'],
+      ['E', '384', '#9', '55', '55', '26.9', '8.7'],
+      ['E', '[256; 512]', '#12', '37:73', '55', '25.5', '8.0'],
     ]);
     // Each row's own error is the dense evaluation just recorded for that run, at its one test scale, on its final weights.
     const evals = await call<{ runId: number | null; protocol: string; scales: number[]; top1Error: number; details: { checkpoint?: { kind: string } } }[]>('evaluations.list');

@@ -1,5 +1,5 @@
 // The paper's procedures as experiments of several runs: the chain (A, then deeper nets warm-started
-// from that A) and the study (Table 3: A to E at a fixed S, then C, D, E with S jittered).
+// from that A) and the study (Table 3: A to E at S = 256, then C, D, E at S = 384 and with S jittered).
 import { ContractError } from '../../shared/contract';
 import type { ConfigName, TrainParams } from '../../shared/domain';
 
@@ -19,10 +19,11 @@ export async function startChain(runs: Starter, base: Omit<TrainParams, 'config'
 }
 
 /**
- * The paper's Table 3 as one experiment on the chosen data, width and input size: A, A-LRN, B, C, D
- * and E at a fixed S (the paper's 256, in proportion to the crop), then C, D and E with S jittered in
- * [256, 512] (in proportion). Warm starts as in the paper: B–E from that A (its first four conv and
- * three FC layers); each jittered net from its fixed-S counterpart (every layer) at a tenth of the rate.
+ * The paper's Table 3 as one experiment on the chosen data, width and input size, its twelve rows:
+ * A, A-LRN, B, C, D and E at S = 256, then C, D and E at S = 384, then C, D and E with S jittered in
+ * [256, 512] (every scale in proportion to the crop). Warm starts as in the paper: B–E from that A
+ * (its first four conv and three FC layers); each S = 384 net from its S = 256 counterpart, and each
+ * jittered net from its S = 384 one (every layer), at a tenth of the rate (the paper's 10⁻³).
  */
 export async function startStudy(runs: Starter, base: Omit<TrainParams, 'config' | 'init' | 'scale'>): Promise<{ ids: number[]; experiment: string }> {
   refuseSeriesOnCluster(base);
@@ -30,6 +31,7 @@ export async function startStudy(runs: Starter, base: Omit<TrainParams, 'config'
   const input = base.inputSize ?? 32;
   const S = Math.round((256 * input) / 224);
   const fixed = String(S);
+  const s384 = String(Math.round((384 * input) / 224));
   const jittered = `${S}:${Math.round((512 * input) / 224)}`;
   const { lr } = base;
   const a = await runs.start({ ...base, config: 'A', init: 'glorot', scale: fixed, experiment });
@@ -40,7 +42,13 @@ export async function startStudy(runs: Starter, base: Omit<TrainParams, 'config'
     fixedIds.set(config, id);
     ids.push(id);
   }
-  for (const config of ['C', 'D', 'E'] as const) ids.push((await runs.start({ ...base, config, init: `from:${fixedIds.get(config)}`, scale: jittered, lr: lr / 10, experiment })).id);
+  const at384 = new Map<ConfigName, number>();
+  for (const config of ['C', 'D', 'E'] as const) {
+    const { id } = await runs.start({ ...base, config, init: `from:${fixedIds.get(config)}`, scale: s384, lr: lr / 10, experiment });
+    at384.set(config, id);
+    ids.push(id);
+  }
+  for (const config of ['C', 'D', 'E'] as const) ids.push((await runs.start({ ...base, config, init: `from:${at384.get(config)}`, scale: jittered, lr: lr / 10, experiment })).id);
   return { ids, experiment };
 }
 
