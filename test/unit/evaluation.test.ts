@@ -68,14 +68,14 @@ describe('dense evaluation', () => {
 
   it('centres an image on the stride: the remainder is cut from both sides, the larger half at the bottom and right', () => {
     const src = Float32Array.from({ length: 37 * 35 * 3 }, (_, k) => k);
-    const { data, h, w } = centreOnStride(src, 1, 37, 35);
+    const { data, h, w } = centreOnStride(src, 1, 37, 35, 32);
     expect([h, w]).toEqual([32, 32]);
     // Row 0 of the result is row 2 of the source (5 rows dropped: 2 above, 3 below), from column 1 (3 dropped: 1, 2).
     expect(data[0]).toBe(src[(2 * 35 + 1) * 3]);
     expect(data.at(-1)).toBe(src[(33 * 35 + 32) * 3 + 2]);
     // Already on the stride: the same array, not a copy.
     const even = src.subarray(0, 64 * 32 * 3);
-    expect(centreOnStride(even, 1, 64, 32).data).toBe(even);
+    expect(centreOnStride(even, 1, 64, 32, 32).data).toBe(even);
   });
 });
 

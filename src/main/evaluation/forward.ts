@@ -20,6 +20,15 @@ export interface Forward {
   dense(x: TfCore.Tensor4D): TfCore.Tensor4D | Promise<TfCore.Tensor4D>;
   /** Which route runs, for the record: "whole-network native kernel", "torch engine" or "TF.js layers". */
   route: string;
+  /** How far apart the score map's cells look, in input pixels: the product of the poolings' strides (VGG: 32). */
+  stride: number;
+}
+
+/** The product of the model's max-pooling strides (1 for a model without pooling). */
+export function totalStride(model: tfl.LayersModel): number {
+  let stride = 1;
+  for (const layer of model.layers ?? []) if (layer.getClassName() === 'MaxPooling2D') stride *= ((layer.getConfig() as { strides: number[] }).strides[0] ?? 1);
+  return stride;
 }
 
 /** The TF.js route: `model` for crops, and for whole images the fully convolutional copy that `dense` builds (once, when first needed). */
@@ -32,13 +41,14 @@ export function layersForward(model: tfl.LayersModel, dense: (() => tfl.LayersMo
       return (built ??= dense()).predict(x) as TfCore.Tensor4D;
     },
     route: 'TF.js layers',
+    stride: totalStride(model),
   };
 }
 
 /** The fastest route this backend offers for `model`: the torch engine where it is active in this thread, else the native kernel, else TF.js layers. */
 export function evaluationForward(tf: Tf, model: tfl.LayersModel): Forward {
   const engine = torchEngine();
-  if (engine) return torchForward(tf, model, engine);
+  if (engine) return { ...torchForward(tf, model, engine), stride: totalStride(model) };
   const plan = nativePlan(tf, model, FORWARD);
   if (plan) {
     const weights = model.trainableWeights.map((w) => w.read());
@@ -48,7 +58,7 @@ export function evaluationForward(tf: Tf, model: tfl.LayersModel): Forward {
       const attrs = { layers: plan.layers, weights: weights.length, dense };
       return tf.engine().runKernel(FORWARD, inputs, attrs as unknown as TfCore.NamedAttrMap) as TfCore.Tensor;
     };
-    return { crops: (x) => run(x, false) as TfCore.Tensor2D, dense: (x) => run(x, true) as TfCore.Tensor4D, route: 'whole-network native kernel' };
+    return { crops: (x) => run(x, false) as TfCore.Tensor2D, dense: (x) => run(x, true) as TfCore.Tensor4D, route: 'whole-network native kernel', stride: totalStride(model) };
   }
   return layersForward(model, () => toFullyConvolutional(tf, model));
 }

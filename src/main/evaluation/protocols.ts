@@ -90,19 +90,16 @@ export function mirror(src: Float32Array, n: number, h: number, w: number): Floa
   return out;
 }
 
-/** VGG's total stride: its five 2×2 poolings. A score-map cell sees a window that moves 32 px a cell. */
-export const DENSE_STRIDE = 32;
-
 /**
  * n images of h×w with what the poolings' floors would drop cut evenly from both sides: the largest
- * multiple of the stride in each direction, centred. Left in, the remainder is dropped at the bottom
+ * multiple of the network's stride (VGG's five 2×2 poolings: 32) in each direction, centred. Left in, the remainder is dropped at the bottom
  * and the right only, and the score map looks at a window shifted towards the top-left corner — at
  * Q = S + 5 with a 32 px crop, a single cell seeing the top-left 32×32 instead of the centre.
  */
-export function centreOnStride(src: Float32Array, n: number, h: number, w: number, stride = DENSE_STRIDE): { data: Float32Array; h: number; w: number } {
+export function centreOnStride(src: Float32Array, n: number, h: number, w: number, stride: number, minSide = 1): { data: Float32Array; h: number; w: number } {
   const th = h - (h % stride);
   const tw = w - (w % stride);
-  if (th === h && tw === w) return { data: src, h, w };
+  if ((th === h && tw === w) || th < minSide || tw < minSide) return { data: src, h, w };
   const oy = (h % stride) >> 1;
   const ox = (w % stride) >> 1;
   const out = new Float32Array(n * th * tw * 3);
@@ -137,7 +134,7 @@ async function densePosteriors(tf: Tf, m: ProtocolModels, split: Split, onImage:
       tf.dispose([img, map]);
       return p;
     };
-    const img = centreOnStride(split.images.subarray(base, base + n * h * w * 3), n, h, w);
+    const img = centreOnStride(split.images.subarray(base, base + n * h * w * 3), n, h, w, m.stride, m.inputSize);
     const own = await post(tf.tensor4d(img.data, [n, img.h, img.w, 3]));
     let probs = own;
     if (m.flip !== false) {
