@@ -20,6 +20,7 @@ import { allowAnyPath, specPath, type PathPolicy } from './services/paths-policy
 import { listModels, measuredRates, memoryEstimate } from './services/models';
 import { getRun } from './store/runs';
 import { RunService } from './services/runs';
+import { StudyService } from './services/studies';
 import { Scheduler, tsxWorkerFactory, type WorkerFactory } from './services/scheduler';
 import { ClusterLink } from './cluster/desktop/link';
 import { clusterStatus, keepPassword } from './cluster/desktop/status';
@@ -51,6 +52,7 @@ export interface App {
   db: Db;
   bus: EventBus;
   runs: RunService;
+  studies: StudyService;
   evaluations: EvaluationService;
   datasets: DatasetService;
   cluster: ClusterLink;
@@ -101,6 +103,7 @@ export function createApp(opts: AppOptions): App {
   runs.sweep();
   const external = new ExternalRuns(db, bus, thisProcess(), (id) => runs.announce(id), () => cluster.connected);
   const ticker = ownerTicker(runs.ownership, external, opts.sweepMs ?? 10_000);
+  const studies = new StudyService(db, runs);
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
     'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
@@ -116,7 +119,11 @@ export function createApp(opts: AppOptions): App {
     'runs.series': (a) => metricSeries(db, runs.get(a.id).id, a.split, a.name, a.buckets, a.fromStep, a.toStep),
     'runs.start': (a) => runs.start(checkSpec(a)),
     'runs.startChain': (a) => runs.startChain(checkSpec(a.params), a.configs),
-    'runs.startStudy': (a) => runs.startStudy(checkSpec(a.params)),
+    'studies.start': (a) => studies.start({ base: checkSpec(a.params), configs: a.configs, seeds: a.seeds }),
+    'studies.list': () => studies.list(),
+    'studies.get': (a) => studies.get(a.id),
+    'studies.cancel': (a) => studies.cancel(a.id),
+    'studies.resume': (a) => studies.resume(a.id),
     'runs.stop': (a) => runs.stop(a.id),
     'runs.resume': (a) => runs.resume(a.id, a.backend),
     'runs.pause': (a) => runs.pause(a.id, a.paused),
@@ -152,6 +159,7 @@ export function createApp(opts: AppOptions): App {
     db,
     bus,
     runs,
+    studies,
     evaluations,
     datasets,
     cluster,

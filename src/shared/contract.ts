@@ -24,6 +24,7 @@ import {
   type RunProgress,
   type RunSummary,
 } from './domain';
+import type { StudyInfo } from './study';
 
 interface MethodDef<A extends z.ZodType, R> {
   args: A;
@@ -88,7 +89,22 @@ export const methods = {
       })
       .strict(),
   ),
-  'runs.startStudy': method<{ ids: number[]; experiment: string }>()(z.object({ params: TrainParams.omit({ config: true, init: true, scale: true }) }).strict()),
+  /** The paper's Table 3 as one study: its runs for each seed (seeds from params.seed on), warm-started as in the paper. */
+  'studies.start': method<{ id: number; experiment: string; ids: number[] }>()(
+    z
+      .object({
+        params: TrainParams.omit({ config: true, init: true, scale: true }),
+        configs: z.array(z.enum(CONFIG_NAMES)).min(1).default([...CONFIG_NAMES]),
+        seeds: intIn(1, 20).default(1),
+      })
+      .strict(),
+  ),
+  'studies.list': method<StudyInfo[]>()(Empty),
+  'studies.get': method<StudyInfo>()(RunId),
+  /** Stops every run of the study that is queued or training. */
+  'studies.cancel': method<StudyInfo>()(RunId),
+  /** Goes on with every run of the study that did not complete: from its newest checkpoint, or from its start where it has none. */
+  'studies.resume': method<{ id: number; resumed: number[] }>()(RunId),
   'runs.pause': method<{ id: number; paused: boolean }>()(z.object({ id: z.number().int().positive(), paused: z.boolean() }).strict()),
   /** backend: continue on another backend (its checkpoints are the same on every one), recorded in the run's parameters. */
   'runs.resume': method<{ id: number; fromEpoch: number; fromStep: number }>()(z.object({ id: z.number().int().positive(), backend: z.enum(BACKEND_CHOICES).optional() }).strict()),

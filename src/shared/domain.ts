@@ -44,6 +44,8 @@ export const TrainParams = z
     patience: intIn(1, 1000).default(2),
     maxDrops: intIn(0, 20).default(3),
     minDelta: between(0, 1).default(0),
+    /** Epochs (fractions allowed) over which the rate climbs linearly from lr/steps to lr: off by default, as in the paper. */
+    warmup: between(0, 1000).default(0),
     scale: z.string().regex(SCALE_RE, 'accepted: S or SMIN:SMAX').optional(),
     /** Horizontal flips in training and in test-time averaging; default: the dataset's (natural images on, digits off). */
     flip: z.boolean().optional(),

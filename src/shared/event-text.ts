@@ -16,6 +16,7 @@ export function describeEvent(e: Pick<RunEvent, 'kind' | 'payload'>): string {
     case 'checkpoint':
       return `checkpoint written (${String(p.kind)}): ${file(p.file)}`;
     case 'resume':
+      if (p.restarted) return `started again from its first step (it had no checkpoint; it was ${String(p.previousStatus)})`;
       return `resumed from the checkpoint after epoch ${num(p.fromEpoch)} (step ${num(p.fromStep)}); it was ${String(p.previousStatus)}`;
     case 'pause':
       return 'paused';

@@ -35,6 +35,15 @@ export function parseStepEpochs(spec: string): number[] {
   return spec.startsWith('step:') ? spec.slice(5).split(',').map(Number) : [];
 }
 
+/**
+ * The rate of one step under a linear warm-up (Goyal et al., 2017): over the first `warmupSteps`
+ * steps (1-based) it climbs from lr/warmupSteps to lr, then it is the schedule's rate. Not in the
+ * paper; an explicit option for deep nets whose first steps at the full rate kill every unit.
+ */
+export function warmupRate(lr: number, step: number, warmupSteps: number): number {
+  return warmupSteps > 0 && step < warmupSteps ? (lr * step) / warmupSteps : lr;
+}
+
 /** Called after each epoch (1-based) with that epoch's validation top-1 accuracy. Mutates `state`. */
 export function afterEpoch(state: ScheduleState, opts: ScheduleOptions, epoch: number, valTop1: number): EpochDecision {
   const factor = opts.factor ?? DROP_FACTOR;

@@ -39,6 +39,7 @@ export const TRAIN_FIELDS: { readonly [K in keyof TrainParams]-?: FieldText } = 
   patience: { label: 'Plateau patience (epochs)', metavar: 'N', help: 'plateau patience in epochs' },
   maxDrops: { label: 'Plateau: learning-rate drops', metavar: 'N', help: 'plateau: number of ×0.1 drops before stopping' },
   minDelta: { label: 'Plateau: minimum improvement of top-1', metavar: 'X', help: 'plateau: smallest rise of validation top-1 that counts as improvement' },
+  warmup: { label: 'Learning-rate warm-up (epochs)', metavar: 'E', help: 'epochs over which the rate climbs linearly to --lr (0: off, as in the paper; fractions allowed)' },
   scale: { label: 'Training scale S', metavar: 'S', help: 'training scale S or SMIN:SMAX' },
   flip: { label: 'Horizontal flips', help: 'random horizontal flips in training and flip averaging at test time (default: on for natural images, off for MNIST/IDX digits)' },
   seed: { label: 'Seed', metavar: 'N', help: 'random seed' },

@@ -8,6 +8,7 @@ import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, 
 import { ContractError } from '../../shared/contract';
 import { UsageError, addTrainOptions, asNumber, forCli, intArg, numArg } from './options';
 import { DATASET_KINDS } from '../data/spec';
+import { parseConfigs, studiesCommand, studyCancelCommand, studyCommand, studyResumeCommand, studyShowCommand } from './commands/study';
 
 function buildProgram(setCode: (c: number) => void): Command {
   const program = new Command('vgglab')
@@ -44,6 +45,41 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')
     .action((id: number, o) => run(() => resumeCommand(globals(), id, o))());
+
+  const study = program.command('study').description("the paper's Table 3 as one study over N seeds: start, resume, cancel, show");
+  addTrainOptions(study.command('start').description("train Table 3's runs (per seed: A, A-LRN, B–E at S 256; C, D, E at S 384 and jittered; warm-started as in the paper), follow them, then evaluate each as Table 3 did"), {
+    omit: ['config', 'init', 'scale'],
+    help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name`, warmup: 'epochs over which each run\'s rate climbs linearly to its --lr; not in the paper, without it E can stay at chance (default for the study: 1; 0: the paper\'s recipe)' },
+  })
+    .option('--seeds <N>', 'seeds, each a whole table (seeds --seed, --seed+1, …); 3 give error bars', intArg('--seeds', 1, 20), 1)
+    .option('--configs <C,C,..>', 'only these configurations (B–E bring A, their warm start); default: all six', parseConfigs)
+    .option('--no-eval', 'do not evaluate the runs at the end')
+    .option('--json', 'print one JSON object as the last line')
+    .action((o) => run(() => studyCommand(globals(), { ...o, warmup: o.warmup ?? 1 }))());
+  study
+    .command('resume')
+    .description('go on with every run of the study that did not complete (from its newest checkpoint, or from its start), and follow it')
+    .argument('<STUDY>', 'study id', intArg('STUDY', 1))
+    .option('--no-eval', 'do not evaluate the runs at the end')
+    .option('--json', 'print one JSON object as the last line')
+    .action((id: number, o) => run(() => studyResumeCommand(globals(), id, o))());
+  study
+    .command('cancel')
+    .description('stop every queued or training run of the study (the training one after a checkpoint)')
+    .argument('<STUDY>', 'study id', intArg('STUDY', 1))
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => studyCancelCommand(globals(), id, o))());
+  study
+    .command('show')
+    .description("progress, and Table 3 over the seeds (mean ± sd per row, each seed's figure) with the paper's findings judged")
+    .argument('<STUDY>', 'study id', intArg('STUDY', 1))
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => studyShowCommand(globals(), id, o))());
+  program
+    .command('studies')
+    .description('the studies in the data folder, with their progress')
+    .option('--json', 'print one JSON object')
+    .action((o) => run(() => studiesCommand(globals(), o))());
 
   program
     .command('runs')

@@ -28,9 +28,10 @@ function defaultOf(field: keyof TrainParams): unknown {
   return s instanceof z.ZodDefault ? (s.def.defaultValue as unknown) : undefined;
 }
 
-/** Adds one option per run parameter to `cmd`; `mandatory` ones must be given, `help` replaces a field's text. */
-export function addTrainOptions(cmd: Command, opts: { mandatory?: (keyof TrainParams)[]; help?: Partial<Record<keyof TrainParams, string>> } = {}): Command {
+/** Adds one option per run parameter to `cmd` (but `omit`); `mandatory` ones must be given, `help` replaces a field's text. */
+export function addTrainOptions(cmd: Command, opts: { mandatory?: (keyof TrainParams)[]; omit?: (keyof TrainParams)[]; help?: Partial<Record<keyof TrainParams, string>> } = {}): Command {
   for (const field of Object.keys(TRAIN_FIELDS) as (keyof TrainParams)[]) {
+    if (opts.omit?.includes(field)) continue;
     const text = TRAIN_FIELDS[field];
     const schema = baseSchema(field);
     const flag = flagOf(field);

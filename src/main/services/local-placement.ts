@@ -44,16 +44,17 @@ export class LocalPlacement implements RunPlacement {
   }
 
   /** Claimed for this process in one conditional update: a run that another live process trains is refused, and a refusal changes nothing. */
-  async resume(run: RunDetail, ck: CheckpointRow): Promise<void> {
+  async resume(run: RunDetail, ck: CheckpointRow | null): Promise<void> {
     const { db, ownership } = this.deps;
     const id = run.id;
+    const at = { step: ck?.step ?? 0, epoch: ck?.epoch ?? 0 };
     const event = db.transaction(() => {
       if (!claim(db, id, ownership.me, RESUMABLE_STATUSES)) throw new ContractError(ownership.busyMessage(id), 'conflict');
-      rewindTo(db, id, ck.step, ck.epoch);
-      return insertEvent(db, id, { step: ck.step, epoch: ck.epoch, kind: 'resume', payload: { fromStep: ck.step, fromEpoch: ck.epoch, previousStatus: run.status } });
+      rewindTo(db, id, at.step, at.epoch);
+      return insertEvent(db, id, { ...at, kind: 'resume', payload: { fromStep: at.step, fromEpoch: at.epoch, previousStatus: run.status, ...(ck ? {} : { restarted: true }) } });
     })();
     if (event) this.deps.bus.emit('run.event', { runId: id, event });
-    await this.queue(id, run.params, { resume: { file: ck.path, sha256: ck.sha256 } });
+    await this.queue(id, run.params, ck ? { resume: { file: ck.path, sha256: ck.sha256 } } : {});
   }
 
   pause(run: RunDetail, on: boolean): { id: number; paused: boolean } {

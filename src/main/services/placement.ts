@@ -17,8 +17,8 @@ export interface RunPlacement {
   readonly name: Placement;
   /** Records the run (its parameters already checked) and queues it. */
   start(params: TrainParams): Promise<{ id: number }>;
-  /** Queues a resumable run again from checkpoint `ck`; refused, changing nothing, where another process holds it. */
-  resume(run: RunDetail, ck: CheckpointRow): Promise<void>;
+  /** Queues a resumable run again from checkpoint `ck` (null: from its first step); refused, changing nothing, where another process holds it. */
+  resume(run: RunDetail, ck: CheckpointRow | null): Promise<void>;
   /** Holds a running run between steps, or lets it go on. */
   pause(run: RunDetail, on: boolean): { id: number; paused: boolean } | Promise<{ id: number; paused: boolean }>;
   /** Stops a run: a queued one at once, a training one after a checkpoint. */

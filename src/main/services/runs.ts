@@ -1,6 +1,6 @@
 // Starting, stopping and reading training runs. Where a run trains is its placement's business
 // (placement.ts: this machine or the cluster); who holds a run across processes is ownership's
-// (ownership.ts); the paper's multi-run experiments are recipes (recipes.ts).
+// (ownership.ts); the paper's chain is a recipe (recipes.ts), its study a service (studies.ts).
 import fs from 'node:fs';
 import { ContractError } from '../../shared/contract';
 import { ACTIVE_STATUSES as ACTIVE, RESUMABLE_STATUSES as RESUMABLE, type BackendChoice, type ConfigName, type Placement, type RunDetail, type RunStatus, type TrainParams } from '../../shared/domain';
@@ -13,7 +13,7 @@ import { scaleRange } from '../training/scale';
 import type { EventBus } from './bus';
 import type { Ownership } from './ownership';
 import type { RunHooks, RunPlacement } from './placement';
-import { startChain, startStudy } from './recipes';
+import { startChain } from './recipes';
 import type { Scheduler } from './scheduler';
 import { checkWarmStart } from './warmstart';
 
@@ -75,25 +75,24 @@ export class RunService {
     return startChain(this, base, configs);
   }
 
-  /** The paper's Table 3 as one experiment (recipes.ts). */
-  startStudy(base: Omit<TrainParams, 'config' | 'init' | 'scale'>) {
-    return startStudy(this, base);
-  }
-
-  /** Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and step axis. */
-  async resume(id: number, backend?: BackendChoice): Promise<{ id: number; fromEpoch: number; fromStep: number }> {
+  /**
+   * Continues a stopped, failed or interrupted run from its newest checkpoint, under the same id and
+   * step axis. `orRestart`: a local run with no checkpoint yet (it never finished an epoch, or never
+   * started) starts again from its first step instead of being refused (a study's resume).
+   */
+  async resume(id: number, backend?: BackendChoice, opts: { orRestart?: boolean } = {}): Promise<{ id: number; fromEpoch: number; fromStep: number }> {
     this.ownership.sweep(id);
     let run = this.get(id);
     if (ACTIVE.includes(run.status)) throw new ContractError(this.ownership.busyMessage(id), 'conflict');
     if (!RESUMABLE.includes(run.status)) throw new ContractError(`run ${id} is ${run.status}; only ${RESUMABLE.join(', ')} runs can be resumed`, 'conflict');
-    const ck = latestCheckpoint(this.deps.db, id);
-    if (!ck) throw new ContractError(`run ${id} has no checkpoint to resume from (it stopped before its first epoch ended); start a new run instead`, 'conflict');
+    const ck = latestCheckpoint(this.deps.db, id) ?? null;
+    if (!ck && !(opts.orRestart && run.placement === 'local')) throw new ContractError(`run ${id} has no checkpoint to resume from (it stopped before its first epoch ended); start a new run instead`, 'conflict');
     if (backend && backend !== run.params.backend) {
       setRunBackend(this.deps.db, id, backend);
       run = this.get(id);
     }
     await this.placements[run.placement].resume(run, ck);
-    return { id, fromEpoch: ck.epoch, fromStep: ck.step };
+    return { id, fromEpoch: ck?.epoch ?? 0, fromStep: ck?.step ?? 0 };
   }
 
   /** Marks runs whose owner is provably gone as interrupted (ownership.ts); returns the ids marked. */

@@ -10,7 +10,7 @@ import type { Split } from '../data/types';
 import { setDropoutStep } from '../vgg/model';
 import type { TrainerState } from './checkpoint';
 import type { FromWorker } from './messages';
-import { afterEpoch } from '../../shared/schedule';
+import { afterEpoch, warmupRate } from '../../shared/schedule';
 import { metricPoint, type MetricKey } from '../../shared/metrics';
 import { evaluateSplit, type Sgd, type StepOut } from './sgd';
 import type { CheckpointKind, TrainContext } from './context';
@@ -114,6 +114,7 @@ export async function runSteps(run: Running, epoch: number): Promise<Done | Step
   const { ctx, st, model, sgd } = run;
   const { tf, params, post } = ctx;
   const flushEvery = ctx.flushEvery ?? 8;
+  const warmupSteps = Math.round(params.warmup * run.stepsPerEpoch);
   const pending: Pending[] = [];
   const timing = { t0: performance.now(), images: 0 };
   let dataMs = 0;
@@ -127,7 +128,7 @@ export async function runSteps(run: Running, epoch: number): Promise<Done | Step
     st.step += 1;
     st.stepInEpoch += 1;
     setDropoutStep(model, st.step);
-    const out = sgd.step(x, y, st.schedule.lr);
+    const out = sgd.step(x, y, warmupRate(st.schedule.lr, st.step, warmupSteps));
     tf.dispose([x, y]);
     // The step has read the batch (every backend copies or consumes its input within the call).
     b.release();

@@ -59,7 +59,7 @@ export class ClusterPlacement implements RunPlacement {
   }
 
   /** The worker that takes it continues from the newest checkpoint in the artifacts folder, and says so in the stream. */
-  async resume(run: RunDetail, _ck: CheckpointRow): Promise<void> {
+  async resume(run: RunDetail, _ck: CheckpointRow | null): Promise<void> {
     const c = this.cluster();
     if (!claimForCluster(this.deps.db, run.id, RESUMABLE)) throw new ContractError(`run ${run.id} was taken by another process meanwhile`, 'conflict');
     await this.enqueue(c, run.id, specFingerprint(run.params.dataset));

@@ -1,9 +1,11 @@
-// Hash routing: #/runs, #/new, #/run/ID, #/compare/ID,ID,…
-export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number } | { page: 'compare'; ids: number[] } | { page: 'datasets' } | { page: 'cluster' };
+// Hash routing: #/runs, #/new, #/run/ID, #/study/ID, #/compare/ID,ID,…
+export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number } | { page: 'study'; id: number } | { page: 'compare'; ids: number[] } | { page: 'datasets' } | { page: 'cluster' };
 
 function parse(hash: string): Route {
   const m = /^#\/run\/(\d+)$/.exec(hash);
   if (m) return { page: 'run', id: Number(m[1]) };
+  const st = /^#\/study\/(\d+)$/.exec(hash);
+  if (st) return { page: 'study', id: Number(st[1]) };
   if (hash === '#/new') return { page: 'new' };
   if (hash === '#/datasets') return { page: 'datasets' };
   if (hash === '#/cluster') return { page: 'cluster' };
