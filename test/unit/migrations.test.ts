@@ -13,7 +13,7 @@ describe('migrations', () => {
   it('apply to an empty database and lay down the whole schema', () => {
     const db = new Database(':memory:');
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(tables(db)).toEqual(['checkpoints', 'datasets', 'evaluations', 'events', 'experiments', 'metric_blocks', 'metrics', 'runs', 'schema_migrations']);
+    expect(tables(db)).toEqual(['checkpoints', 'datasets', 'evaluations', 'events', 'experiments', 'metric_blocks', 'metrics', 'runs', 'schema_migrations', 'studies', 'study_runs']);
     expect(migrate(db)).toEqual([]);
   });
 
@@ -67,9 +67,26 @@ describe('migrations', () => {
     const db = new Database(':memory:');
     migrate(db, MIGRATIONS.slice(0, 5));
     db.prepare("INSERT INTO runs (config, dataset, params_json, status, seed, epochs, app_version, created_at) VALUES ('A', 'synthetic', '{}', 'completed', 1, 1, 'x', 'now')").run();
-    expect(migrate(db)).toEqual([6]);
+    expect(migrate(db, MIGRATIONS.slice(0, 6))).toEqual([6]);
     expect(db.prepare('SELECT placement, worker, worker_session, stream_cursor, stream_seq FROM runs').get()).toEqual({ placement: 'local', worker: null, worker_session: null, stream_cursor: '0-0', stream_seq: 0 });
     expect(() => db.prepare("UPDATE runs SET placement = 'moon'").run()).toThrow(/CHECK constraint failed/);
+  });
+
+  it('007 adds studies beside the runs recorded before it; a deleted run leaves its study, a study needs its runs to exist', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, 6));
+    const run = db.prepare("INSERT INTO runs (config, dataset, params_json, status, seed, epochs, app_version, created_at) VALUES ('A', 'synthetic', '{}', 'completed', 1, 1, 'x', 'now')");
+    run.run();
+    run.run();
+    expect(migrate(db)).toEqual([7]);
+    expect(db.prepare('SELECT count(*) FROM runs').pluck().get()).toBe(2);
+    db.prepare("INSERT INTO experiments (name, created_at) VALUES ('study', 'now')").run();
+    db.prepare("INSERT INTO studies (experiment_id, spec_json, created_at) VALUES (1, '{}', 'now')").run();
+    db.prepare("INSERT INTO study_runs (study_id, position, run_id, row, seed) VALUES (1, 0, 1, 'A@256', 1), (1, 1, 2, 'A@256', 2)").run();
+    expect(() => db.prepare("INSERT INTO study_runs (study_id, position, run_id, row, seed) VALUES (1, 2, 99, 'A@256', 3)").run()).toThrow(/FOREIGN KEY/);
+    db.prepare('DELETE FROM runs WHERE id = 1').run();
+    expect(db.prepare('SELECT run_id FROM study_runs').pluck().all()).toEqual([2]);
   });
 
   it('002 and 003 add the (covering) series index to a database that already holds metrics, keeping every row', () => {

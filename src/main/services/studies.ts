@@ -32,8 +32,11 @@ export class StudyService {
       throw new ContractError('the paper study cannot run on the cluster yet (each net waits for the weights of one still training); run it on this machine', 'bad_request', [
         { field: 'on', message: 'the study runs on this machine only' },
       ]);
-    const experiment = spec.base.experiment ?? `paper study ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
-    if (listStudies(this.db).some((s) => s.experiment === experiment)) throw ContractError.field('experiment', `a study named "${experiment}" exists already; pick another name`, 'conflict');
+    const taken = new Set(listStudies(this.db).map((s) => s.experiment));
+    if (spec.base.experiment && taken.has(spec.base.experiment)) throw ContractError.field('experiment', `a study named "${spec.base.experiment}" exists already; pick another name`, 'conflict');
+    const stamp = `paper study ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
+    let experiment = spec.base.experiment ?? stamp;
+    for (let n = 2; taken.has(experiment); n++) experiment = `${stamp} (${n})`;
     const plan = studyPlan(spec.configs, spec.seeds, spec.base.seed);
     const id = insertStudy(this.db, experiment, spec);
     const input = spec.base.inputSize;
