@@ -48,6 +48,13 @@ describe('the paper study as one thing', () => {
     ]);
     expect(out.table.find((r) => r.row === 'D@384')!.figures.every((f) => f.q === 37 + 18)).toBe(true);
     expect(out.findings.map((f) => f.name).sort()).toEqual(['depth (A vs D)', 'scale jitter (D)']);
+    // The per-seed figures as CSV, one line per run: what error bars are made of.
+    const csv = vgglabSync(dataDir, ['study', 'show', '1', '--format', 'csv']).stdout.trim().split('\n');
+    expect(csv[0]).toBe('row,config,scale,seed,run,q,split,top1_error_pct,top5_error_pct');
+    expect(csv.slice(1).map((l) => l.split(',').slice(0, 5).join(','))).toEqual(out.table.flatMap((r) => r.figures.map((f) => `${r.row},${r.row.split('@')[0]},${r.row.split('@')[1]},${f.seed},${f.runId}`)));
+    // An unknown study is a usage error, naming it.
+    const unknown = vgglabSync(dataDir, ['study', 'show', '9']);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([2, 'vgglab: study 9 does not exist']);
 
     const app = createApp({ dataDir });
     try {

@@ -8,7 +8,7 @@ import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, 
 import { ContractError } from '../../shared/contract';
 import { UsageError, addTrainOptions, asNumber, forCli, intArg, numArg } from './options';
 import { DATASET_KINDS } from '../data/spec';
-import { parseConfigs, studiesCommand, studyCancelCommand, studyCommand, studyResumeCommand, studyShowCommand } from './commands/study';
+import { parseConfigs, STUDY_FORMATS, studiesCommand, studyCancelCommand, studyCommand, studyResumeCommand, studyShowCommand } from './commands/study';
 
 function buildProgram(setCode: (c: number) => void): Command {
   const program = new Command('vgglab')
@@ -73,7 +73,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('show')
     .description("progress, and Table 3 over the seeds (mean ± sd per row, each seed's figure) with the paper's findings judged")
     .argument('<STUDY>', 'study id', intArg('STUDY', 1))
-    .option('--json', 'print one JSON object')
+    .addOption(new Option('--format <F>', 'table | md (Table 3 and the findings) | csv (one line per run and seed) | json').choices(STUDY_FORMATS).default('table'))
+    .option('--json', 'the same as --format json')
     .action((id: number, o) => run(() => studyShowCommand(globals(), id, o))());
   program
     .command('studies')

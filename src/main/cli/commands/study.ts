@@ -4,6 +4,8 @@ import { type ArgsOf } from '../../../shared/contract';
 import { CONFIG_NAMES, type ConfigName } from '../../../shared/domain';
 import type { StudyInfo, StudyTableRow, FindingResult } from '../../../shared/study';
 import type { App } from '../../app';
+import { stringify } from 'csv-stringify/sync';
+import { PAPER_ROWS } from '../../../shared/paper';
 import { table } from '../format';
 import { runFlags, UsageError } from '../options';
 import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
@@ -65,12 +67,17 @@ export async function studiesCommand(g: Globals, raw: { json?: boolean }): Promi
   return 0;
 }
 
-export async function studyShowCommand(g: Globals, id: number, raw: { json?: boolean }): Promise<number> {
+export const STUDY_FORMATS = ['table', 'md', 'csv', 'json'] as const;
+
+export async function studyShowCommand(g: Globals, id: number, raw: { json?: boolean; format?: (typeof STUDY_FORMATS)[number] }): Promise<number> {
   const app = openApp(g, 'cli');
   try {
     const s = app.studies.get(id);
     const t = app.studies.table(id);
-    if (raw.json) printJson({ ...s, table: t.rows, findings: t.findings });
+    const format = raw.json ? 'json' : (raw.format ?? 'table');
+    if (format === 'json') printJson({ ...s, table: t.rows, findings: t.findings });
+    else if (format === 'csv') console.log(perSeedCsv(t.rows));
+    else if (format === 'md') console.log(markdown(s, t.rows, t.findings));
     else printStudy(s, t.rows, t.findings);
     return 0;
   } catch (err) {
@@ -146,4 +153,23 @@ function printStudy(s: StudyInfo, rows: StudyTableRow[], findings: FindingResult
     console.log('\nthe paper\'s findings (resolved: |difference| ≥ 2 standard errors):');
     console.log(table(['finding', 'difference', 'se', 'verdict'], findings.map((f) => [f.name, f.diff.toFixed(2), f.se === null ? '–' : f.se.toFixed(2), f.verdict === 'not resolved' ? `not resolved at ${f.n} seed(s)` : f.verdict === 'agrees' ? 'agrees with the paper' : 'the opposite of the paper'])));
   }
+}
+
+/** One line per run: the row, its seed and its figures (what error bars are made of). */
+function perSeedCsv(rows: StudyTableRow[]): string {
+  const lines = rows.flatMap((r) => r.figures.map((f) => [r.row, r.config, r.scale, f.seed, f.runId, f.q ?? '', f.split ?? 'training validation', f.top1Error ?? '', f.top5Error ?? '']));
+  return stringify([['row', 'config', 'scale', 'seed', 'run', 'q', 'split', 'top1_error_pct', 'top5_error_pct'], ...lines]).trimEnd();
+}
+
+/** Table 3 over the seeds and the findings, as Markdown (for a README or a paper's notes). */
+function markdown(s: StudyInfo, rows: StudyTableRow[], findings: FindingResult[]): string {
+  const paper = (r: StudyTableRow) => PAPER_ROWS.find((p) => p.table === 'Table 3' && p.configs === r.config && p.trainScale === r.scale);
+  const out = [
+    `| ConvNet config. | train S (paper's) | seeds | test Q | top-1 err % (mean ± sd) | per seed | paper top-1 | top-5 err % | paper top-5 |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.config} | ${r.scale === '256-512' ? '[256; 512]' : r.scale} | ${r.figures.length} | ${r.evaluated ? r.figures[0]!.q : 'validation'} | ${ms(r.top1)} | ${r.figures.map((f) => (f.top1Error === null ? '–' : f.top1Error.toFixed(1))).join(', ')} | ${paper(r)?.top1Error.toFixed(1) ?? '–'} | ${ms(r.top5)} | ${paper(r)?.top5Error.toFixed(1) ?? '–'} |`),
+  ];
+  if (findings.length)
+    out.push('', '| finding | the paper | difference (points) | standard error | verdict |', '|---|---|---|---|---|', ...findings.map((f) => `| ${f.name} | ${f.paper} | ${f.diff > 0 ? '+' : ''}${f.diff.toFixed(2)} | ${f.se === null ? '–' : f.se.toFixed(2)} | ${f.verdict === 'not resolved' ? `not resolved at ${f.n} seeds` : f.verdict === 'agrees' ? 'agrees with the paper' : 'the opposite of the paper'} |`));
+  return `${out.join('\n')}\n\n(${s.experiment}: ${s.seeds} seed(s); ${progressLine(s)})`;
 }
