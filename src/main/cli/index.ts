@@ -1,13 +1,14 @@
-// The `vgglab` command: argument parsing and exit codes (0 ok, 1 run failed/diverged, 2 bad usage).
+// The `vgglab` command: argument parsing, and every failure turned into its exit code and message (exit.ts).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_CHOICES, PROTOCOLS } from '../../shared/domain';
+import { BACKEND_CHOICES, BACKEND_NAMES, CONFIG_NAMES, PROTOCOLS, RUN_STATUSES } from '../../shared/domain';
 import { COMPARE_FORMATS } from '../services/compare';
 import { EXPORT_FORMATS } from '../services/export';
 import { APP_VERSION } from '../version';
 import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, workerCommand, workersCommand, type Globals } from './commands/index';
-import { ContractError } from '../../shared/contract';
-import { UsageError, addTrainOptions, asNumber, forCli, intArg, numArg } from './options';
+import { addTrainOptions, asNumber, intArg, numArg } from './options';
+import { failureOf, report } from './exit';
 import { DATASET_KINDS } from '../data/spec';
+import { deleteCommand, noteCommand, pauseCommand, stopCommand, tagCommand } from './commands/manage';
 import { parseConfigs, STUDY_FORMATS, studiesCommand, studyCancelCommand, studyCommand, studyResumeCommand, studyShowCommand } from './commands/study';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -15,7 +16,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description('VGG Lab: train, evaluate and compare VGG networks (Simonyan & Zisserman, 2014)')
     .version(APP_VERSION)
     .option('--data-dir <DIR>', 'folder holding the database and run files (default: $VGGLAB_HOME, else the OS user-data folder)')
-    .showHelpAfterError()
+    // A refusal is one line and a pointer to --help (exit.ts), not the whole help; with --json, a JSON object.
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
   const globals = (): Globals => program.opts<Globals>();
   const run = (fn: () => Promise<number> | number) => async () => setCode(await fn());
@@ -34,6 +36,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--artifacts <DIR>', 'with --on cluster: the shared artifacts folder as mounted here (default: $VGGLAB_ARTIFACTS, else the saved setting)')
     .option('--device <N>', 'the CUDA device this run uses (torch, tensorflow-gpu; default: the first)', intArg('--device', 0, 255))
     .option('--json', 'print one JSON object as the last line')
+    .option('--quiet', 'no progress (else a bar on a terminal, one line per epoch otherwise, on stderr)')
     .action((o) => run(() => trainCommand(globals(), o))());
 
   program
@@ -44,6 +47,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--queue <URL>', 'a cluster run: the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
     .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')
+    .option('--quiet', 'no progress')
     .action((id: number, o) => run(() => resumeCommand(globals(), id, o))());
 
   const study = program.command('study').description("the paper's Table 3 as one study over N seeds: start, resume, cancel, show");
@@ -82,11 +86,64 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--json', 'print one JSON object')
     .action((o) => run(() => studiesCommand(globals(), o))());
 
+  const sinceArg = (v: string) => {
+    if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError(`--since ${v}: accepted: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM`);
+    return v;
+  };
   program
     .command('runs')
     .description('list recorded runs, newest first')
+    .addOption(new Option('--status <S>', 'only runs in this state').choices(RUN_STATUSES))
+    .addOption(new Option('--config <C>', 'only this configuration').choices(CONFIG_NAMES))
+    .option('--tag <T>', 'only runs with this tag')
+    .addOption(new Option('--backend <B>', 'only runs trained on this backend').choices(BACKEND_NAMES))
+    .option('--since <DATE>', 'only runs created at or after this date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM in UTC)', sinceArg)
+    .option('--limit <N>', 'at most N runs (the newest)', intArg('--limit', 1))
     .option('--json', 'print one JSON object')
     .action((o) => run(() => runsCommand(globals(), o))());
+
+  const runArg = intArg('RUN', 1);
+  program
+    .command('stop')
+    .description('stop a queued or training run (a training one after its current step, with a checkpoint), whichever process trains it')
+    .argument('<RUN>', 'run id', runArg)
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => stopCommand(globals(), id, o))());
+  program
+    .command('pause')
+    .description('hold a training run between steps (its worker and memory stay)')
+    .argument('<RUN>', 'run id', runArg)
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => pauseCommand(globals(), id, true, o))());
+  program
+    .command('continue')
+    .description('let a paused run go on')
+    .argument('<RUN>', 'run id', runArg)
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => pauseCommand(globals(), id, false, o))());
+  program
+    .command('delete')
+    .description('delete a finished run with its metrics, checkpoints and evaluations (asks first on a terminal)')
+    .argument('<RUN>', 'run id', runArg)
+    .option('--yes', 'do not ask (needed where there is no terminal to ask on)')
+    .option('--json', 'print one JSON object')
+    .action((id: number, o) => run(() => deleteCommand(globals(), id, o))());
+  program
+    .command('tag')
+    .description('add (+TAG) and remove (-TAG) tags of a run')
+    .argument('<RUN>', 'run id', runArg)
+    .argument('<CHANGES...>', '+TAG to add, -TAG to remove')
+    .option('--json', 'print one JSON object')
+    // -TAG is a change, not an option.
+    .allowUnknownOption()
+    .action((id: number, changes: string[], o) => run(() => tagCommand(globals(), id, changes, o))());
+  program
+    .command('note')
+    .description("set a run's notes")
+    .argument('<RUN>', 'run id', runArg)
+    .argument('<TEXT>', 'the notes (replacing what was there; "" clears them)')
+    .option('--json', 'print one JSON object')
+    .action((id: number, text: string, o) => run(() => noteCommand(globals(), id, text, o))());
 
   program
     .command('show')
@@ -205,15 +262,23 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      return 2;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`vgglab: ${err.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`vgglab: ${err instanceof ContractError ? forCli(err.issues) : (err as Error).message}\n`);
-    return 1;
+    if (err instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
+    const f = failureOf(err);
+    report(f, argv, commandPath(program, argv));
+    return f.exit;
   }
+}
+
+/** The subcommand the arguments name (`study start`), for the pointer to its help. */
+function commandPath(program: Command, argv: readonly string[]): string {
+  const names: string[] = [];
+  let cmd: Command | undefined = program;
+  for (const a of argv) {
+    if (a.startsWith('-')) continue;
+    const sub: Command | undefined = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    names.push(sub.name());
+    cmd = sub;
+  }
+  return names.join(' ');
 }

@@ -55,7 +55,7 @@ export class DatasetService {
     if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new ContractError(`${dir}: no such folder; a dataset is a folder (image classes, CIFAR binaries or IDX files)`);
     const finalName = name ?? path.basename(abs);
     if (!/^[\w.-]+$/.test(finalName) || isSpec(finalName)) throw ContractError.field('name', `${finalName}: use letters, digits, '.', '_' or '-', and not a built-in dataset's name (${builtInSpecs().join(', ')})`);
-    if (findDataset(this.db, finalName)) throw new ContractError(`a dataset named '${finalName}' is already registered; pick another --name`, 'conflict');
+    if (findDataset(this.db, finalName)) throw ContractError.field('name', `a dataset named '${finalName}' is already registered; pick another name`);
     const kind = detectKind(abs).kind;
     let data;
     try {

@@ -33,7 +33,7 @@ export class StudyService {
         { field: 'on', message: 'the study runs on this machine only' },
       ]);
     const taken = new Set(listStudies(this.db).map((s) => s.experiment));
-    if (spec.base.experiment && taken.has(spec.base.experiment)) throw ContractError.field('experiment', `a study named "${spec.base.experiment}" exists already; pick another name`, 'conflict');
+    if (spec.base.experiment && taken.has(spec.base.experiment)) throw ContractError.field('experiment', `a study named "${spec.base.experiment}" exists already; pick another name`);
     const stamp = `paper study ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`;
     let experiment = spec.base.experiment ?? stamp;
     for (let n = 2; taken.has(experiment); n++) experiment = `${stamp} (${n})`;

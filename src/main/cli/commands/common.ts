@@ -4,19 +4,12 @@ import { ContractError, type ArgsOf, type MethodName, type ResultOf } from '../.
 import { createApp, type App } from '../../app';
 import { resolveDataDir } from '../../paths';
 import { createDispatcher } from '../../transports/dispatch';
-import { UsageError, forCli } from '../options';
 
 export interface Globals {
   dataDir?: string;
 }
 
 export const printJson = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
-
-/** A request the services refused is bad usage on the command line (exit 2). */
-export function rethrowAsUsage(err: unknown): never {
-  if (err instanceof ContractError) throw new UsageError(forCli(err.issues));
-  throw err;
-}
 
 /** Calls a contract method the way the UI does: arguments validated (and parsed) by the contract, then the handler. */
 export async function call<M extends MethodName>(app: App, method: M, args: ArgsOf<M>): Promise<ResultOf<M>> {

@@ -1,6 +1,6 @@
 // vgglab datasets: register a folder (detected kind, classes, counts, mean) and list them.
 import { table } from '../format';
-import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
+import { call, openApp, printJson, type Globals } from './common';
 
 export async function datasetsAddCommand(g: Globals, dir: string, opts: { name?: string; json?: boolean }): Promise<number> {
   const app = openApp(g);
@@ -9,8 +9,6 @@ export async function datasetsAddCommand(g: Globals, dir: string, opts: { name?:
     if (opts.json) printJson(d);
     else console.log(`registered ${d.name}: ${d.kind} at ${d.path}, ${d.classes.length} classes, ${d.counts.train.reduce((a, b) => a + b, 0)} train / ${d.counts.val.reduce((a, b) => a + b, 0)} val images${d.counts.skipped ? `, ${d.counts.skipped} unreadable skipped` : ''}; use --dataset ${d.name}`);
     return 0;
-  } catch (err) {
-    rethrowAsUsage(err);
   } finally {
     await app.close();
   }

@@ -1,13 +1,12 @@
 // Results: eval (the paper's protocols, fusion), compare (tables beside the paper's), export.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ContractError } from '../../../shared/contract';
 import type { CheckpointChoice, EvaluationInfo, ProtocolName } from '../../../shared/domain';
 import { compareRows, renderCompare, type CompareFormat } from '../../services/compare';
 import { exportRuns, type ExportFormat } from '../../services/export';
 import { pct, weightsLabel } from '../../../shared/format';
-import { UsageError, forCli } from '../options';
-import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
+import { UsageError } from '../options';
+import { call, openApp, printJson, type Globals } from './common';
 
 function evalJson(e: EvaluationInfo) {
   return {
@@ -28,12 +27,6 @@ export async function evalCommand(g: Globals, ids: number[], opts: { protocol: P
       console.log(`${who}: ${e.protocol} at Q = ${e.scales.join(', ')}, ${weightsLabel(ck, true)}, on ${e.details.count} ${e.details.split === 'test' ? 'test' : 'validation'} images | top-1 error ${pct(e.top1Error)} | top-5 error ${pct(e.top5Error)} | evaluation ${e.id}`);
     }
     return 0;
-  } catch (err) {
-    if (err instanceof ContractError) {
-      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
-      return err.code === 'bad_request' ? 2 : 1;
-    }
-    throw err;
   } finally {
     await app.close();
   }
@@ -46,12 +39,6 @@ export async function compareCommand(g: Globals, ids: number[], opts: { format: 
     const evals = app.evaluations.list().filter((e) => (e.runId !== null && ids.includes(e.runId)) || (e.runId === null && e.members.every((m) => ids.includes(m))));
     console.log(renderCompare(compareRows(runs, evals, { paper: opts.paper }), opts.format));
     return 0;
-  } catch (err) {
-    if (err instanceof ContractError) {
-      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
-      return 2;
-    }
-    throw err;
   } finally {
     await app.close();
   }
@@ -78,8 +65,6 @@ export async function exportCommand(g: Globals, ids: number[], opts: { all?: boo
     fs.renameSync(tmp, out);
     console.log(`exported ${runs.length} run(s) as ${opts.format} to ${out} (${content.length} bytes)`);
     return 0;
-  } catch (err) {
-    rethrowAsUsage(err);
   } finally {
     await app.close();
   }

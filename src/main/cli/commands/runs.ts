@@ -1,22 +1,18 @@
 // Training from the CLI: train, resume, runs, show, and the configurations table (models).
-import cliProgress from 'cli-progress';
-import { ContractError, parseArgs, type ArgsOf } from '../../../shared/contract';
+import { parseArgs, type ArgsOf } from '../../../shared/contract';
 import { describeEvent } from '../../../shared/event-text';
-import type { BackendChoice, RunDetail, RunProgress } from '../../../shared/domain';
+import { EXIT } from '../exit';
+import { progressMode, showProgress } from '../progress';
+import type { BackendChoice, ConfigName, RunDetail, RunStatus } from '../../../shared/domain';
 import { type App } from '../../app';
 import { listModels } from '../../services/models';
 import { table } from '../format';
 import { fixed, human, pct } from '../../../shared/format';
-import { forCli, runFlags } from '../options';
-import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
+import { runFlags } from '../options';
+import { call, openApp, printJson, type Globals } from './common';
 
 export function modelsCommand(flags: { inputSize?: unknown; width?: unknown; classes?: unknown; json?: boolean }): number {
-  let opts: { inputSize: number; width: number; classes: number };
-  try {
-    opts = parseArgs('models.list', { inputSize: flags.inputSize, width: flags.width, classes: flags.classes });
-  } catch (err) {
-    rethrowAsUsage(err);
-  }
+  const opts = parseArgs('models.list', { inputSize: flags.inputSize, width: flags.width, classes: flags.classes });
   const models = listModels(opts);
   if (flags.json) {
     printJson({ inputSize: opts.inputSize, width: opts.width, classes: opts.classes, models: models.map(({ layers: _l, ...m }) => m) });
@@ -68,57 +64,33 @@ export async function trainCommand(g: Globals, raw: Record<string, unknown>): Pr
   try {
     // The run's flags as they are: the contract parses them once, as it does the form's.
     const { id } = await call(app, 'runs.start', runFlags(raw) as ArgsOf<'runs.start'>);
-    return await followRun(app, id, Boolean(raw.json));
+    return await followRun(app, id, { json: Boolean(raw.json), quiet: Boolean(raw.quiet) });
   } catch (err) {
     await app.close();
-    rethrowAsUsage(err);
-  }
-}
-
-export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean; queue?: string; artifacts?: string; backend?: BackendChoice }): Promise<number> {
-  const app = openApp(g, 'cli', { queue: opts.queue, artifacts: opts.artifacts });
-  try {
-    const from = await call(app, 'runs.resume', { id, ...(opts.backend ? { backend: opts.backend } : {}) });
-    if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
-    return await followRun(app, id, Boolean(opts.json));
-  } catch (err) {
-    await app.close();
-    if (err instanceof ContractError) {
-      process.stderr.write(`vgglab: ${forCli(err.issues)}\n`);
-      return err.code === 'not_found' ? 2 : 1;
-    }
     throw err;
   }
 }
 
-/** Shows progress until the run ends, prints its summary, closes the app; exit 0 unless it failed or diverged. */
-async function followRun(app: App, id: number, json: boolean): Promise<number> {
-  const tty = process.stderr.isTTY && !json;
-  const bar = tty
-    ? new cliProgress.SingleBar(
-        { format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | step {step} | {ips} img/s | lr {lr}', hideCursor: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  let started = false;
-  const off = app.bus.on('run.progress', (p: RunProgress) => {
-    if (!bar || p.runId !== id) return;
-    const payload = { epoch: Math.min(p.epoch + 1, p.epochs), epochs: p.epochs, step: p.step, ips: p.imagesPerSec.toFixed(1), lr: p.lr.toExponential(1) };
-    if (!started) {
-      bar.start(p.epochs * p.stepsPerEpoch, p.step, payload);
-      started = true;
-    } else bar.update(p.step, payload);
-  });
-  const offEvent = app.bus.on('run.event', ({ runId, event }) => {
-    if (json || runId !== id) return;
-    const line = ['lr_drop', 'warning', 'diverged', 'warm_start'].includes(event.kind) ? `epoch ${event.epoch}: ${describeEvent(event)}` : null;
-    if (line) process.stderr.write(`${tty && started ? '\n' : ''}${line}\n`);
-  });
+export async function resumeCommand(g: Globals, id: number, opts: { json?: boolean; quiet?: boolean; queue?: string; artifacts?: string; backend?: BackendChoice }): Promise<number> {
+  const app = openApp(g, 'cli', { queue: opts.queue, artifacts: opts.artifacts });
+  try {
+    const from = await call(app, 'runs.resume', { id, ...(opts.backend ? { backend: opts.backend } : {}) });
+    if (!opts.json) process.stderr.write(`resuming run ${id} after epoch ${from.fromEpoch} (step ${from.fromStep})\n`);
+    return await followRun(app, id, opts);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}
+
+/** Shows progress until the run ends, prints its summary, closes the app: exit 0, 1 where it failed or diverged, 130 where Ctrl-C stopped it. */
+async function followRun(app: App, id: number, opts: { json?: boolean; quiet?: boolean }): Promise<number> {
+  const stop = showProgress(app, id, progressMode(opts));
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nstopping after the current step (Ctrl-C again to abort)…\n');
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    process.stderr.write('\nstopping after the current step, with a checkpoint (Ctrl-C again to abort)…\n');
     try {
       void Promise.resolve(app.runs.stop(id)).catch(() => undefined);
     } catch {
@@ -128,33 +100,47 @@ async function followRun(app: App, id: number, json: boolean): Promise<number> {
   process.on('SIGINT', onSigint);
   const status = await app.runs.waitFor(id);
   process.off('SIGINT', onSigint);
-  bar?.stop();
-  off();
-  offEvent();
+  stop();
   const run = app.runs.get(id);
   await app.close();
-  if (json) printJson(summaryJson(run));
+  if (opts.json) printJson(summaryJson(run));
   else console.log(summaryLine(run));
-  return status === 'completed' || status === 'stopped' ? 0 : 1;
+  if (interrupts && status === 'stopped') return EXIT.interrupted;
+  return status === 'completed' || status === 'stopped' ? EXIT.ok : EXIT.failed;
 }
 
-export async function runsCommand(g: Globals, opts: { json?: boolean }): Promise<number> {
+export interface RunsFilter {
+  status?: RunStatus;
+  config?: ConfigName;
+  tag?: string;
+  backend?: string;
+  /** ISO date or date-time: runs created at or after it. */
+  since?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+export async function runsCommand(g: Globals, opts: RunsFilter): Promise<number> {
   const app = openApp(g);
   await app.cluster.catchUp();
-  const runs = app.runs.list();
+  const since = opts.since === undefined ? null : Date.parse(opts.since);
+  const runs = app.runs
+    .list()
+    .filter((r) => (!opts.status || r.status === opts.status) && (!opts.config || r.config === opts.config) && (!opts.tag || r.tags.includes(opts.tag)) && (!opts.backend || r.backend === opts.backend) && (since === null || Date.parse(r.createdAt) >= since))
+    .slice(0, opts.limit ?? Infinity);
   await app.close();
   if (opts.json) {
     printJson({ runs });
     return 0;
   }
   if (!runs.length) {
-    console.log('no runs yet: start one with `vgglab train --config A`');
+    console.log(Object.keys(opts).some((k) => k !== 'json') ? 'no runs match' : 'no runs yet: start one with `vgglab train --config A`');
     return 0;
   }
   console.log(
     table(
-      ['id', 'config', 'status', 'epoch', 'dataset', 'backend', 'val top1', 'created'],
-      runs.map((r) => [r.id, r.config, r.status, `${r.epoch}/${r.epochs}`, r.dataset, r.backend ?? '-', pct(r.valTop1), r.createdAt.replace('T', ' ').slice(0, 19)]),
+      ['id', 'config', 'status', 'epoch', 'dataset', 'backend', 'val top1', 'tags', 'created'],
+      runs.map((r) => [r.id, r.config, r.status, `${r.epoch}/${r.epochs}`, r.dataset, r.backend ?? '-', pct(r.valTop1), r.tags.join(','), r.createdAt.replace('T', ' ').slice(0, 19)]),
     ),
   );
   return 0;

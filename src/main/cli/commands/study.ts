@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { PAPER_ROWS } from '../../../shared/paper';
 import { table } from '../format';
 import { runFlags, UsageError } from '../options';
-import { call, openApp, printJson, rethrowAsUsage, type Globals } from './common';
+import { call, openApp, printJson, type Globals } from './common';
 
 /** `--configs A,C,D,E`: the study's configurations, each checked. */
 export function parseConfigs(v: string): ConfigName[] {
@@ -26,7 +26,7 @@ export async function studyCommand(g: Globals, raw: Record<string, unknown>): Pr
     ({ id } = await call(app, 'studies.start', args));
   } catch (err) {
     await app.close();
-    rethrowAsUsage(err);
+    throw err;
   }
   return follow(app, id, raw);
 }
@@ -38,7 +38,7 @@ export async function studyResumeCommand(g: Globals, id: number, raw: Record<str
     if (!raw.json) process.stderr.write(`study ${id}: going on with run${resumed.length === 1 ? '' : 's'} ${resumed.map((r) => `#${r}`).join(' ')}\n`);
   } catch (err) {
     await app.close();
-    rethrowAsUsage(err);
+    throw err;
   }
   return follow(app, id, raw);
 }
@@ -50,8 +50,6 @@ export async function studyCancelCommand(g: Globals, id: number, raw: { json?: b
     if (raw.json) printJson(s);
     else console.log(`study ${id} cancelled: ${progressLine(s)}`);
     return 0;
-  } catch (err) {
-    rethrowAsUsage(err);
   } finally {
     await app.close();
   }
@@ -80,8 +78,6 @@ export async function studyShowCommand(g: Globals, id: number, raw: { json?: boo
     else if (format === 'md') console.log(markdown(s, t.rows, t.findings));
     else printStudy(s, t.rows, t.findings);
     return 0;
-  } catch (err) {
-    rethrowAsUsage(err);
   } finally {
     await app.close();
   }
