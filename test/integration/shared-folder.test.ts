@@ -44,11 +44,11 @@ describe('a data folder shared by several processes', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
-  it('vgglab resume of a live run exits non-zero, names the owner, and changes nothing', async () => {
+  it('vgglab resume of a live run exits 3 (refused because of state), names the owner, and changes nothing', async () => {
     const { dataDir, trainer } = await folderWithLiveRun();
     try {
       const r = vgglabSync(dataDir, ['resume', '1']);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(3);
       expect(r.stderr).toMatch(new RegExp(`run 1 is training in process ${trainer.proc.pid} on this machine \\(started \\d\\d:\\d\\d\\); stop it first`));
       // The same refusal in-process, counting this connection's writes: none.
       const app = createApp({ dataDir });

@@ -273,10 +273,10 @@ export async function main(argv: string[]): Promise<number> {
 function commandPath(program: Command, argv: readonly string[]): string {
   const names: string[] = [];
   let cmd: Command | undefined = program;
+  // Option values and run ids never name a command, so every other word is passed over.
   for (const a of argv) {
-    if (a.startsWith('-')) continue;
     const sub: Command | undefined = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
-    if (!sub) break;
+    if (!sub) continue;
     names.push(sub.name());
     cmd = sub;
   }
