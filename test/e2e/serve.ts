@@ -27,10 +27,11 @@ export interface Served {
  * It lives until stopped or until its test file ends (a test may restart the server of its file's tests).
  */
 export function serve(dataDir: string, token = 'e2e-token', opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
-  const proc = launch(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', '--token', token, ...(opts.args ?? ['--data-root', os.tmpdir()])], {
+  // The token as a user should pass it: in the environment, not on the command line where `ps` shows it.
+  const proc = launch(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', ...(opts.args ?? ['--data-root', os.tmpdir()])], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
+    env: { ...process.env, VGGLAB_TOKEN: token, ...opts.env },
     what: 'vgglab serve',
     scope: 'file',
   });

@@ -7,6 +7,7 @@ import { APP_VERSION } from '../version';
 import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, workerCommand, workersCommand, type Globals } from './commands/index';
 import { addTrainOptions, asNumber, intArg, numArg } from './options';
 import { failureOf, report } from './exit';
+import { queueSecrets } from './secrets';
 import { DATASET_KINDS } from '../data/spec';
 import { deleteCommand, noteCommand, pauseCommand, stopCommand, tagCommand } from './commands/manage';
 import { parseConfigs, STUDY_FORMATS, studiesCommand, studyCancelCommand, studyCommand, studyResumeCommand, studyShowCommand } from './commands/study';
@@ -33,11 +34,12 @@ function buildProgram(setCode: (c: number) => void): Command {
 
   addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
     .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else the Cluster page)')
+    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--artifacts <DIR>', 'with --on cluster: the shared artifacts folder as mounted here (default: $VGGLAB_ARTIFACTS, else the saved setting)')
     .option('--device <N>', 'the CUDA device this run uses (torch, tensorflow-gpu; default: the first)', intArg('--device', 0, 255))
     .option('--json', 'print one JSON object as the last line')
     .option('--quiet', 'no progress (else a bar on a terminal, one line per epoch otherwise, on stderr)')
-    .action((o) => run(() => trainCommand(globals(), o))());
+    .action((o) => run(() => (queueSecrets(o), trainCommand(globals(), o)))());
 
   program
     .command('resume')
@@ -45,10 +47,11 @@ function buildProgram(setCode: (c: number) => void): Command {
     .argument('<RUN>', 'run id', intArg('RUN', 1))
     .addOption(new Option('--backend <B>', 'continue on this backend (checkpoints are the same on every one); default: the run\'s own').choices(BACKEND_CHOICES))
     .option('--queue <URL>', 'a cluster run: the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
+    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')
     .option('--quiet', 'no progress')
-    .action((id: number, o) => run(() => resumeCommand(globals(), id, o))());
+    .action((id: number, o) => run(() => (queueSecrets(o), resumeCommand(globals(), id, o)))());
 
   const study = program.command('study').description("the paper's Table 3 as one study over N seeds: start, resume, cancel, show");
   addTrainOptions(study.command('start').description("train Table 3's runs (per seed: A, A-LRN, B–E at S 256; C, D, E at S 384 and jittered; warm-started as in the paper), follow them, then evaluate each as Table 3 did"), {
@@ -157,7 +160,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description('serve the UI and API over HTTP + WebSocket (token required)')
     .option('--host <HOST>', 'address to bind', '127.0.0.1')
     .option('--port <N>', 'port (0 picks a free one)', intArg('--port', 0, 65535), 8472)
-    .option('--token <T>', 'access token (default: random)')
+    .option('--token <T>', 'access token (visible in `ps`: prefer $VGGLAB_TOKEN or --token-file; default: random)')
+    .option('--token-file <FILE>', 'the access token, from the first line of FILE')
     .option('--data-root <DIR...>', 'folders whose datasets remote callers may use (default: your home folder)')
     .action((o) => run(() => serveCommand(globals(), o))());
 
@@ -229,26 +233,29 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data,eval (data: the input pipeline alone; eval: the test protocols on W2\'s model)')
     .addOption(new Option('--on <WHERE>', 'cluster: W2 here and through a local `vgglab worker` and Redis (the queue\'s cost, and metric latency)').choices(['local', 'cluster']).default('local'))
     .option('--queue <URL>', 'with --on cluster: a Redis to use (default: a scratch redis-server on this machine)')
+    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--json', 'print one JSON object as the last line')
-    .action((o) => run(() => benchCommand(o))());
+    .action((o) => run(() => (queueSecrets(o), benchCommand(o)))());
 
   program
     .command('worker')
     .description('take training runs from the cluster queue on this host, one at a time, until stopped (SIGINT/SIGTERM hand the current run back)')
     .option('--queue <URL>', 'the Redis queue: redis://[:PASSWORD@]HOST:PORT or rediss:// (default: $VGGLAB_QUEUE)')
+    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--artifacts <DIR>', 'shared folder for checkpoints, as mounted here (default: $VGGLAB_ARTIFACTS)')
     .addOption(new Option('--backend <B>', 'compute backend for runs that leave it to auto').choices(BACKEND_CHOICES).default('auto'))
     .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
     .option('--data-root <DIR...>', 'folders datasets may be read from (default: none, only built-in data)')
     .option('--device <N>', 'the CUDA device this worker uses (torch, tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
-    .action((o) => run(() => workerCommand(o))());
+    .action((o) => run(() => (queueSecrets(o), workerCommand(o)))());
 
   program
     .command('workers')
     .description('the cluster workers online: backend, device, current run, last heartbeat')
     .option('--queue <URL>', 'the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
+    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--json', 'print one JSON object')
-    .action((o) => run(() => workersCommand(globals(), o))());
+    .action((o) => run(() => (queueSecrets(o), workersCommand(globals(), o)))());
 
   return program;
 }

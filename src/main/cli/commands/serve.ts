@@ -9,6 +9,7 @@ import { createApp } from '../../app';
 import { resolveDataDir } from '../../paths';
 import { startServer } from '../../transports/http';
 import { UsageError } from '../options';
+import { serveToken } from '../secrets';
 import { type Globals } from './common';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -19,13 +20,13 @@ export function rendererDir(): string | null {
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
-export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; dataRoot?: string[] }): Promise<number> {
+export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; tokenFile?: string; dataRoot?: string[] }): Promise<number> {
   const dataDir = resolveDataDir(g.dataDir);
   // Remote callers may only make the server read datasets under these folders.
   const roots = opts.dataRoot?.length ? opts.dataRoot : [os.homedir()];
   for (const r of roots) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
   const app = createApp({ dataDir, transport: 'http', pathPolicy: confineTo(roots), connectCluster: true });
-  const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
+  const token = serveToken(opts) ?? crypto.randomBytes(24).toString('base64url');
   if (!LOOPBACK.test(opts.host))
     process.stderr.write(`warning: serving on ${opts.host}, beyond this machine's loopback; anyone who can reach it and has the token can control VGG Lab\n`);
   const staticDir = rendererDir();
