@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
+const OPTIONAL = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'];
+
 export default defineConfig({
   main: {
     build: {
@@ -12,9 +14,12 @@ export default defineConfig({
           'workers/training': resolve('src/main/training/train-thread.ts'),
           'workers/evaluation': resolve('src/main/evaluation/eval-thread.ts'),
           'workers/pipeline': resolve('src/main/data/pipeline/pipeline-thread.ts'),
+          // The CLI's parsing and help, for a fast start (bin/vgglab.mjs); each command's module stays
+          // TypeScript, loaded through tsx when it runs (cli/load.ts).
+          cli: resolve('src/main/cli/index.ts'),
         },
         // Optional native backends: loaded at run time if installed.
-        external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
+        external: OPTIONAL,
       },
     },
   },

@@ -8,7 +8,7 @@ import { createApp } from '../src/main/app';
 import { insertMetrics } from '../src/main/store/metrics';
 import { insertRun, markFinished } from '../src/main/store/runs';
 import { startServer } from '../src/main/transports/http';
-import { rendererDir } from '../src/main/cli/commands';
+import { rendererDir } from '../src/main/cli/commands/serve';
 import { TrainParams, CONFIG_NAMES, type MetricPoint } from '../src/shared/domain';
 import { thisProcess } from '../src/main/services/ownership';
 

@@ -28,7 +28,12 @@ let sourcesTime;
 /** The bundle of worker `name` where it is as new as every source file, else null. */
 export function builtWorker(name) {
   if (process.env.VGGLAB_TSX_WORKERS === '1') return null;
-  const file = path.join(root, 'out', 'main', 'workers', `${name}.js`);
+  return builtFile(path.join('workers', `${name}.js`));
+}
+
+/** The path of out/main/FILE where it is as new as every source file, else null. */
+export function builtFile(rel) {
+  const file = path.join(root, 'out', 'main', rel);
   const built = fs.statSync(file, { throwIfNoEntry: false });
   if (!built) return null;
   // The source tree is walked once per thread, however many bundles are asked about.

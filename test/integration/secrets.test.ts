@@ -57,10 +57,11 @@ describe('secrets off the command line', () => {
     const file = path.join(tempDir(), 'token');
     fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
     const ask = (url: string, t: string) => fetch(new URL('/api/call', url), { method: 'POST', headers: { authorization: `Bearer ${t}` }, body: JSON.stringify({ method: 'app.info', args: {} }) }).then((r) => r.status);
-    for (const [how, opts] of [
+    const ways: [string, { args: string[]; env: NodeJS.ProcessEnv }][] = [
       ['--token-file', { args: ['--token-file', file], env: { VGGLAB_TOKEN: '' } }],
       ['VGGLAB_TOKEN', { args: [], env: { VGGLAB_TOKEN: token } }],
-    ] as const) {
+    ];
+    for (const [how, opts] of ways) {
       const s = await serve(tempDir(), 'unused', opts);
       try {
         expect(cmdline(s.proc.pid!), how).not.toContain(token);

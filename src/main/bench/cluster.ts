@@ -5,7 +5,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { BackendName } from '../../shared/domain';
 import { listBackends, chooseBackend } from '../training/backends';
@@ -13,6 +12,7 @@ import { WORKER_KEYS } from '../cluster/shared/protocol';
 import { engineRun } from './run';
 import { WORKLOADS } from './workloads';
 import { freePort } from '../free-port';
+import { projectFile } from '../root';
 
 export interface ClusterBenchRow {
   workload: string;
@@ -32,8 +32,7 @@ export interface ClusterBenchRow {
   queue: string;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../../../bin/vgglab.mjs');
+const CLI = projectFile('bin/vgglab.mjs');
 
 /** A throwaway Redis on a free loopback port (none given with --queue). */
 async function scratchRedis(dir: string): Promise<{ url: string; proc: ChildProcess }> {

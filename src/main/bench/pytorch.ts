@@ -7,11 +7,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { torchEnv } from '../training/backends/torch/engine';
+import { projectFile } from '../root';
 import type { Workload } from './workloads';
 
-const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bench/pytorch_reference.py');
+const SCRIPT = projectFile('bench/pytorch_reference.py');
 
 export class TorchReference {
   private readonly lines: AsyncIterator<string>;

@@ -2,7 +2,6 @@
 // on the same model, per backend and workload, and the PyTorch reference where it is installed.
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
 import { createApp, type App } from '../app';
 import { benchUpTo, listBackends, onHardwareGpu } from '../training/backends';
@@ -11,6 +10,7 @@ import type { FromBare, ToBare } from './bare-child';
 import { TorchReference } from './pytorch';
 import { WORKLOAD_WEIGHTS, WORKLOADS, type Workload } from './workloads';
 import { metricKey } from '../../shared/metrics';
+import { projectFile } from '../root';
 
 export interface BenchRow {
   name: string;
@@ -114,7 +114,7 @@ async function pausedFor(app: App, id: number, ended: Promise<unknown>, work: ()
  * windows: one before the engine's run sizes its epochs, the others are taken between its epochs.
  */
 class BareProcess {
-  private readonly child: ChildProcess = fork(fileURLToPath(new URL('./bare-child-boot.mjs', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  private readonly child: ChildProcess = fork(projectFile('src/main/bench/bare-child-boot.mjs'), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   private failed: Error | null = null;
 
   constructor() {

@@ -1,16 +1,14 @@
 // The `vgglab` command: argument parsing, and every failure turned into its exit code and message (exit.ts).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES, BACKEND_NAMES, CONFIG_NAMES, PROTOCOLS, RUN_STATUSES } from '../../shared/domain';
-import { COMPARE_FORMATS } from '../services/compare';
-import { EXPORT_FORMATS } from '../services/export';
+import { COMPARE_FORMATS, EXPORT_FORMATS, STUDY_FORMATS } from '../../shared/output-formats';
 import { APP_VERSION } from '../version';
-import { benchCommand, compareCommand, datasetsAddCommand, datasetsListCommand, evalCommand, exportCommand, modelsCommand, resumeCommand, runsCommand, serveCommand, showCommand, trainCommand, workerCommand, workersCommand, type Globals } from './commands/index';
-import { addTrainOptions, asNumber, intArg, numArg } from './options';
+import { addTrainOptions, asNumber, intArg, numArg, parseConfigs } from './options';
 import { failureOf, report } from './exit';
 import { queueSecrets } from './secrets';
+import type { Globals } from './output';
+import { command } from './load';
 import { DATASET_KINDS } from '../data/spec';
-import { deleteCommand, noteCommand, pauseCommand, stopCommand, tagCommand } from './commands/manage';
-import { parseConfigs, STUDY_FORMATS, studiesCommand, studyCancelCommand, studyCommand, studyResumeCommand, studyShowCommand } from './commands/study';
 
 function buildProgram(setCode: (c: number) => void): Command {
   const program = new Command('vgglab')
@@ -30,7 +28,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--width <W>', 'width multiplier for every layer (default: 1)', asNumber)
     .option('--classes <K>', 'number of classes (default: 1000)', asNumber)
     .option('--json', 'print one JSON object')
-    .action((o) => run(() => modelsCommand(o))());
+    .action((o) => run(async () => (await command('runs')).modelsCommand(o))());
 
   addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
     .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else the Cluster page)')
@@ -39,7 +37,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--device <N>', 'the CUDA device this run uses (torch, tensorflow-gpu; default: the first)', intArg('--device', 0, 255))
     .option('--json', 'print one JSON object as the last line')
     .option('--quiet', 'no progress (else a bar on a terminal, one line per epoch otherwise, on stderr)')
-    .action((o) => run(() => (queueSecrets(o), trainCommand(globals(), o)))());
+    .action((o) => run(async () => (queueSecrets(o), (await command('runs')).trainCommand(globals(), o)))());
 
   program
     .command('resume')
@@ -51,7 +49,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')
     .option('--quiet', 'no progress')
-    .action((id: number, o) => run(() => (queueSecrets(o), resumeCommand(globals(), id, o)))());
+    .action((id: number, o) => run(async () => (queueSecrets(o), (await command('runs')).resumeCommand(globals(), id, o)))());
 
   const study = program.command('study').description("the paper's Table 3 as one study over N seeds: start, resume, cancel, show");
   addTrainOptions(study.command('start').description("train Table 3's runs (per seed: A, A-LRN, B–E at S 256; C, D, E at S 384 and jittered; warm-started as in the paper), follow them, then evaluate each as Table 3 did"), {
@@ -62,32 +60,32 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--configs <C,C,..>', 'only these configurations (B–E bring A, their warm start); default: all six', parseConfigs)
     .option('--no-eval', 'do not evaluate the runs at the end')
     .option('--json', 'print one JSON object as the last line')
-    .action((o) => run(() => studyCommand(globals(), { ...o, warmup: o.warmup ?? 1 }))());
+    .action((o) => run(async () => (await command('study')).studyCommand(globals(), { ...o, warmup: o.warmup ?? 1 }))());
   study
     .command('resume')
     .description('go on with every run of the study that did not complete (from its newest checkpoint, or from its start), and follow it')
     .argument('<STUDY>', 'study id', intArg('STUDY', 1))
     .option('--no-eval', 'do not evaluate the runs at the end')
     .option('--json', 'print one JSON object as the last line')
-    .action((id: number, o) => run(() => studyResumeCommand(globals(), id, o))());
+    .action((id: number, o) => run(async () => (await command('study')).studyResumeCommand(globals(), id, o))());
   study
     .command('cancel')
     .description('stop every queued or training run of the study (the training one after a checkpoint)')
     .argument('<STUDY>', 'study id', intArg('STUDY', 1))
     .option('--json', 'print one JSON object')
-    .action((id: number, o) => run(() => studyCancelCommand(globals(), id, o))());
+    .action((id: number, o) => run(async () => (await command('study')).studyCancelCommand(globals(), id, o))());
   study
     .command('show')
     .description("progress, and Table 3 over the seeds (mean ± sd per row, each seed's figure) with the paper's findings judged")
     .argument('<STUDY>', 'study id', intArg('STUDY', 1))
     .addOption(new Option('--format <F>', 'table | md (Table 3 and the findings) | csv (one line per run and seed) | json').choices(STUDY_FORMATS).default('table'))
     .option('--json', 'the same as --format json')
-    .action((id: number, o) => run(() => studyShowCommand(globals(), id, o))());
+    .action((id: number, o) => run(async () => (await command('study')).studyShowCommand(globals(), id, o))());
   program
     .command('studies')
     .description('the studies in the data folder, with their progress')
     .option('--json', 'print one JSON object')
-    .action((o) => run(() => studiesCommand(globals(), o))());
+    .action((o) => run(async () => (await command('study')).studiesCommand(globals(), o))());
 
   const sinceArg = (v: string) => {
     if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError(`--since ${v}: accepted: a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM`);
@@ -103,7 +101,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--since <DATE>', 'only runs created at or after this date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM in UTC)', sinceArg)
     .option('--limit <N>', 'at most N runs (the newest)', intArg('--limit', 1))
     .option('--json', 'print one JSON object')
-    .action((o) => run(() => runsCommand(globals(), o))());
+    .action((o) => run(async () => (await command('read')).runsCommand(globals(), o))());
 
   const runArg = intArg('RUN', 1);
   program
@@ -111,26 +109,26 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description('stop a queued or training run (a training one after its current step, with a checkpoint), whichever process trains it')
     .argument('<RUN>', 'run id', runArg)
     .option('--json', 'print one JSON object')
-    .action((id: number, o) => run(() => stopCommand(globals(), id, o))());
+    .action((id: number, o) => run(async () => (await command('manage')).stopCommand(globals(), id, o))());
   program
     .command('pause')
     .description('hold a training run between steps (its worker and memory stay)')
     .argument('<RUN>', 'run id', runArg)
     .option('--json', 'print one JSON object')
-    .action((id: number, o) => run(() => pauseCommand(globals(), id, true, o))());
+    .action((id: number, o) => run(async () => (await command('manage')).pauseCommand(globals(), id, true, o))());
   program
     .command('continue')
     .description('let a paused run go on')
     .argument('<RUN>', 'run id', runArg)
     .option('--json', 'print one JSON object')
-    .action((id: number, o) => run(() => pauseCommand(globals(), id, false, o))());
+    .action((id: number, o) => run(async () => (await command('manage')).pauseCommand(globals(), id, false, o))());
   program
     .command('delete')
     .description('delete a finished run with its metrics, checkpoints and evaluations (asks first on a terminal)')
     .argument('<RUN>', 'run id', runArg)
     .option('--yes', 'do not ask (needed where there is no terminal to ask on)')
     .option('--json', 'print one JSON object')
-    .action((id: number, o) => run(() => deleteCommand(globals(), id, o))());
+    .action((id: number, o) => run(async () => (await command('manage')).deleteCommand(globals(), id, o))());
   program
     .command('tag')
     .description('add (+TAG) and remove (-TAG) tags of a run')
@@ -139,21 +137,21 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--json', 'print one JSON object')
     // -TAG is a change, not an option.
     .allowUnknownOption()
-    .action((id: number, changes: string[], o) => run(() => tagCommand(globals(), id, changes, o))());
+    .action((id: number, changes: string[], o) => run(async () => (await command('manage')).tagCommand(globals(), id, changes, o))());
   program
     .command('note')
     .description("set a run's notes")
     .argument('<RUN>', 'run id', runArg)
     .argument('<TEXT>', 'the notes (replacing what was there; "" clears them)')
     .option('--json', 'print one JSON object')
-    .action((id: number, text: string, o) => run(() => noteCommand(globals(), id, text, o))());
+    .action((id: number, text: string, o) => run(async () => (await command('manage')).noteCommand(globals(), id, text, o))());
 
   program
     .command('show')
     .description('one run: parameters, status, final metrics, events')
     .argument('<RUN>', 'run id', intArg('RUN', 1))
     .option('--json', 'print one JSON object')
-    .action((id: number, o) => run(() => showCommand(globals(), id, o))());
+    .action((id: number, o) => run(async () => (await command('read')).showCommand(globals(), id, o))());
 
   program
     .command('serve')
@@ -163,7 +161,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--token <T>', 'access token (visible in `ps`: prefer $VGGLAB_TOKEN or --token-file; default: random)')
     .option('--token-file <FILE>', 'the access token, from the first line of FILE')
     .option('--data-root <DIR...>', 'folders whose datasets remote callers may use (default: your home folder)')
-    .action((o) => run(() => serveCommand(globals(), o))());
+    .action((o) => run(async () => (await command('serve')).serveCommand(globals(), o))());
 
   const scalesArg = (v: string) => {
     if (!/^\d+(,\d+)*$/.test(v)) throw new InvalidArgumentError(`--scales ${v}: accepted: comma-separated test scales Q1,Q2,… (integers ≥ the input size)`);
@@ -182,7 +180,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--scales <Q1,Q2,..>', 'test scales (default: the paper’s {S−d, S, S+d} with d = 32·input/224, or {SMIN, middle, SMAX} when S was jittered)', scalesArg)
     .option('--checkpoint <last|best|EPOCH>', 'which weights: last (the final weights), best (best on validation), or an epoch', checkpointArg, 'last')
     .option('--json', 'print one JSON object as the last line')
-    .action((id: number, o) => run(() => evalCommand(globals(), [id], o))());
+    .action((id: number, o) => run(async () => (await command('results')).evalCommand(globals(), [id], o))());
 
   program
     .command('fuse')
@@ -192,7 +190,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--scales <Q1,Q2,..>', 'test scales', scalesArg)
     .option('--checkpoint <last|best|EPOCH>', 'which weights of each run', checkpointArg, 'last')
     .option('--json', 'print one JSON object as the last line')
-    .action((ids: string[], o) => run(() => evalCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+    .action((ids: string[], o) => run(async () => (await command('results')).evalCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   program
     .command('compare')
@@ -200,7 +198,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .argument('<RUN...>', 'run ids')
     .addOption(new Option('--format <F>', 'output format').choices(COMPARE_FORMATS).default('table'))
     .option('--no-paper', 'leave out the paper’s reference rows')
-    .action((ids: string[], o) => run(() => compareCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+    .action((ids: string[], o) => run(async () => (await command('results')).compareCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   program
     .command('export')
@@ -209,13 +207,13 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--all', 'every recorded run')
     .addOption(new Option('--format <F>', 'file format (tfjs: the trained model of one run, in TF.js Layers format)').choices([...EXPORT_FORMATS, 'tfjs']).makeOptionMandatory())
     .requiredOption('--out <FILE>', 'file to write (a folder for tfjs)')
-    .action((ids: string[], o) => run(() => exportCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+    .action((ids: string[], o) => run(async () => (await command('results')).exportCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   const datasets = program
     .command('datasets')
     .description('registered datasets (or `datasets add PATH`)')
     .option('--json', 'print one JSON object')
-    .action((o) => run(() => datasetsListCommand(globals(), o))());
+    .action((o) => run(async () => (await command('datasets')).datasetsListCommand(globals(), o))());
   datasets
     .command('add')
     .description('scan a dataset folder once and register it under a name')
@@ -223,7 +221,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--name <NAME>', 'name to use in --dataset (default: the folder name)')
     .option('--json', 'print one JSON object')
     // `--json` may be taken by the parent `datasets` command's own option.
-    .action((dir: string, o) => run(() => datasetsAddCommand(globals(), dir, { ...o, json: o.json || datasets.opts().json }))());
+    .action((dir: string, o) => run(async () => (await command('datasets')).datasetsAddCommand(globals(), dir, { ...o, json: o.json || datasets.opts().json }))());
 
   program
     .command('bench')
@@ -235,7 +233,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--queue <URL>', 'with --on cluster: a Redis to use (default: a scratch redis-server on this machine)')
     .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--json', 'print one JSON object as the last line')
-    .action((o) => run(() => (queueSecrets(o), benchCommand(o)))());
+    .action((o) => run(async () => (queueSecrets(o), (await command('bench')).benchCommand(o)))());
 
   program
     .command('worker')
@@ -247,7 +245,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
     .option('--data-root <DIR...>', 'folders datasets may be read from (default: none, only built-in data)')
     .option('--device <N>', 'the CUDA device this worker uses (torch, tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
-    .action((o) => run(() => (queueSecrets(o), workerCommand(o)))());
+    .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workerCommand(o)))());
 
   program
     .command('workers')
@@ -255,7 +253,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--queue <URL>', 'the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
     .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
     .option('--json', 'print one JSON object')
-    .action((o) => run(() => (queueSecrets(o), workersCommand(globals(), o)))());
+    .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workersCommand(globals(), o)))());
 
   return program;
 }
@@ -269,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
-    if (err instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
+    if ((err as CommanderError).code && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes((err as CommanderError).code)) return 0;
     const f = failureOf(err);
     report(f, argv, commandPath(program, argv));
     return f.exit;

@@ -3,11 +3,13 @@
 // the schema's limits. Every refusal exits 2 naming the flag and what it accepts.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { TrainParams } from '../../shared/domain';
+import { CONFIG_NAMES, TrainParams, type ConfigName } from '../../shared/domain';
 import { flagOf, TRAIN_FIELDS } from '../../shared/train-fields';
 import type { FieldIssue } from '../../shared/wire';
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 /** An error's field issues phrased with flags. */
 export const forCli = (issues: FieldIssue[]): string => issues.map((i) => (i.field ? `${flagOf(i.field)}: ${i.message}` : i.message)).join('; ');
@@ -69,3 +71,11 @@ export const numArg = (flag: string, min: number, max: number, exclusiveMin = fa
     throw new InvalidArgumentError(`${flag} ${v}: accepted range is ${exclusiveMin ? '(' : '['}${min}, ${max}]`);
   return n;
 };
+
+/** `--configs A,C,D,E`: configurations, each checked. */
+export function parseConfigs(v: string): ConfigName[] {
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((c) => !(CONFIG_NAMES as readonly string[]).includes(c));
+  if (bad !== undefined || !list.length) throw new InvalidArgumentError(`--configs ${v}: accepted: a comma-separated list of ${CONFIG_NAMES.join(', ')}`);
+  return list as ConfigName[];
+}

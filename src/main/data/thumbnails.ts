@@ -1,5 +1,5 @@
-// Images as small PNG data: URLs, for the Datasets page's sample grid.
-import sharp from 'sharp';
+// Images as small PNG data: URLs, for the Datasets page's sample grid. sharp is loaded on first use:
+// the dataset registry (and through it the CLI's help) reaches this module without drawing anything.
 
 export interface ClassSamples {
   name: string;
@@ -7,7 +7,10 @@ export interface ClassSamples {
   images: string[];
 }
 
-export const png = async (rgb: Uint8Array, side: number) => `data:image/png;base64,${(await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).png().toBuffer()).toString('base64')}`;
+export async function png(rgb: Uint8Array, side: number): Promise<string> {
+  const { default: sharp } = await import('sharp');
+  return `data:image/png;base64,${(await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).png().toBuffer()).toString('base64')}`;
+}
 
 /** The first `perClass` images of each class from float pixels (0–255) held in memory. */
 export async function fromMemory(names: string[], pixels: Float32Array, labels: Int32Array, side: number, perClass: number): Promise<ClassSamples[]> {

@@ -7,8 +7,8 @@ import { modelStats } from '../vgg/configs';
 import { scaleRange, trainingScale } from '../training/scale';
 import { weightsLabel } from '../../shared/format';
 
-export const COMPARE_FORMATS = ['table', 'md', 'latex', 'csv', 'json'] as const;
-export type CompareFormat = (typeof COMPARE_FORMATS)[number];
+import type { CompareFormat } from '../../shared/output-formats';
+export type { CompareFormat } from '../../shared/output-formats';
 
 export type CompareRow = CompareRowInfo;
 

@@ -10,9 +10,10 @@ import { chooseBackend } from '../training/backends';
 import { scaleRange, testScaleStep } from '../training/scale';
 import type { EvalMember, FromEvalWorker, ToEvalWorker } from '../evaluation/messages';
 import type { EventBus } from './bus';
+import { projectFile } from '../root';
 
 export type EvalWorkerFactory = () => Worker;
-export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(new URL('../evaluation/eval-thread.boot.mjs', import.meta.url));
+export const tsxEvalWorkerFactory: EvalWorkerFactory = () => new Worker(projectFile('src/main/evaluation/eval-thread.boot.mjs'));
 
 /**
  * The paper's test scales (section 4.2) in proportion to the crop: {S−d, S, S+d} for a fixed training

@@ -8,8 +8,8 @@ import { listEvaluations } from '../store/evaluations';
 import { listEvents, listMetrics } from '../store/metrics';
 import { compareRows, renderCompare } from './compare';
 
-export const EXPORT_FORMATS = ['csv', 'json', 'md', 'latex'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+import type { ExportFormat } from '../../shared/output-formats';
+export type { ExportFormat } from '../../shared/output-formats';
 
 export function exportRuns(db: Db, runs: RunDetail[], format: ExportFormat): string {
   const ids = new Set(runs.map((r) => r.id));

@@ -2,11 +2,12 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../training/messages';
 import { REUSED_BACKENDS } from '../training/backends';
+import { projectFile } from '../root';
 
 export type WorkerFactory = () => Worker;
 
 /** The CLI and tests run TypeScript through tsx; the Electron build replaces this with its bundled worker. */
-export const tsxWorkerFactory: WorkerFactory = () => new Worker(new URL('../training/train-thread.boot.mjs', import.meta.url));
+export const tsxWorkerFactory: WorkerFactory = () => new Worker(projectFile('src/main/training/train-thread.boot.mjs'));
 
 export type StartMessage = Extract<ToWorker, { type: 'start' }>;
 

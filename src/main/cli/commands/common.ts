@@ -5,11 +5,8 @@ import { createApp, type App } from '../../app';
 import { resolveDataDir } from '../../paths';
 import { createDispatcher } from '../../transports/dispatch';
 
-export interface Globals {
-  dataDir?: string;
-}
-
-export const printJson = (obj: unknown) => process.stdout.write(JSON.stringify(obj) + '\n');
+import type { Globals } from '../output';
+export { printJson, type Globals } from '../output';
 
 /** Calls a contract method the way the UI does: arguments validated (and parsed) by the contract, then the handler. */
 export async function call<M extends MethodName>(app: App, method: M, args: ArgsOf<M>): Promise<ResultOf<M>> {

@@ -3,7 +3,6 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { confineTo } from '../../services/paths-policy';
 import { createApp } from '../../app';
 import { resolveDataDir } from '../../paths';
@@ -11,12 +10,12 @@ import { startServer } from '../../transports/http';
 import { UsageError } from '../options';
 import { serveToken } from '../secrets';
 import { type Globals } from './common';
+import { projectFile } from '../../root';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export function rendererDir(): string | null {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const dir = path.resolve(here, '../../../../out/renderer');
+  const dir = projectFile('out/renderer');
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 

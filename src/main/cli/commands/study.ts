@@ -1,22 +1,14 @@
 // The paper study from the CLI: start it (and follow it to the end, evaluating each run as Table 3
 // did), resume it, cancel it, list studies and show one with its table over the seeds.
 import { type ArgsOf } from '../../../shared/contract';
-import { CONFIG_NAMES, type ConfigName } from '../../../shared/domain';
+import type { StudyFormat } from '../../../shared/output-formats';
 import type { StudyInfo, StudyTableRow, FindingResult } from '../../../shared/study';
 import type { App } from '../../app';
 import { stringify } from 'csv-stringify/sync';
 import { PAPER_ROWS } from '../../../shared/paper';
 import { table } from '../format';
-import { runFlags, UsageError } from '../options';
+import { runFlags } from '../options';
 import { call, openApp, printJson, type Globals } from './common';
-
-/** `--configs A,C,D,E`: the study's configurations, each checked. */
-export function parseConfigs(v: string): ConfigName[] {
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = list.find((c) => !(CONFIG_NAMES as readonly string[]).includes(c));
-  if (bad !== undefined || !list.length) throw new UsageError(`--configs ${v}: accepted: a comma-separated list of ${CONFIG_NAMES.join(', ')}`);
-  return list as ConfigName[];
-}
 
 export async function studyCommand(g: Globals, raw: Record<string, unknown>): Promise<number> {
   const app = openApp(g, 'cli');
@@ -65,9 +57,7 @@ export async function studiesCommand(g: Globals, raw: { json?: boolean }): Promi
   return 0;
 }
 
-export const STUDY_FORMATS = ['table', 'md', 'csv', 'json'] as const;
-
-export async function studyShowCommand(g: Globals, id: number, raw: { json?: boolean; format?: (typeof STUDY_FORMATS)[number] }): Promise<number> {
+export async function studyShowCommand(g: Globals, id: number, raw: { json?: boolean; format?: StudyFormat }): Promise<number> {
   const app = openApp(g, 'cli');
   try {
     const s = app.studies.get(id);

@@ -6,11 +6,12 @@ import { BatchArrays, FeedBase, Recycler, type Batch, type FeedIndex } from './f
 import type { FromPipelineWorker, PixelSums, ToPipelineWorker } from './messages';
 import type { ThreadPriority } from './priority';
 import type { ImageStore } from './store';
+import { projectFile } from '../../root';
 
 /** The bundled app names its worker file in the environment; the CLI and tests run the TypeScript through tsx. */
 function spawn(): Worker {
   const bundled = process.env.VGGLAB_PIPELINE_WORKER;
-  return new Worker(bundled ? bundled : new URL('./pipeline-thread.boot.mjs', import.meta.url));
+  return new Worker(bundled ? bundled : projectFile('src/main/data/pipeline/pipeline-thread.boot.mjs'));
 }
 
 export interface PoolReady {

@@ -1,7 +1,6 @@
 // folder:PATH: image files, one sub-folder per class (or train/ with val/ and/or test/), decoded by
 // sharp — in the input pipeline for training, by loadDataset for evaluation.
 import { scanFolder } from './scan';
-import { decodeImage } from '../../pipeline/decode';
 import { png } from '../../thumbnails';
 import type { DataSource } from '../types';
 
@@ -13,6 +12,8 @@ export const folder: DataSource = {
   detect: () => true,
   scan: (root, req) => scanFolder(root, req.valFraction ?? 0.1, req.seed),
   async samples(root, _classNames, perClass) {
+    // The decoder (sharp) loads when samples are drawn, not with the registry.
+    const { decodeImage } = await import('../../pipeline/decode');
     const scan = scanFolder(root!, 0.1, 1);
     return Promise.all(
       scan.classNames.map(async (name, label) => {
