@@ -44,7 +44,7 @@ electronApp.whenReady().then(() => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } }),
   );
   core = createApp({
-    dataDir: resolveDataDir(process.env.VGGLAB_DATA_DIR),
+    dataDir: resolveDataDir(),
     workerFactory: () => new Worker(workerPath),
     evalWorkerFactory: () => new Worker(evalWorkerPath),
     transport: 'electron-ipc',

@@ -24,7 +24,7 @@ describe('Electron window', () => {
     const app = await _electron.launch({
       executablePath: bin!,
       args: [`--user-data-dir=${profile}`, repoRoot],
-      env: { ...process.env, VGGLAB_DATA_DIR: tempDir(), XDG_CONFIG_HOME: profile } as Record<string, string>,
+      env: { ...process.env, VGGLAB_HOME: tempDir(), XDG_CONFIG_HOME: profile } as Record<string, string>,
     });
     track(app.process(), 'electron');
     try {

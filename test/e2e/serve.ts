@@ -23,12 +23,12 @@ export interface Served {
 }
 
 /**
- * Starts `vgglab serve` on a free port; `args` replace the default `--data-root` (the temp folder).
+ * Starts `vgglab serve` on a free port; `args` replace the default `--dataset-folders` (the temp folder).
  * It lives until stopped or until its test file ends (a test may restart the server of its file's tests).
  */
 export function serve(dataDir: string, token = 'e2e-token', opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Served> {
   // The token as a user should pass it: in the environment, not on the command line where `ps` shows it.
-  const proc = launch(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', ...(opts.args ?? ['--data-root', os.tmpdir()])], {
+  const proc = launch(process.execPath, [path.join(repoRoot, 'bin', 'vgglab.mjs'), '--data-dir', dataDir, 'serve', '--port', '0', ...(opts.args ?? ['--dataset-folders', os.tmpdir()])], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, VGGLAB_TOKEN: token, ...opts.env },

@@ -396,7 +396,7 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
     }
   });
 
-  it('bad jobs are refused by the worker with a message on the run, and nothing is run: a payload off the schema, a path outside --data-root, a dataset that differs', async () => {
+  it('bad jobs are refused by the worker with a message on the run, and nothing is run: a payload off the schema, a path outside --dataset-folders, a dataset that differs', async () => {
     const dataDir = tempDir();
     const artifacts = tempDir('vgglab-artifacts-');
     const root = tempDir('vgglab-data-root-');
@@ -418,12 +418,12 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
       const data = job!.data as JobData;
       await job!.updateData({ ...data, params: { ...(data.params as object), batch: -3, config: 'Z' } });
       fs.writeFileSync(path.join(inside, fs.readdirSync(inside)[0]!, 'added-later.txt'), 'a file the desktop never saw');
-      w = startWorker(redis, artifacts, 'w5', ['--data-root', root]);
+      w = startWorker(redis, artifacts, 'w5', ['--dataset-folders', root]);
       const statuses = await Promise.all([offSchema, elsewhere, differs].map((id) => app.runs.waitFor(id)));
       expect(statuses).toEqual(['failed', 'failed', 'failed']);
       expect(app.runs.get(offSchema).error).toMatch(/refused by worker w5: its parameters do not fit this worker's schema \(config: .*batch: /);
       expect(app.runs.get(elsewhere).error).toMatch(/refused by worker w5: .*outside the folders/);
-      expect(app.runs.get(elsewhere).error).toContain('--data-root');
+      expect(app.runs.get(elsewhere).error).toContain('--dataset-folders');
       expect(app.runs.get(differs).error).toMatch(/refused by worker w5: dataset folder:.* differs on host .* from the desktop's copy/);
       for (const id of [offSchema, elsewhere, differs]) {
         const run = app.runs.get(id);

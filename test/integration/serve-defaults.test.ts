@@ -17,7 +17,7 @@ const call = (method: string, args: unknown) =>
 
 beforeAll(async () => {
   await makeImageFolder(path.join(home, 'pets'), { perClass: 3 });
-  // No --data-root: the default applies, the home folder (HOME set to a folder of the test's own).
+  // No --dataset-folders: the default applies, the home folder (HOME set to a folder of the test's own).
   served = await serve(tempDir(), token, { args: [], env: { HOME: home } });
 });
 afterAll(() => served?.stop());

@@ -160,8 +160,9 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--port <N>', 'port (0 picks a free one)', intArg('--port', 0, 65535), 8472)
     .option('--token <T>', 'access token (visible in `ps`: prefer $VGGLAB_TOKEN or --token-file; default: random)')
     .option('--token-file <FILE>', 'the access token, from the first line of FILE')
-    .option('--data-root <DIR...>', 'folders whose datasets remote callers may use (default: your home folder)')
-    .action((o) => run(async () => (await command('serve')).serveCommand(globals(), o))());
+    .option('--dataset-folders <DIR...>', 'the folders remote callers may read datasets from (default: your home folder)')
+    .addOption(new Option('--data-root <DIR...>', 'old name of --dataset-folders').hideHelp())
+    .action((o) => run(async () => (await command('serve')).serveCommand(globals(), datasetFolders(o)))());
 
   const scalesArg = (v: string) => {
     if (!/^\d+(,\d+)*$/.test(v)) throw new InvalidArgumentError(`--scales ${v}: accepted: comma-separated test scales Q1,Q2,… (integers ≥ the input size)`);
@@ -243,9 +244,10 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--artifacts <DIR>', 'shared folder for checkpoints, as mounted here (default: $VGGLAB_ARTIFACTS)')
     .addOption(new Option('--backend <B>', 'compute backend for runs that leave it to auto').choices(BACKEND_CHOICES).default('auto'))
     .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
-    .option('--data-root <DIR...>', 'folders datasets may be read from (default: none, only built-in data)')
+    .option('--dataset-folders <DIR...>', 'the folders datasets may be read from (default: none, only built-in data)')
+    .addOption(new Option('--data-root <DIR...>', 'old name of --dataset-folders').hideHelp())
     .option('--device <N>', 'the CUDA device this worker uses (torch, tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
-    .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workerCommand(o)))());
+    .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workerCommand(datasetFolders(o))))());
 
   program
     .command('workers')
@@ -256,6 +258,13 @@ function buildProgram(setCode: (c: number) => void): Command {
     .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workersCommand(globals(), o)))());
 
   return program;
+}
+
+/** --dataset-folders, or its old name --data-root with a warning (it sat beside --data-dir, which means the data folder). */
+function datasetFolders<T extends { datasetFolders?: string[]; dataRoot?: string[] }>(o: T): T {
+  if (!o.dataRoot) return o;
+  process.stderr.write('warning: --data-root is the old name of --dataset-folders; use --dataset-folders\n');
+  return { ...o, datasetFolders: o.datasetFolders ?? o.dataRoot };
 }
 
 export async function main(argv: string[]): Promise<number> {

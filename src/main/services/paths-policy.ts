@@ -9,7 +9,7 @@ export type PathPolicy = (p: string, what: string) => string;
 
 export const allowAnyPath: PathPolicy = (p) => path.resolve(p);
 
-export function confineTo(roots: string[], hint = 'start `vgglab serve --data-root DIR` to allow another'): PathPolicy {
+export function confineTo(roots: string[], hint = 'start `vgglab serve --dataset-folders DIR` to allow another'): PathPolicy {
   const real = roots.map((r) => fs.realpathSync(path.resolve(r)));
   return (p, what) => {
     if (!path.isAbsolute(p)) throw new ContractError(`${what} ${p}: give an absolute path inside ${real.join(' or ')}`);

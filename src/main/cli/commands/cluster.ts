@@ -11,7 +11,7 @@ import { table } from '../format';
 import { UsageError } from '../options';
 import { openApp, printJson, type Globals } from './common';
 
-export async function workerCommand(opts: { queue?: string; artifacts?: string; backend: BackendChoice; name?: string; dataRoot?: string[]; device?: number }): Promise<number> {
+export async function workerCommand(opts: { queue?: string; artifacts?: string; backend: BackendChoice; name?: string; datasetFolders?: string[]; device?: number }): Promise<number> {
   const queue = opts.queue ?? process.env.VGGLAB_QUEUE;
   if (!queue) throw new UsageError('--queue URL is required (or VGGLAB_QUEUE): the Redis the desktop queues runs on, e.g. redis://:PASSWORD@HOST:6379');
   try {
@@ -22,7 +22,7 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
   const artifacts = opts.artifacts ?? process.env.VGGLAB_ARTIFACTS;
   if (!artifacts) throw new UsageError('--artifacts DIR is required (or VGGLAB_ARTIFACTS): the shared folder checkpoints go to, mounted on every worker and the desktop');
   fs.mkdirSync(artifacts, { recursive: true });
-  for (const r of opts.dataRoot ?? []) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
+  for (const r of opts.datasetFolders ?? []) if (!fs.existsSync(r)) throw new UsageError(`--dataset-folders ${r}: no such folder`);
   // One worker per GPU: CUDA numbers the devices; set before any backend is probed or loaded.
   if (opts.device !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(opts.device);
   const worker = new ClusterWorker({
@@ -30,7 +30,7 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
     artifacts: path.resolve(artifacts),
     backend: opts.backend,
     name: opts.name ?? `${os.hostname()}-${process.pid}`,
-    dataRoots: opts.dataRoot ?? [],
+    dataRoots: opts.datasetFolders ?? [],
   });
   try {
     const backend = await worker.start();

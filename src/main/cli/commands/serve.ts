@@ -19,11 +19,11 @@ export function rendererDir(): string | null {
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
-export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; tokenFile?: string; dataRoot?: string[] }): Promise<number> {
+export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; tokenFile?: string; datasetFolders?: string[] }): Promise<number> {
   const dataDir = resolveDataDir(g.dataDir);
   // Remote callers may only make the server read datasets under these folders.
-  const roots = opts.dataRoot?.length ? opts.dataRoot : [os.homedir()];
-  for (const r of roots) if (!fs.existsSync(r)) throw new UsageError(`--data-root ${r}: no such folder`);
+  const roots = opts.datasetFolders?.length ? opts.datasetFolders : [os.homedir()];
+  for (const r of roots) if (!fs.existsSync(r)) throw new UsageError(`--dataset-folders ${r}: no such folder`);
   const app = createApp({ dataDir, transport: 'http', pathPolicy: confineTo(roots), connectCluster: true });
   const token = serveToken(opts) ?? crypto.randomBytes(24).toString('base64url');
   if (!LOOPBACK.test(opts.host))

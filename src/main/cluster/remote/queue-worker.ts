@@ -86,7 +86,7 @@ export class ClusterWorker {
     this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.redis = connect(opts.queue);
     this.bullConnection = connect(opts.queue);
-    this.policy = opts.dataRoots.length ? confineTo(opts.dataRoots, 'start the worker with --data-root DIR to allow another') : null;
+    this.policy = opts.dataRoots.length ? confineTo(opts.dataRoots, 'start the worker with --dataset-folders DIR to allow another') : null;
     this.scheduler = new Scheduler(opts.factory ?? tsxWorkerFactory, 1);
     this.worker = new Worker<JobData>(QUEUE_NAME, (job, token) => this.process(job, token), {
       connection: this.bullConnection,
@@ -224,7 +224,7 @@ export class ClusterWorker {
     const params = parsed.data;
     const p = specPath(params.dataset);
     if (p !== null) {
-      if (!this.policy) throw new Refused(`dataset ${params.dataset} is a path and this worker reads none; start it with --data-root DIR (a folder holding the shared datasets)`);
+      if (!this.policy) throw new Refused(`dataset ${params.dataset} is a path and this worker reads none; start it with --dataset-folders DIR (a folder holding the shared datasets)`);
       try {
         this.policy(p, `dataset ${params.dataset}:`);
       } catch (err) {
