@@ -95,6 +95,10 @@ describe('vgglab as a Unix tool', () => {
     expect(ask.code).toBe(2);
     expect(ask.stderr).toMatch(/add --yes to confirm/);
     expect(cli('show', String(a)).code).toBe(0);
+    // --json wherever a result is printed: compare and export's summary too.
+    expect(cli('compare', String(a), '--json').json.rows[0]).toMatchObject({ run: `#${a}`, config: 'A' });
+    const out = `${dataDir}/runs-${a}.csv`;
+    expect(cli('export', String(a), '--format', 'csv', '--out', out, '--json').json).toEqual({ runs: [a], format: 'csv', out, files: [out], bytes: expect.any(Number) });
     expect(cli('delete', String(a), '--yes', '--json').json).toEqual({ id: a, deleted: true });
     expect(cli('show', String(a)).code).toBe(2);
   });

@@ -162,6 +162,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--token-file <FILE>', 'the access token, from the first line of FILE')
     .option('--dataset-folders <DIR...>', 'the folders remote callers may read datasets from (default: your home folder)')
     .addOption(new Option('--data-root <DIR...>', 'old name of --dataset-folders').hideHelp())
+    .option('--json', 'print the address and folders as one JSON object when serving')
     .action((o) => run(async () => (await command('serve')).serveCommand(globals(), datasetFolders(o)))());
 
   const scalesArg = (v: string) => {
@@ -199,7 +200,8 @@ function buildProgram(setCode: (c: number) => void): Command {
     .argument('<RUN...>', 'run ids')
     .addOption(new Option('--format <F>', 'output format').choices(COMPARE_FORMATS).default('table'))
     .option('--no-paper', 'leave out the paper’s reference rows')
-    .action((ids: string[], o) => run(async () => (await command('results')).compareCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
+    .option('--json', 'the same as --format json')
+    .action((ids: string[], o) => run(async () => (await command('results')).compareCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), { ...o, format: o.json ? 'json' : o.format }))());
 
   program
     .command('export')
@@ -208,6 +210,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--all', 'every recorded run')
     .addOption(new Option('--format <F>', 'file format (tfjs: the trained model of one run, in TF.js Layers format)').choices([...EXPORT_FORMATS, 'tfjs']).makeOptionMandatory())
     .requiredOption('--out <FILE>', 'file to write (a folder for tfjs)')
+    .option('--json', 'print what was written as one JSON object')
     .action((ids: string[], o) => run(async () => (await command('results')).exportCommand(globals(), ids.map((x) => intArg('RUN', 1)(x)), o))());
 
   const datasets = program

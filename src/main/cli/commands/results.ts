@@ -44,7 +44,7 @@ export async function compareCommand(g: Globals, ids: number[], opts: { format: 
   }
 }
 
-export async function exportCommand(g: Globals, ids: number[], opts: { all?: boolean; format: ExportFormat | 'tfjs'; out: string }): Promise<number> {
+export async function exportCommand(g: Globals, ids: number[], opts: { all?: boolean; format: ExportFormat | 'tfjs'; out: string; json?: boolean }): Promise<number> {
   if (!opts.all && !ids.length) throw new UsageError('export: name one or more runs, or --all');
   if (opts.all && ids.length) throw new UsageError('export: give run ids or --all, not both');
   if (opts.format === 'tfjs' && (opts.all || ids.length !== 1)) throw new UsageError('export --format tfjs: name exactly one run; --out is then a folder');
@@ -53,7 +53,8 @@ export async function exportCommand(g: Globals, ids: number[], opts: { all?: boo
     if (opts.format === 'tfjs') {
       const { exportModel } = await import('../../services/model-export');
       const r = await exportModel(app.db, app.runs.get(ids[0]!), path.resolve(opts.out));
-      console.log(`exported run ${ids[0]}'s model to ${r.modelJson} and ${r.weightsBin} (${r.bytes} bytes of weights); load it with tf.loadLayersModel`);
+      if (opts.json) printJson({ runs: [ids[0]], format: 'tfjs', out: path.resolve(opts.out), files: [r.modelJson, r.weightsBin], bytes: r.bytes });
+      else console.log(`exported run ${ids[0]}'s model to ${r.modelJson} and ${r.weightsBin} (${r.bytes} bytes of weights); load it with tf.loadLayersModel`);
       return 0;
     }
     const runs = opts.all ? app.runs.list().map((r) => app.runs.get(r.id)) : ids.map((id) => app.runs.get(id));
@@ -63,7 +64,8 @@ export async function exportCommand(g: Globals, ids: number[], opts: { all?: boo
     const tmp = `${out}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, content);
     fs.renameSync(tmp, out);
-    console.log(`exported ${runs.length} run(s) as ${opts.format} to ${out} (${content.length} bytes)`);
+    if (opts.json) printJson({ runs: runs.map((r) => r.id), format: opts.format, out, files: [out], bytes: Buffer.byteLength(content) });
+    else console.log(`exported ${runs.length} run(s) as ${opts.format} to ${out} (${content.length} bytes)`);
     return 0;
   } finally {
     await app.close();

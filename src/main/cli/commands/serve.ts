@@ -9,7 +9,7 @@ import { resolveDataDir } from '../../paths';
 import { startServer } from '../../transports/http';
 import { UsageError } from '../options';
 import { serveToken } from '../secrets';
-import { type Globals } from './common';
+import { printJson, type Globals } from '../output';
 import { projectFile } from '../../root';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -19,7 +19,7 @@ export function rendererDir(): string | null {
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : null;
 }
 
-export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; tokenFile?: string; datasetFolders?: string[] }): Promise<number> {
+export async function serveCommand(g: Globals, opts: { host: string; port: number; token?: string; tokenFile?: string; datasetFolders?: string[]; json?: boolean }): Promise<number> {
   const dataDir = resolveDataDir(g.dataDir);
   // Remote callers may only make the server read datasets under these folders.
   const roots = opts.datasetFolders?.length ? opts.datasetFolders : [os.homedir()];
@@ -31,9 +31,12 @@ export async function serveCommand(g: Globals, opts: { host: string; port: numbe
   const staticDir = rendererDir();
   if (!staticDir) process.stderr.write('warning: the UI is not built (out/renderer missing): run `npm run build`; the API still works\n');
   const server = await startServer(app, { host: opts.host, port: opts.port, token, staticDir });
-  console.log(`VGG Lab is serving at ${server.url}`);
-  console.log(`data folder: ${app.dataDir}`);
-  console.log(`datasets readable over HTTP: ${roots.map((r) => path.resolve(r)).join(', ')}`);
+  if (opts.json) printJson({ url: server.url, dataDir: app.dataDir, datasetFolders: roots.map((r) => path.resolve(r)) });
+  else {
+    console.log(`VGG Lab is serving at ${server.url}`);
+    console.log(`data folder: ${app.dataDir}`);
+    console.log(`datasets readable over HTTP: ${roots.map((r) => path.resolve(r)).join(', ')}`);
+  }
   await new Promise<void>((resolve) => {
     const shut = () => resolve();
     process.once('SIGINT', shut);
