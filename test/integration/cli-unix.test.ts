@@ -1,9 +1,12 @@
 // The CLI as a Unix tool, through real processes: one exit-code table (0 ok, 1 the work failed, 2 bad
 // usage or an unknown run, 3 refused because of state, 130 Ctrl-C after a clean checkpoint), errors
 // as one JSON object with --json, progress that suits a pipe, and the verbs the UI has.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/main/app';
-import { vgglab, vgglabSync, waitInDb } from '../cli-process';
+import { VGGLAB, vgglab, vgglabSync, waitInDb } from '../cli-process';
 import { tempDir } from '../helpers';
 
 const TINY = ['--config', 'A', '--width', '0.0625', '--batch', '16', '--train-samples', '64', '--val-samples', '32'];
@@ -116,5 +119,29 @@ describe('vgglab as a Unix tool', () => {
     expect(cli('stop', String(id)).stdout).toMatch(/is stopping/);
     const r = await done;
     expect(r.json).toMatchObject({ runId: id, status: 'stopped' });
+  });
+
+  it('completes commands, flags, choices and run ids in bash, from the program itself', () => {
+    expect(cli('train', ...TINY, '--epochs', '1', '--quiet').code).toBe(0);
+    const ids = (cli('runs', '--json').json.runs as { id: number }[]).map((r) => String(r.id));
+    // `vgglab` on PATH as a user has it, on this test's data folder.
+    const bin = tempDir();
+    fs.writeFileSync(path.join(bin, 'vgglab'), `#!/bin/sh\nexec "${process.execPath}" "${VGGLAB}" --data-dir "${dataDir}" "$@"\n`, { mode: 0o755 });
+    const script = cli('completion', 'bash').stdout;
+    const ask = (...words: string[]) => {
+      const line = `source /dev/stdin <<'EOF'\n${script}\nEOF\nCOMP_WORDS=(vgglab ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}; _vgglab; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    expect(ask('tr')).toEqual(['train']);
+    expect(ask('train', '--con')).toEqual(['--config']);
+    expect(ask('train', '--config', '')).toEqual(['A', 'A-LRN', 'B', 'C', 'D', 'E']);
+    expect(ask('train', '--backend', 'to')).toEqual(['torch']);
+    expect(ask('study', '')).toEqual(['start', 'resume', 'cancel', 'show']);
+    expect(ask('show', '')).toEqual(ids.slice(0, 200));
+    expect(ask('completion', '')).toEqual(['bash', 'zsh', 'fish']);
+    expect(cli('completion', 'fish').stdout).toContain('vgglab __complete');
+    expect(cli('completion', 'tcsh').code).toBe(2);
   });
 });

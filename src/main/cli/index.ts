@@ -1,5 +1,5 @@
 // The `vgglab` command: argument parsing, and every failure turned into its exit code and message (exit.ts).
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES, BACKEND_NAMES, CONFIG_NAMES, PROTOCOLS, RUN_STATUSES } from '../../shared/domain';
 import { COMPARE_FORMATS, EXPORT_FORMATS, STUDY_FORMATS } from '../../shared/output-formats';
 import { APP_VERSION } from '../version';
@@ -8,6 +8,7 @@ import { failureOf, report } from './exit';
 import { queueSecrets } from './secrets';
 import type { Globals } from './output';
 import { command } from './load';
+import { complete, completionScript, SHELLS, type Shell } from './completion';
 import { DATASET_KINDS } from '../data/spec';
 
 function buildProgram(setCode: (c: number) => void): Command {
@@ -260,6 +261,11 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--json', 'print one JSON object')
     .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workersCommand(globals(), o)))());
 
+  program
+    .command('completion')
+    .description('print a completion script: eval "$(vgglab completion bash)" in ~/.bashrc (zsh: ~/.zshrc; fish: vgglab completion fish | source)')
+    .addArgument(new Argument('<SHELL>', 'the shell').choices(SHELLS))
+    .action((shell: Shell) => run(() => (process.stdout.write(completionScript(shell)), 0))());
   return program;
 }
 
@@ -276,6 +282,16 @@ export async function main(argv: string[]): Promise<number> {
     code = c;
   });
   try {
+    // The shell's question (completion.ts): every word after __complete is taken as typed, flags too.
+    const at = argv.indexOf('__complete');
+    if (at >= 0) {
+      const words = argv.slice(at + 1);
+      const dataDir = argv[argv.indexOf('--data-dir') + 1];
+      const globalsNow = { dataDir: argv.indexOf('--data-dir') >= 0 && argv.indexOf('--data-dir') < at ? dataDir : undefined };
+      const candidates = await complete(program, words.length ? words : [''], async () => (await command('read')).runIdsForCompletion(globalsNow));
+      for (const c of candidates) process.stdout.write(`${c}\n`);
+      return 0;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {

@@ -1,6 +1,8 @@
 // Reading runs from the CLI (runs, show) without building the app: the database, the sweep that
 // marks runs of dead owners interrupted, and the cluster's streams taken in only where cluster runs
 // are active. These are what scripts call in loops, so they start fast.
+import fs from 'node:fs';
+import path from 'node:path';
 import { ContractError } from '../../../shared/contract';
 import { describeEvent } from '../../../shared/event-text';
 import type { ConfigName, RunStatus } from '../../../shared/domain';
@@ -80,5 +82,17 @@ export async function showCommand(g: Globals, id: number, opts: { json?: boolean
     return 0;
   } finally {
     store.close();
+  }
+}
+
+/** Run ids for shell completion, newest first; none where the data folder has no database yet. */
+export async function runIdsForCompletion(g: Globals): Promise<number[]> {
+  const dataDir = resolveDataDir(g.dataDir);
+  if (!fs.existsSync(path.join(dataDir, 'vgglab.db'))) return [];
+  const db = openDatabase(dataDir);
+  try {
+    return listRuns(db, 200).map((r) => r.id);
+  } finally {
+    db.close();
   }
 }
