@@ -14,6 +14,16 @@ const TINY = ['--config', 'A', '--width', '0.0625', '--batch', '16', '--train-sa
 describe('vgglab as a Unix tool', () => {
   const dataDir = tempDir();
   const cli = (...args: string[]) => vgglabSync(dataDir, args);
+  /** A `vgglab train` process whose run cannot end by itself in the test's time, once it has a checkpoint. */
+  const trainingPastCheckpoint = async (epochs: number) => {
+    const { proc, done } = vgglab(dataDir, ['train', ...TINY, '--epochs', String(epochs), '--json']);
+    let id = 0;
+    await waitInDb(dataDir, 'a run past its first checkpoint', (db) => {
+      id = (db.prepare("SELECT max(id) FROM runs WHERE status = 'running'").pluck().get() as number | null) ?? 0;
+      return id > 0 && (db.prepare('SELECT count(*) FROM checkpoints WHERE run_id = ?').pluck().get(id) as number) > 0;
+    }, { watch: { train: proc } });
+    return { proc, done, id };
+  };
 
   it('exits by one table: 2 for an unknown run in every command, 3 for a refusal because of state; one line and a pointer to --help', () => {
     const done = cli('train', ...TINY, '--epochs', '1', '--json');
@@ -61,12 +71,7 @@ describe('vgglab as a Unix tool', () => {
   });
 
   it('Ctrl-C stops the run after a checkpoint and exits 130, leaving it resumable from there', async () => {
-    const { proc, done } = vgglab(dataDir, ['train', ...TINY, '--epochs', '200', '--json']);
-    let id = 0;
-    await waitInDb(dataDir, 'a run past its first checkpoint', (db) => {
-      id = (db.prepare("SELECT max(id) FROM runs WHERE status = 'running'").pluck().get() as number | null) ?? 0;
-      return id > 0 && (db.prepare('SELECT count(*) FROM checkpoints WHERE run_id = ?').pluck().get(id) as number) > 0;
-    }, { watch: { train: proc } });
+    const { proc, done, id } = await trainingPastCheckpoint(200);
     proc.kill('SIGINT');
     const r = await done;
     expect(r.code, r.stderr).toBe(130);
@@ -107,12 +112,7 @@ describe('vgglab as a Unix tool', () => {
   });
 
   it('stop and pause reach a run that another process trains', async () => {
-    const { proc, done } = vgglab(dataDir, ['train', ...TINY, '--epochs', '500', '--json']);
-    let id = 0;
-    await waitInDb(dataDir, 'a run training', (db) => {
-      id = (db.prepare("SELECT max(id) FROM runs WHERE status = 'running'").pluck().get() as number | null) ?? 0;
-      return id > 0 && (db.prepare('SELECT count(*) FROM checkpoints WHERE run_id = ?').pluck().get(id) as number) > 0;
-    }, { watch: { train: proc } });
+    const { proc, done, id } = await trainingPastCheckpoint(500);
     expect(cli('pause', String(id), '--json')).toMatchObject({ code: 0, json: { id, paused: true } });
     await waitInDb(dataDir, 'the pause to be taken', (db) => (db.prepare("SELECT count(*) FROM events WHERE run_id = ? AND kind = 'pause'").pluck().get(id) as number) > 0, { watch: { train: proc } });
     expect(cli('continue', String(id)).code).toBe(0);
