@@ -171,6 +171,18 @@ describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, 
     expect(Math.abs(center.top1Error - (1 - lastVal)) * center.details.count).toBeLessThanOrEqual(1 + 1e-9);
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     expect(cells).toEqual([String(e.id), 'dense', e.scales.join(', '), 'final (epoch 3)', 'val', '64', pct(e.top1Error), pct(e.top5Error)]);
+    // Its details: the confusion matrix as counts adds up to the images and its diagonal to the hits
+    // top-1 counted; per-class accuracy, worst first.
+    const details = page.getByTestId('evaluation-details').filter({ hasText: `Evaluation ${e.id}:` });
+    await details.waitFor();
+    await details.locator('input[name="confusion-normalised"]').uncheck();
+    const grid = await details.getByTestId('confusion').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.textContent))));
+    expect(grid.length).toBe(e.details.confusion.length);
+    expect(grid).toEqual(e.details.confusion);
+    expect(grid.flat().reduce((x, y) => x + y, 0)).toBe(64);
+    expect(grid.reduce((sum, row, i) => sum + row[i]!, 0)).toBe(Math.round(64 * (1 - e.top1Error)));
+    const accs = (await details.getByTestId('per-class').locator('.value').allTextContents()).map((t) => parseFloat(t));
+    expect(accs).toEqual([...accs].sort((x, y) => x - y));
     await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
   });
 
