@@ -101,6 +101,18 @@ export interface RunSummary {
   placement: Placement;
   /** The cluster worker that trains or trained it (null for a local run, or one no worker took yet). */
   worker: string | null;
+  /** The parameters the runs table can show as columns (the whole set is in RunDetail). */
+  lr: number;
+  batch: number;
+  width: number;
+  inputSize: number;
+  /** The training scale asked for (S or SMIN:SMAX); null: the default for its input size. */
+  scale: string | null;
+  seed: number;
+  /** The best validation top-1 of any epoch. */
+  bestValTop1: number | null;
+  /** The run's own latest evaluation (not a fusion): its protocol and errors. */
+  evaluation: { protocol: string; top1Error: number | null; top5Error: number | null } | null;
 }
 
 export interface RunDetail extends RunSummary {

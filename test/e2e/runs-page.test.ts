@@ -109,6 +109,37 @@ describe.skipIf(!!chromiumMissing)(`Runs page, New-run form and live charts in C
     await expect(s.page.locator('input[name="tags"]').inputValue()).resolves.toBe('baseline');
   });
 
+  it('chooses columns (kept after a reload), sorts on a parameter, groups by experiment and compares a whole group', async () => {
+    const sweep = [];
+    for (const lr of [0.02, 0.005]) sweep.push((await call<{ id: number }>('runs.start', { ...tiny, lr, experiment: 'lr sweep' })).id);
+    for (const id of sweep) expect(await untilDone(id)).toBe('completed');
+    await s.page.goto(s.served.url + '#/runs');
+    await s.page.getByTestId('runs-table').waitFor();
+    await s.page.getByText('Columns', { exact: true }).click();
+    for (const key of ['lr', 'experiment', 'best']) await s.page.locator(`input[name="column-${key}"]`).check();
+    await s.page.reload();
+    const headers = () => s.page.getByTestId('runs-table').locator('thead th').allTextContents();
+    await s.page.getByTestId('runs-table').waitFor();
+    expect(await headers()).toEqual(expect.arrayContaining(['LR', 'Experiment', 'Best val top-1']));
+    // Sorted on the learning rate, smallest first, ties by id; the diverged run's lr 5 last.
+    await s.page.getByRole('button', { name: /^LR/ }).click();
+    const runs = await call<{ id: number; lr: number }[]>('runs.list');
+    expect(await rowIds()).toEqual([...runs].sort((a, b) => a.lr - b.lr || a.id - b.id).map((r) => r.id));
+    // Grouped: the experiment's runs together under its name; "select all" picks them for Compare.
+    await s.page.locator('input[name="group-by-experiment"]').check();
+    const group = s.page.getByTestId('experiment-group').filter({ hasText: 'lr sweep' });
+    await expect(group.textContent()).resolves.toMatch(/lr sweep \(2 runs\)/);
+    await group.getByRole('button', { name: 'select all' }).click();
+    await s.page.getByRole('button', { name: 'Compare' }).click();
+    await s.page.waitForURL(/#\/compare\/\d+,\d+$/);
+    expect(new URL(s.page.url()).hash.split('/')[2]!.split(',').map(Number).sort((a, b) => a - b)).toEqual([...sweep].sort((a, b) => a - b));
+    // The choice holds only for this table's columns: turning them off again restores the defaults.
+    await s.page.goto(s.served.url + '#/runs');
+    await s.page.getByText('Columns', { exact: true }).click();
+    for (const key of ['lr', 'experiment', 'best']) await s.page.locator(`input[name="column-${key}"]`).uncheck();
+    expect(await headers()).not.toContain('LR');
+  });
+
   it('New run: a bad value shows the accepted range beside its field and disables Start; the preview shows the drops', async () => {
     await s.page.goto(s.served.url + '#/new');
     const start = s.page.getByRole('button', { name: 'Start run' });

@@ -103,7 +103,7 @@ export class Recorder {
   private publishRun(): void {
     const run = getRun(this.db, this.runId);
     if (run) {
-      const { params: _p, seed: _s, appVersion: _v, summary: _r, ...summary } = run;
+      const { params: _p, appVersion: _v, summary: _r, ...summary } = run;
       this.bus.emit('run.updated', summary);
     }
   }

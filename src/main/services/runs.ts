@@ -158,7 +158,7 @@ export class RunService {
   }
 
   private publish(id: number): void {
-    const { params: _p, seed: _s, appVersion: _v, summary: _r, ...summary } = this.get(id);
+    const { params: _p, appVersion: _v, summary: _r, ...summary } = this.get(id);
     this.deps.bus.emit('run.updated', summary);
   }
 }

@@ -27,14 +27,31 @@ interface RunRow {
   val_top1: number | null;
   placement: string;
   worker: string | null;
+  lr: number;
+  batch: number;
+  width: number;
+  input_size: number;
+  scale: string | null;
+  best_val_top1: number | null;
+  eval_protocol: string | null;
+  eval_top1: number | null;
+  eval_top5: number | null;
 }
 
+/** What the runs table shows beyond the row's own columns: parameters, the best validation, the latest evaluation. */
+const DERIVED = `e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1,
+  json_extract(r.params_json, '$.lr') AS lr, json_extract(r.params_json, '$.batch') AS batch, json_extract(r.params_json, '$.width') AS width,
+  json_extract(r.params_json, '$.inputSize') AS input_size, json_extract(r.params_json, '$.scale') AS scale,
+  (SELECT max(m.value) FROM metrics m WHERE m.run_id = r.id AND m.split = 'val' AND m.name = 'top1') AS best_val_top1,
+  ev.protocol AS eval_protocol, ev.top1_error AS eval_top1, ev.top5_error AS eval_top5`;
+const JOINS = `runs r LEFT JOIN experiments e ON e.id = r.experiment_id
+  LEFT JOIN evaluations ev ON ev.id = (SELECT max(x.id) FROM evaluations x WHERE x.run_id = r.id)`;
 const LIST_COLS = `r.id, r.config, r.dataset, r.status, r.backend, r.device, r.epoch, r.epochs, r.step, r.error, r.tags, r.notes,
-  r.created_at, r.started_at, r.ended_at, r.placement, r.worker, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1`;
-const SELECT = `SELECT r.*, e.name AS experiment, json_extract(r.summary_json, '$.val.top1') AS val_top1 FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id`;
+  r.created_at, r.started_at, r.ended_at, r.placement, r.worker, r.seed, ${DERIVED}`;
+const SELECT = `SELECT r.*, ${DERIVED} FROM ${JOINS}`;
 const now = () => new Date().toISOString();
 
-function toSummary(r: Omit<RunRow, 'params_json' | 'seed' | 'summary_json' | 'app_version'>): RunSummary {
+function toSummary(r: Omit<RunRow, 'params_json' | 'summary_json' | 'app_version'>): RunSummary {
   return {
     id: r.id,
     config: r.config as ConfigName,
@@ -55,12 +72,20 @@ function toSummary(r: Omit<RunRow, 'params_json' | 'seed' | 'summary_json' | 'ap
     notes: r.notes,
     placement: r.placement as Placement,
     worker: r.worker,
+    lr: r.lr,
+    batch: r.batch,
+    width: r.width,
+    inputSize: r.input_size,
+    scale: r.scale,
+    seed: r.seed,
+    bestValTop1: r.best_val_top1,
+    evaluation: r.eval_protocol === null ? null : { protocol: r.eval_protocol, top1Error: r.eval_top1, top5Error: r.eval_top5 },
   };
 }
 
 /** Every run, newest first, without the heavy columns (parameters, full summary). */
 export function listRuns(db: Db, limit = -1): RunSummary[] {
-  return (db.prepare(`SELECT ${LIST_COLS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ORDER BY r.id DESC LIMIT ?`).all(limit) as RunRow[]).map(toSummary);
+  return (db.prepare(`SELECT ${LIST_COLS} FROM ${JOINS} ORDER BY r.id DESC LIMIT ?`).all(limit) as RunRow[]).map(toSummary);
 }
 
 export function getRun(db: Db, id: number): RunDetail | undefined {
