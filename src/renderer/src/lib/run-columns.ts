@@ -37,7 +37,7 @@ export const RUN_COLUMNS: readonly RunColumn[] = [
   { key: 'scale', label: 'S', value: (r) => r.scale, text: (r) => r.scale ?? 'default', shown: false },
   { key: 'seed', label: 'Seed', value: (r) => r.seed, shown: false },
   { key: 'duration', label: 'Duration', value: seconds, text: (r) => duration(seconds(r)), shown: false },
-  { key: 'tags', label: 'Tags', value: (r) => r.tags.join(','), shown: true },
+  { key: 'tags', label: 'Tags', value: (r) => r.tags.join(', '), shown: true },
   { key: 'created', label: 'Created', value: (r) => r.createdAt, text: (r) => r.createdAt.replace('T', ' ').slice(0, 19), shown: true },
 ];
 
