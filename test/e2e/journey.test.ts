@@ -183,6 +183,17 @@ describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, 
     expect(grid.reduce((sum, row, i) => sum + row[i]!, 0)).toBe(Math.round(64 * (1 - e.top1Error)));
     const accs = (await details.getByTestId('per-class').locator('.value').allTextContents()).map((t) => parseFloat(t));
     expect(accs).toEqual([...accs].sort((x, y) => x - y));
+    // Smoothing and the loss chart's log scale: drawn at once, and kept after a reload.
+    const loss = page.locator('canvas[aria-label="Training loss"]');
+    await page.locator('input[name="smoothing"]').fill('0.6');
+    await page.locator('input[name="log-loss"]').check();
+    await expect(loss.getAttribute('data-smoothed')).resolves.not.toBe('0');
+    await expect(loss.getAttribute('data-log-y')).resolves.toBe('true');
+    await page.reload();
+    await expect(page.locator('input[name="smoothing"]').inputValue()).resolves.toBe('0.6');
+    await expect(page.locator('canvas[aria-label="Training loss"]').getAttribute('data-log-y')).resolves.toBe('true');
+    await page.locator('input[name="smoothing"]').fill('0');
+    await page.locator('input[name="log-loss"]').uncheck();
     await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
   });
 
