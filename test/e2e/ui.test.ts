@@ -134,7 +134,12 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     // The limits are empty: the whole dataset.
     await expect(s.page.locator('input[name="trainSamples"]').inputValue()).resolves.toBe('');
     await expect(s.page.locator('input[name="valSamples"]').inputValue()).resolves.toBe('');
-    await s.page.locator('input[name="dataset"]').fill('pets');
+    // Picked by name from the registered datasets, with its classes and readable images.
+    const pick = s.page.locator('select[name="dataset-pick"]');
+    await pick.locator('option[value="pets"]').waitFor({ state: 'attached' });
+    await expect(pick.locator('option[value="pets"]').textContent()).resolves.toBe('pets — folder, 3 classes, 14 images');
+    await pick.selectOption('pets');
+    await expect(s.page.locator('input[name="dataset"]').inputValue()).resolves.toBe('pets');
     await s.page.getByLabel('Epochs', { exact: true }).fill('2');
     await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
     await s.page.getByLabel('Batch size', { exact: true }).fill('4');
@@ -158,6 +163,9 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     const row = s.page.getByTestId('runs-table').locator('tbody tr', { has: s.page.getByRole('link', { name: `#${id}`, exact: true }) });
     await row.locator('td').nth(5).filter({ hasText: /^pets$/ }).waitFor({ timeout: 10_000 });
     await expect(row.locator('td').nth(5).getAttribute('title')).resolves.toBe(run.dataset);
+    // And so does the run page.
+    await s.page.goto(`${s.served.url}#/run/${id}`);
+    await s.page.getByTestId('run-dataset').filter({ hasText: /^pets$/ }).waitFor();
   });
   it('names the backend auto picks, and shows a refusal from the main process under the field\'s label', async () => {
     await s.page.goto(s.served.url + '#/new');
