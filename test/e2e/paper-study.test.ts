@@ -116,6 +116,7 @@ describe.skipIf(!!chromiumMissing)(`paper study (Table 3)${skipNote(chromiumMiss
     await s.page.getByTestId('study-cancel').click();
     for (const id of long.ids) expect(await untilFinished(s.served, token, id), `run ${id}`).toBe('stopped');
     await s.page.getByRole('link', { name: 'Runs' }).click();
+    await s.page.getByTestId('studies').locator('li').nth(2).waitFor();
     await expect(s.page.getByTestId('studies').locator('li').count()).resolves.toBe(3);
   });
 });
