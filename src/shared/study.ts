@@ -168,7 +168,8 @@ export function studyTable(figures: ReadonlyArray<StudyFigure & { row: string }>
   for (const config of STUDY_CONFIGS)
     for (const scale of STUDY_SCALES) {
       const row = rowKey(config, scale);
-      const mine = figures.filter((f) => f.row === row).map(({ row: _r, ...f }) => f);
+      // Runs with no figure yet (queued, or stopped before their first epoch) are not in the row.
+      const mine = figures.filter((f) => f.row === row && f.top1Error !== null).map(({ row: _r, ...f }) => f);
       if (!mine.length) continue;
       const stats = (k: 'top1Error' | 'top5Error') => rowStats(mine.map((f) => f[k]).filter((v): v is number => v !== null));
       rows.push({ row, config, scale, figures: mine, top1: stats('top1Error'), top5: stats('top5Error'), evaluated: mine.every((f) => f.q !== null) });

@@ -153,7 +153,7 @@ function markdown(s: StudyInfo, rows: StudyTableRow[], findings: FindingResult[]
   const out = [
     `| ConvNet config. | train S (paper's) | seeds | test Q | top-1 err % (mean ± sd) | per seed | paper top-1 | top-5 err % | paper top-5 |`,
     '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.config} | ${r.scale === '256-512' ? '[256; 512]' : r.scale} | ${r.figures.length} | ${r.evaluated ? r.figures[0]!.q : 'validation'} | ${ms(r.top1)} | ${r.figures.map((f) => (f.top1Error === null ? '–' : f.top1Error.toFixed(1))).join(', ')} | ${paper(r)?.top1Error.toFixed(1) ?? '–'} | ${ms(r.top5)} | ${paper(r)?.top5Error.toFixed(1) ?? '–'} |`),
+    ...rows.map((r) => `| ${r.config} | ${r.scale === '256-512' ? '[256; 512]' : r.scale} | ${r.top1?.n ?? 0} | ${r.evaluated ? r.figures[0]!.q : 'validation'} | ${ms(r.top1)} | ${r.figures.map((f) => (f.top1Error === null ? '–' : f.top1Error.toFixed(1))).join(', ')} | ${paper(r)?.top1Error.toFixed(1) ?? '–'} | ${ms(r.top5)} | ${paper(r)?.top5Error.toFixed(1) ?? '–'} |`),
   ];
   if (findings.length)
     out.push('', '| finding | the paper | difference (points) | standard error | verdict |', '|---|---|---|---|---|', ...findings.map((f) => `| ${f.name} | ${f.paper} | ${f.diff > 0 ? '+' : ''}${f.diff.toFixed(2)} | ${f.se === null ? '–' : f.se.toFixed(2)} | ${f.verdict === 'not resolved' ? `not resolved at ${f.n} seeds` : f.verdict === 'agrees' ? 'agrees with the paper' : 'the opposite of the paper'} |`));
