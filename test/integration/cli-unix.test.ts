@@ -16,7 +16,8 @@ describe('vgglab as a Unix tool', () => {
   const cli = (...args: string[]) => vgglabSync(dataDir, args);
   /** A `vgglab train` process whose run cannot end by itself in the test's time, once it has a checkpoint. */
   const trainingPastCheckpoint = async (epochs: number) => {
-    const { proc, done } = vgglab(dataDir, ['train', ...TINY, '--epochs', String(epochs), '--json']);
+    // No schedule: a plateau schedule would end the run by itself after its last drop, before the test acts.
+    const { proc, done } = vgglab(dataDir, ['train', ...TINY, '--epochs', String(epochs), '--schedule', 'none', '--json']);
     let id = 0;
     await waitInDb(dataDir, 'a run past its first checkpoint', (db) => {
       id = (db.prepare("SELECT max(id) FROM runs WHERE status = 'running'").pluck().get() as number | null) ?? 0;
