@@ -28,24 +28,18 @@ export interface CliFailure {
   field?: string;
 }
 
-/**
- * What an error means for the exit code and the message. Told apart by name, not by class: the
- * command modules load from the sources while this file may run from the CLI's bundle, so each
- * side has its own copy of the classes.
- */
-const is = <T>(err: unknown, cls: abstract new (...a: never[]) => T, name: string): err is T => err instanceof cls || (err instanceof Error && err.name === name);
-
+/** What an error means for the exit code and the message. */
 export function failureOf(err: unknown): CliFailure {
-  if (is(err, CommanderError, 'CommanderError')) {
+  if (err instanceof CommanderError) {
     const message = err.message.replace(/^error: /, '');
     const flag = /option '(--[a-z-]+)/.exec(message)?.[1];
     return { exit: EXIT.usage, code: 'usage', message, ...(flag ? { field: flag } : {}) };
   }
-  if (is(err, UsageError, 'UsageError')) {
+  if (err instanceof UsageError) {
     const flag = /^(--[a-z-]+)/.exec(err.message)?.[1];
     return { exit: EXIT.usage, code: 'usage', message: err.message, ...(flag ? { field: flag } : {}) };
   }
-  if (is(err, ContractError, 'ContractError')) {
+  if (err instanceof ContractError) {
     const field = err.issues.find((i) => i.field)?.field;
     const exit = err.code === 'conflict' ? EXIT.state : EXIT.usage;
     return { exit, code: err.code === 'bad_request' ? 'usage' : err.code, message: forCli(err.issues), ...(field ? { field: flagOf(field) } : {}) };

@@ -11,6 +11,11 @@ import { command } from './load';
 import { complete, completionScript, SHELLS, type Shell } from './completion';
 import { DATASET_KINDS } from '../data/spec';
 
+/** Beside every --queue: the password kept off the command line (secrets.ts reads it). */
+const queuePasswordFile = () => new Option('--queue-password-file <FILE>', "the queue's password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)");
+/** --dataset-folders' old name, still read (datasetFolders below). */
+const oldDataRoot = () => new Option('--data-root <DIR...>', 'old name of --dataset-folders').hideHelp();
+
 function buildProgram(setCode: (c: number) => void): Command {
   const program = new Command('vgglab')
     .description('VGG Lab: train, evaluate and compare VGG networks (Simonyan & Zisserman, 2014)')
@@ -33,7 +38,7 @@ function buildProgram(setCode: (c: number) => void): Command {
 
   addTrainOptions(program.command('train').description('train one VGG configuration and record the run'), { mandatory: ['config'], help: { dataset: `${DATASET_KINDS.join(', ')}, or a registered dataset's name` } })
     .option('--queue <URL>', 'with --on cluster: the Redis queue (default: $VGGLAB_QUEUE, else the Cluster page)')
-    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
+    .addOption(queuePasswordFile())
     .option('--artifacts <DIR>', 'with --on cluster: the shared artifacts folder as mounted here (default: $VGGLAB_ARTIFACTS, else the saved setting)')
     .option('--device <N>', 'the CUDA device this run uses (torch, tensorflow-gpu; default: the first)', intArg('--device', 0, 255))
     .option('--json', 'print one JSON object as the last line')
@@ -46,7 +51,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .argument('<RUN>', 'run id', intArg('RUN', 1))
     .addOption(new Option('--backend <B>', 'continue on this backend (checkpoints are the same on every one); default: the run\'s own').choices(BACKEND_CHOICES))
     .option('--queue <URL>', 'a cluster run: the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
-    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
+    .addOption(queuePasswordFile())
     .option('--artifacts <DIR>', 'a cluster run: the shared artifacts folder as mounted here')
     .option('--json', 'print one JSON object as the last line')
     .option('--quiet', 'no progress')
@@ -162,7 +167,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--token <T>', 'access token (visible in `ps`: prefer $VGGLAB_TOKEN or --token-file; default: random)')
     .option('--token-file <FILE>', 'the access token, from the first line of FILE')
     .option('--dataset-folders <DIR...>', 'the folders remote callers may read datasets from (default: your home folder)')
-    .addOption(new Option('--data-root <DIR...>', 'old name of --dataset-folders').hideHelp())
+    .addOption(oldDataRoot())
     .option('--json', 'print the address and folders as one JSON object when serving')
     .action((o) => run(async () => (await command('serve')).serveCommand(globals(), datasetFolders(o)))());
 
@@ -236,7 +241,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data,eval (data: the input pipeline alone; eval: the test protocols on W2\'s model)')
     .addOption(new Option('--on <WHERE>', 'cluster: W2 here and through a local `vgglab worker` and Redis (the queue\'s cost, and metric latency)').choices(['local', 'cluster']).default('local'))
     .option('--queue <URL>', 'with --on cluster: a Redis to use (default: a scratch redis-server on this machine)')
-    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
+    .addOption(queuePasswordFile())
     .option('--json', 'print one JSON object as the last line')
     .action((o) => run(async () => (queueSecrets(o), (await command('bench')).benchCommand(o)))());
 
@@ -244,12 +249,12 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('worker')
     .description('take training runs from the cluster queue on this host, one at a time, until stopped (SIGINT/SIGTERM hand the current run back)')
     .option('--queue <URL>', 'the Redis queue: redis://[:PASSWORD@]HOST:PORT or rediss:// (default: $VGGLAB_QUEUE)')
-    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
+    .addOption(queuePasswordFile())
     .option('--artifacts <DIR>', 'shared folder for checkpoints, as mounted here (default: $VGGLAB_ARTIFACTS)')
     .addOption(new Option('--backend <B>', 'compute backend for runs that leave it to auto').choices(BACKEND_CHOICES).default('auto'))
     .option('--name <NAME>', 'name shown on the Workers page (default: HOST-PID)')
     .option('--dataset-folders <DIR...>', 'the folders datasets may be read from (default: none, only built-in data)')
-    .addOption(new Option('--data-root <DIR...>', 'old name of --dataset-folders').hideHelp())
+    .addOption(oldDataRoot())
     .option('--device <N>', 'the CUDA device this worker uses (torch, tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
     .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workerCommand(datasetFolders(o))))());
 
@@ -257,7 +262,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .command('workers')
     .description('the cluster workers online: backend, device, current run, last heartbeat')
     .option('--queue <URL>', 'the Redis queue (default: $VGGLAB_QUEUE, else the saved setting)')
-    .option('--queue-password-file <FILE>', 'the queue\'s password, from the first line of FILE (else $VGGLAB_QUEUE_PASSWORD; never in --queue, where `ps` shows it)')
+    .addOption(queuePasswordFile())
     .option('--json', 'print one JSON object')
     .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workersCommand(globals(), o)))());
 
@@ -286,8 +291,8 @@ export async function main(argv: string[]): Promise<number> {
     const at = argv.indexOf('__complete');
     if (at >= 0) {
       const words = argv.slice(at + 1);
-      const dataDir = argv[argv.indexOf('--data-dir') + 1];
-      const globalsNow = { dataDir: argv.indexOf('--data-dir') >= 0 && argv.indexOf('--data-dir') < at ? dataDir : undefined };
+      const dd = argv.indexOf('--data-dir');
+      const globalsNow = { dataDir: dd >= 0 && dd < at ? argv[dd + 1] : undefined };
       const candidates = await complete(program, words.length ? words : [''], async () => (await command('read')).runIdsForCompletion(globalsNow));
       for (const c of candidates) process.stdout.write(`${c}\n`);
       return 0;
@@ -295,7 +300,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
-    if ((err as CommanderError).code && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes((err as CommanderError).code)) return 0;
+    if (err instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
     const f = failureOf(err);
     report(f, argv, commandPath(program, argv));
     return f.exit;

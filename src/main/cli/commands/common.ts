@@ -18,3 +18,13 @@ export async function call<M extends MethodName>(app: App, method: M, args: Args
 export function openApp(g: Globals, transport = 'cli', cluster?: { queue?: string; artifacts?: string }): App {
   return createApp({ dataDir: resolveDataDir(g.dataDir), transport, ...(cluster ? { cluster } : {}) });
 }
+
+/** Runs `use` on the app opened on the data folder, and closes it whatever happens. */
+export async function withApp<T>(g: Globals, use: (app: App) => Promise<T>): Promise<T> {
+  const app = openApp(g);
+  try {
+    return await use(app);
+  } finally {
+    await app.close();
+  }
+}
