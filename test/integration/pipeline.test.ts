@@ -24,6 +24,46 @@ async function epochBatches(feed: TrainFeed, epoch: number, batch: number): Prom
   return out;
 }
 
+/** The 3×2 picture every BMP layout below stores, top row first: red, green, blue / white, black, yellow. */
+const PICTURE = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [0, 0, 0], [255, 255, 0]];
+
+/** A BMP file written by hand (BITMAPINFOHEADER), as a camera or Windows Paint would store it. */
+function bmpFile(bits: 1 | 8 | 24 | 32, topDown = false): Buffer {
+  const [w, h] = [3, 2];
+  const palette = bits <= 8 ? PICTURE : [];
+  const stride = Math.ceil((w * bits) / 32) * 4;
+  const offset = 54 + palette.length * 4;
+  const file = Buffer.alloc(offset + stride * h);
+  file.write('BM', 0);
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(offset, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(w, 18);
+  file.writeInt32LE(topDown ? -h : h, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(bits, 28);
+  file.writeUInt32LE(palette.length, 46);
+  palette.forEach(([r, g, b], i) => file.set([b!, g!, r!, 0], 54 + i * 4));
+  for (let y = 0; y < h; y++) {
+    const row = offset + (topDown ? y : h - 1 - y) * stride;
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      const [r, g, b] = PICTURE[i]!;
+      if (bits === 24) file.set([b!, g!, r!], row + x * 3);
+      else if (bits === 32) file.set([b!, g!, r!, 0], row + x * 4);
+      else if (bits === 8) file[row + x] = i;
+    }
+  }
+  if (bits === 1) {
+    // Two colours only: the palette is black and white, and the picture a checkerboard.
+    file.set([0, 0, 0, 0, 255, 255, 255, 0], 54);
+    file.writeUInt32LE(2, 46);
+    file.writeUInt32LE(54 + 8, 10);
+    return Buffer.concat([file.subarray(0, 62), Buffer.from([0b10100000, 0, 0, 0, 0b01000000, 0, 0, 0])]);
+  }
+  return file;
+}
+
 describe('data pipeline', () => {
   it('decodes a folder in the pool (broken files skipped and counted), spills past the memory budget to disk, and builds the same batches as the training thread would', async () => {
     const root = tempDir();
@@ -163,7 +203,23 @@ describe('data pipeline', () => {
     }
   });
 
-  it('decodes CMYK, EXIF-rotated and BMP files, and a 10,000 × 10,000 image with bounded memory', async () => {
+  it('reads BMP files pixel for pixel in every common layout (24 and 32 bit, 8-bit palette, 1 bit, bottom-up and top-down), and names a broken one', async () => {
+    const dir = tempDir();
+    const flat = PICTURE.flat();
+    for (const [bits, topDown] of [[24, false], [24, true], [32, false], [8, false], [8, true]] as const) {
+      const file = path.join(dir, `p${bits}${topDown ? 'td' : ''}.bmp`);
+      fs.writeFileSync(file, bmpFile(bits, topDown));
+      expect([...(await decodeImage(file, 3, 2))], `${bits} bit${topDown ? ', top-down' : ''}`).toEqual(flat);
+    }
+    // 1 bit, bottom-up: the last row in the file is the top of the picture.
+    fs.writeFileSync(path.join(dir, 'p1.bmp'), bmpFile(1));
+    const mono = [...(await decodeImage(path.join(dir, 'p1.bmp'), 3, 2))].filter((_, i) => i % 3 === 0);
+    expect(mono).toEqual([0, 255, 0, 255, 0, 255]);
+    fs.writeFileSync(path.join(dir, 'cut.bmp'), bmpFile(24).subarray(0, 30));
+    await expect(decodeImage(path.join(dir, 'cut.bmp'), 3, 2)).rejects.toThrow();
+  });
+
+  it('decodes CMYK and EXIF-rotated files, and a 10,000 × 10,000 image with bounded memory', async () => {
     const dir = tempDir();
     const red = { r: 220, g: 20, b: 20 };
     // CMYK JPEG: comes out as (about) the same sRGB red.
@@ -182,21 +238,6 @@ describe('data pipeline', () => {
     const at = (x: number, y: number) => [...rot.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3)];
     expect(at(10, 2)[0]!).toBeGreaterThan(200);
     expect(at(10, 17)[2]!).toBeGreaterThan(200);
-    // A 24-bit BMP written by hand: 2×2, rows bottom-up, BGR.
-    const row = 8;
-    const file = Buffer.alloc(54 + row * 2);
-    file.write('BM', 0);
-    file.writeUInt32LE(file.length, 2);
-    file.writeUInt32LE(54, 10);
-    file.writeUInt32LE(40, 14);
-    file.writeInt32LE(2, 18);
-    file.writeInt32LE(2, 22);
-    file.writeUInt16LE(1, 26);
-    file.writeUInt16LE(24, 28);
-    for (let p = 0; p < 2; p++) for (let r = 0; r < 2; r++) file.set([10, 200, 30], 54 + r * row + p * 3);
-    fs.writeFileSync(path.join(dir, 'tiny.bmp'), file);
-    const bmpPx = await decodeImage(path.join(dir, 'tiny.bmp'), 4);
-    expect([...bmpPx.subarray(0, 3)]).toEqual([30, 200, 10]);
     // 10,000 × 10,000 (300 MB as RGB): shrink-on-load keeps the decode far below that.
     await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: red } }).jpeg().toFile(path.join(dir, 'huge.jpg'));
     const before = process.memoryUsage().rss;

@@ -2,14 +2,15 @@
 // or 16 bit, alpha dropped, shrink-on-load for huge JPEGs) and rescales to exactly w×h, cutting
 // centrally where the aspect ratio differs (the central S×S square when w = h = S). The size is planned
 // from imageSize (data/geometry.ts: smallest side S, aspect kept). BMP, which sharp's libvips build
-// lacks, is read by bmp-js first.
+// lacks, is read by bmp-ts first (the
+// maintained decoder Jimp reads BMP with: 1/4/8-bit palettes, RLE, 16/24/32-bit, bit fields, top-down).
 import fs from 'node:fs';
 import path from 'node:path';
-import bmp from 'bmp-js';
-import sharp from 'sharp';
+import * as bmp from 'bmp-ts';
+import sharp, { type Sharp } from 'sharp';
 
-/** A BMP file as raw RGB for sharp (bmp-js yields A, B, G, R bytes per pixel). */
-function readBmp(file: string): sharp.Sharp {
+/** A BMP file as raw RGB for sharp (bmp-ts yields A, B, G, R bytes per pixel). */
+function readBmp(file: string): Sharp {
   const { width, height, data } = bmp.decode(fs.readFileSync(file));
   if (!width || !height || data.length < width * height * 4) throw new Error('not a readable BMP');
   const rgb = Buffer.alloc(width * height * 3);
