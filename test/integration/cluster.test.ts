@@ -332,10 +332,10 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
     }
   });
 
-  it('SIGTERM to a worker hands its run back after a checkpoint; a worker started later takes it up, every step once', async () => {
+  it('SIGTERM to a worker hands its run back after a checkpoint; a worker started later takes it up, every step once; the first tells it all as JSON lines', async () => {
     const dataDir = tempDir();
     const artifacts = tempDir('vgglab-artifacts-');
-    const first = startWorker(redis, artifacts, 'w7');
+    const first = startWorker(redis, artifacts, 'w7', ['--json']);
     const app = createApp({ dataDir, cluster: { queue: redis.url, artifacts }, connectCluster: true });
     try {
       await online(redis.url, 'w7', first);
@@ -355,6 +355,20 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
       first.proc.kill('SIGTERM');
       const out = await first.done;
       expect(out.code).toBe(0);
+      // --json: every stdout line is one event object with its time; the run's story in order.
+      const events = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; time: string; runId?: number; [k: string]: unknown });
+      expect(events.every((e) => !Number.isNaN(Date.parse(e.time)))).toBe(true);
+      const kinds = events.map((e) => e.event);
+      expect(kinds.filter((k) => k !== 'epoch')).toEqual(['started', 'run-started', 'stopping', 'handback', 'stopped']);
+      // Epochs between the start and the hand-back (one may end in the step the signal waited for).
+      expect(kinds.indexOf('epoch')).toBeGreaterThan(kinds.indexOf('run-started'));
+      expect(kinds.lastIndexOf('epoch')).toBeLessThan(kinds.indexOf('handback'));
+      expect(events[0]).toMatchObject({ worker: 'w7', backend: expect.any(String) });
+      expect(events[1]).toMatchObject({ runId: id, fromStep: 0 });
+      const epochs = events.filter((e) => e.event === 'epoch');
+      expect(epochs.map((e) => e.epoch)).toEqual(range(epochs.length));
+      for (const e of epochs) expect(e).toMatchObject({ runId: id, step: expect.any(Number), lr: expect.any(Number), trainLoss: expect.any(Number), valTop1: expect.any(Number) });
+      expect(events.find((e) => e.event === 'stopping')).toMatchObject({ signal: 'SIGTERM' });
       await until('the run back in the queue', () => app.runs.get(id).status === 'queued');
       expect(app.runs.events(id).some((e) => e.kind === 'note' && /worker w7 gave the run back to the queue/.test(String((e.payload as { message?: string }).message)))).toBe(true);
       const second = startWorker(redis, artifacts, 'w8');
@@ -366,6 +380,11 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
       expect(await app.runs.waitFor(id)).toBe('stopped');
       expectWhole(app, id);
       expect(app.runs.get(id).worker).toBe('w8');
+      // Without --json, the same events as lines of text on stderr.
+      second.proc.kill('SIGTERM');
+      const text = (await second.done).stderr;
+      expect(text).toMatch(new RegExp(`worker w8: run ${id} \\(.+\\) resumed from step \\d+`));
+      expect(text).toMatch(new RegExp(`worker w8: run ${id} stopped`));
       // It went on from where w7 stopped (its stop checkpoint, or the end of the epoch it was in), not from an earlier checkpoint.
       const resumed = app.runs.events(id).filter((e) => e.kind === 'resume');
       expect(resumed).toHaveLength(1);

@@ -256,6 +256,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--dataset-folders <DIR...>', 'the folders datasets may be read from (default: none, only built-in data)')
     .addOption(oldDataRoot())
     .option('--device <N>', 'the CUDA device this worker uses (torch, tensorflow-gpu; start one worker per GPU)', intArg('--device', 0, 255))
+    .option('--json', 'events as JSON lines on stdout (started, run-started, epoch, run-ended, refused, lost-lock, handback, stopping, stopped)')
     .action((o) => run(async () => (queueSecrets(o), (await command('cluster')).workerCommand(datasetFolders(o))))());
 
   program

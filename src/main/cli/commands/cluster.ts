@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BackendChoice } from '../../../shared/domain';
+import { eventPrinter } from '../../cluster/remote/events';
 import { ClusterWorker } from '../../cluster/remote/queue-worker';
 import { checkQueueUrl, redact } from '../../cluster/shared/settings';
 import { clusterStatus } from '../../cluster/desktop/status';
@@ -11,7 +12,7 @@ import { table } from '../format';
 import { UsageError } from '../options';
 import { openApp, printJson, type Globals } from './common';
 
-export async function workerCommand(opts: { queue?: string; artifacts?: string; backend: BackendChoice; name?: string; datasetFolders?: string[]; device?: number }): Promise<number> {
+export async function workerCommand(opts: { json?: boolean; queue?: string; artifacts?: string; backend: BackendChoice; name?: string; datasetFolders?: string[]; device?: number }): Promise<number> {
   const queue = opts.queue ?? process.env.VGGLAB_QUEUE;
   if (!queue) throw new UsageError('--queue URL is required (or VGGLAB_QUEUE): the Redis the desktop queues runs on, e.g. redis://:PASSWORD@HOST:6379');
   try {
@@ -31,6 +32,7 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
     backend: opts.backend,
     name: opts.name ?? `${os.hostname()}-${process.pid}`,
     dataRoots: opts.datasetFolders ?? [],
+    report: eventPrinter(!!opts.json),
   });
   try {
     const backend = await worker.start();
@@ -38,14 +40,10 @@ export async function workerCommand(opts: { queue?: string; artifacts?: string; 
       process.stderr.write(`warning: --device ${opts.device} chooses a CUDA device; it has no effect on the ${backend} backend this worker uses\n`);
   } catch (err) {
     await worker.stop();
-    process.stderr.write(`vgglab: worker: ${(err as Error).message}\n`);
-    return 1;
+    throw new Error(`worker: ${(err as Error).message}`);
   }
   await new Promise<void>((resolve) => {
-    const shut = (sig: string) => {
-      process.stderr.write(`worker: ${sig}: finishing the current step, checkpointing, and giving the run back to the queue…\n`);
-      void worker.stop().then(resolve);
-    };
+    const shut = (sig: string) => void worker.stop(sig).then(resolve);
     process.once('SIGINT', () => shut('SIGINT'));
     process.once('SIGTERM', () => shut('SIGTERM'));
   });

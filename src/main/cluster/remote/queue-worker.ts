@@ -23,6 +23,7 @@ import { connect } from '../shared/connection';
 import { specFingerprint } from '../shared/fingerprint';
 import { controlKey, encode, jobIdOf, LOCK_MS, PREFIX, QUEUE_NAME, STALLED_CHECK_MS, streamKey, WORKER_HEARTBEAT_MS, WORKER_TTL_MS, workerKey, type Control, type JobData, type StreamMessage, type WorkerAnnouncement } from '../shared/protocol';
 import { redact } from '../shared/settings';
+import { eventPrinter, type WorkerEvent } from './events';
 import { artifactsRunDir } from '../shared/paths';
 
 export interface WorkerOptions {
@@ -33,7 +34,8 @@ export interface WorkerOptions {
   /** Folders a job's dataset may be read from; none: only built-in data. */
   dataRoots: string[];
   factory?: WorkerFactory;
-  log?: (line: string) => void;
+  /** Where the worker's events go (default: text lines on stderr). */
+  report?: (e: WorkerEvent) => void;
 }
 
 /** Progress messages between epoch ends are sent at most this often (the UI's bar needs no more). */
@@ -80,10 +82,10 @@ export class ClusterWorker {
   private current: { runId: number; jobId: string; store: string; lost: boolean; handback: boolean } | null = null;
   private stopping = false;
   private readonly beat: NodeJS.Timeout;
-  private readonly log: (line: string) => void;
+  private readonly report: (e: WorkerEvent) => void;
 
   constructor(private readonly opts: WorkerOptions) {
-    this.log = opts.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.report = opts.report ?? eventPrinter(false);
     this.redis = connect(opts.queue);
     this.bullConnection = connect(opts.queue);
     this.policy = opts.dataRoots.length ? confineTo(opts.dataRoots, 'start the worker with --dataset-folders DIR to allow another') : null;
@@ -102,7 +104,7 @@ export class ClusterWorker {
     this.worker.on('lockRenewalFailed', (ids) => {
       // Another worker may now hold the run: stop training it here, and send nothing more for it.
       if (this.current && ids.includes(this.current.jobId)) {
-        this.log(`worker ${opts.name}: lost the lock on run ${this.current.runId}; stopping it here`);
+        this.report({ event: 'lost-lock', worker: opts.name, runId: this.current.runId });
         this.current.lost = true;
         this.scheduler.stop(this.current.runId);
       }
@@ -116,7 +118,7 @@ export class ClusterWorker {
     const all = await listBackends(this.opts.backend === 'auto' ? undefined : [this.opts.backend]);
     this.backendInfo = chooseBackend(this.opts.backend, all);
     await this.announce();
-    this.log(`worker ${this.opts.name} on ${this.host}: ${this.backendInfo.name} (${this.backendInfo.device ?? '-'}), queue ${redact(this.opts.queue)}, artifacts ${this.opts.artifacts}`);
+    this.report({ event: 'started', worker: this.opts.name, host: this.host, backend: this.backendInfo.name, device: this.backendInfo.device ?? '-', queue: redact(this.opts.queue), artifacts: this.opts.artifacts });
     void this.worker.run();
     return this.backendInfo.name;
   }
@@ -138,9 +140,10 @@ export class ClusterWorker {
   }
 
   /** SIGINT/SIGTERM: the current run checkpoints after its step and goes back to the queue; then the worker leaves. */
-  async stop(): Promise<void> {
+  async stop(signal?: string): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (signal) this.report({ event: 'stopping', worker: this.opts.name, signal });
     if (this.current) {
       this.current.handback = true;
       this.scheduler.stop(this.current.runId);
@@ -151,6 +154,7 @@ export class ClusterWorker {
     await this.scheduler.terminateAll();
     this.redis.disconnect();
     this.bullConnection.disconnect();
+    if (signal) this.report({ event: 'stopped', worker: this.opts.name });
   }
 
   private async process(job: Job<JobData>, token?: string): Promise<void> {
@@ -163,7 +167,7 @@ export class ClusterWorker {
     const send = (msg: StreamMessage) => (sent = this.redis.xadd(key, '*', ...encode(session, ++seq, msg)));
     send({ type: 'assigned', worker: this.opts.name, host: this.host });
     const refuse = async (reason: string) => {
-      this.log(`worker ${this.opts.name}: refused run ${data.runId}: ${reason}`);
+      this.report({ event: 'refused', worker: this.opts.name, runId: data.runId, reason });
       send({ type: 'done', status: 'failed', error: `refused by worker ${this.opts.name}: ${reason}`, result: emptyResult() });
       await sent;
     };
@@ -177,28 +181,43 @@ export class ClusterWorker {
     this.current = { runId: data.runId, jobId: jobIdOf(data.store, data.runId), store: data.store, lost: false, handback: false };
     void this.announce();
     const current = this.current;
+    const worker = this.opts.name;
+    const runId = data.runId;
+    this.report({ event: 'run-started', worker, runId, store: data.store, fromStep: start.fromStep });
     const control = this.watchControl(data, () => current);
     let lastProgress = 0;
+    let epochMetrics = new Map<string, number>();
     await new Promise<void>((resolve) => {
       this.scheduler.submit({
-        runId: data.runId,
-        prepare: () => start,
+        runId,
+        prepare: () => start.msg,
         onRefused: (reason) => {
           send({ type: 'done', status: 'failed', error: reason, result: emptyResult() });
+          this.report({ event: 'run-ended', worker, runId, status: 'failed', error: reason });
           resolve();
         },
         onMessage: (msg: FromWorker) => {
           if (current.lost) return;
           if (msg.type === 'done' && current.handback) return;
+          if (msg.type === 'metrics') for (const p of msg.points) epochMetrics.set(`${p.split}/${p.name}`, p.value);
           if (msg.type === 'progress' && msg.stepInEpoch !== msg.stepsPerEpoch) {
             const now = Date.now();
             if (now - lastProgress < PROGRESS_MS) return;
             lastProgress = now;
+          } else if (msg.type === 'progress' && epochMetrics.has('val/top1')) {
+            // The epoch's end: its validation is in (the last step's own progress comes before it).
+            const m = epochMetrics;
+            epochMetrics = new Map();
+            this.report({ event: 'epoch', worker, runId, epoch: msg.epoch, step: msg.step, lr: msg.lr, imagesPerSec: msg.imagesPerSec, trainLoss: m.get('train/epoch_loss') ?? null, valTop1: m.get('val/top1') ?? null });
           }
+          if (msg.type === 'done') this.report({ event: 'run-ended', worker, runId, status: msg.status, error: msg.error });
           send(msg.type === 'checkpoint' ? { ...msg, file: path.relative(this.opts.artifacts, msg.file) } : msg);
         },
         onExit: (crash) => {
-          if (crash && !current.lost && !current.handback) send({ type: 'done', status: 'failed', error: crash, result: emptyResult() });
+          if (crash && !current.lost && !current.handback) {
+            send({ type: 'done', status: 'failed', error: crash, result: emptyResult() });
+            this.report({ event: 'run-ended', worker, runId, status: 'failed', error: crash });
+          }
           resolve();
         },
       });
@@ -209,6 +228,7 @@ export class ClusterWorker {
     if (current.lost) return;
     if (current.handback) {
       send({ type: 'handback', worker: this.opts.name, reason: 'the worker was asked to stop' });
+      this.report({ event: 'handback', worker, runId });
       await sent;
       await job.moveToWait(token);
       throw new WaitingError();
@@ -254,7 +274,7 @@ export class ClusterWorker {
       });
     }
     const warm = data.warmStart ? { ...data.warmStart, file: path.join(this.opts.artifacts, data.warmStart.file) } : undefined;
-    return {
+    const msg = {
       type: 'start' as const,
       runId: data.runId,
       params,
@@ -264,6 +284,7 @@ export class ClusterWorker {
       ...(ck ? { resume: { file: ck.file, sha256: ck.sha256 } } : {}),
       ...(warm ? { warmStart: warm } : {}),
     };
+    return { msg, fromStep: ck?.step ?? 0 };
   }
 
   /** Applies the desktop's stop, pause and continue to the current run (polled: it survives reconnects). */
