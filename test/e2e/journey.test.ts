@@ -194,6 +194,22 @@ describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, 
     await expect(page.locator('canvas[aria-label="Training loss"]').getAttribute('data-log-y')).resolves.toBe('true');
     await page.locator('input[name="smoothing"]').fill('0');
     await page.locator('input[name="log-loss"]').uncheck();
+    // Drag across the loss chart: the run's steps in that range, at full resolution (the zoom fields
+    // follow); a double-click shows the whole run again.
+    const chart = page.locator('canvas[aria-label="Training loss"]');
+    const box = (await chart.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.35, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 6 });
+    await page.mouse.up();
+    await page.waitForFunction(() => !!document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-range'));
+    const [from, to] = (await chart.getAttribute('data-x-range'))!.split('-').map(Number);
+    expect(to!).toBeGreaterThan(from!);
+    await expect(page.getByLabel('Zoom from step').inputValue()).resolves.toBe(String(from));
+    await expect(page.getByLabel('Zoom to step').inputValue()).resolves.toBe(String(to));
+    await chart.dblclick();
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-range') === '');
+    await expect(page.getByLabel('Zoom from step').inputValue()).resolves.toBe('');
     await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
   });
 

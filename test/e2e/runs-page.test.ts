@@ -7,6 +7,8 @@ import { killed, vgglab, waitInDb } from '../cli-process';
 import { outputDir, skipNote, tempDir } from '../helpers';
 import { apiCall, noChromium, serve, servedPage, untilFinished } from './serve';
 import { need } from '../require';
+import type { RunSummary } from '../../src/shared/domain';
+import { dimension, influence } from '../../src/renderer/src/lib/analysis';
 
 const chromiumMissing = need('chromium', noChromium);
 
@@ -138,6 +140,55 @@ describe.skipIf(!!chromiumMissing)(`Runs page, New-run form and live charts in C
     await s.page.getByText('Columns', { exact: true }).click();
     for (const key of ['lr', 'experiment', 'best']) await s.page.locator(`input[name="column-${key}"]`).uncheck();
     expect(await headers()).not.toContain('LR');
+  });
+
+  it('Analyse: ranks the parameters by how far they moved the metric, brushes an axis to keep a range, and compares what is kept', async () => {
+    await s.page.goto(s.served.url + '#/runs');
+    await s.page.getByTestId('runs-table').waitFor();
+    await s.page.getByRole('button', { name: 'Analyse all' }).click();
+    await s.page.waitForURL(/#\/analyse$/);
+    const pcp = s.page.getByTestId('parallel-coords');
+    await pcp.waitFor();
+    const runs = await call<RunSummary[]>('runs.list');
+    // No run is evaluated here, so the metric is the best validation top-1; the table is the one the
+    // library computes (test/unit/analysis.test.ts checks its arithmetic on runs made for it).
+    const expected = influence(runs, dimension('best'));
+    const rows = s.page.getByTestId('influence').locator('tbody tr');
+    expect(await rows.count()).toBe(expected.length);
+    expect(await rows.first().locator('td').first().textContent()).toBe(expected[0]!.dim.label);
+    // Every run is a line, all bright before any brush.
+    expect(await pcp.locator('polyline.on').count()).toBe(runs.length);
+    await s.page.getByText(`${runs.length} of ${runs.length} runs in the brushes`).waitFor();
+    // Brush the top 40 % of the Config axis: the configurations there are C (top) and B (two thirds
+    // up); A-LRN (a third) and A (bottom) fall outside, whatever the runs' own numbers.
+    const axis = (await s.page.getByTestId('axis-config').boundingBox())!;
+    const x = axis.x + axis.width / 2;
+    const brushTop = async () => {
+      await s.page.mouse.move(x, axis.y + 2);
+      await s.page.mouse.down();
+      await s.page.mouse.move(x, axis.y + axis.height * 0.2, { steps: 4 });
+      await s.page.mouse.move(x, axis.y + axis.height * 0.4, { steps: 4 });
+      await s.page.mouse.up();
+      await s.page.getByTestId('brush-config').waitFor();
+    };
+    await brushTop();
+    const keptIds = (await pcp.locator('polyline.on').evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-run'))))).sort((a, b) => a - b);
+    const expectedKept = runs.filter((r) => r.config === 'B' || r.config === 'C').map((r) => r.id).sort((a, b) => a - b);
+    expect(keptIds).toEqual(expectedKept);
+    await s.page.getByText(`${expectedKept.length} of ${runs.length} runs in the brushes`).waitFor();
+    // The scatter shows the kept runs that have the metric, against the chosen parameter.
+    await s.page.locator('select[name="scatter-x"]').selectOption('config');
+    const withMetric = runs.filter((r) => expectedKept.includes(r.id) && r.bestValTop1 !== null).length;
+    expect(await s.page.getByTestId('scatter').locator('circle').count()).toBe(withMetric);
+    await s.page.screenshot({ path: path.join(outputDir(), 'analyse.png'), fullPage: true });
+    // A click on the axis, without a drag, clears its brush; then brushed again, Compare takes what is kept.
+    await s.page.mouse.click(x, axis.y + axis.height / 2);
+    await s.page.getByText(`${runs.length} of ${runs.length} runs in the brushes`).waitFor();
+    expect(await pcp.locator('polyline.on').count()).toBe(runs.length);
+    await brushTop();
+    await s.page.getByTestId('compare-kept').click();
+    await s.page.waitForURL(/#\/compare\//);
+    expect(new URL(s.page.url()).hash.split('/')[2]!.split(',').map(Number).sort((a, b) => a - b)).toEqual(expectedKept);
   });
 
   it('New run: a bad value shows the accepted range beside its field and disables Start; the preview shows the drops', async () => {

@@ -1,5 +1,5 @@
-// Hash routing: #/runs, #/new, #/run/ID, #/study/ID, #/compare/ID,ID,…
-export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number } | { page: 'study'; id: number } | { page: 'compare'; ids: number[] } | { page: 'datasets' } | { page: 'cluster' };
+// Hash routing: #/runs, #/new, #/run/ID, #/study/ID, #/compare/ID,ID,…, #/analyse[/ID,ID,…]
+export type Route = { page: 'runs' } | { page: 'new' } | { page: 'run'; id: number } | { page: 'study'; id: number } | { page: 'compare'; ids: number[] } | { page: 'analyse'; ids: number[] } | { page: 'datasets' } | { page: 'cluster' };
 
 function parse(hash: string): Route {
   const m = /^#\/run\/(\d+)$/.exec(hash);
@@ -11,6 +11,8 @@ function parse(hash: string): Route {
   if (hash === '#/cluster') return { page: 'cluster' };
   const c = /^#\/compare\/([\d,]+)$/.exec(hash);
   if (c) return { page: 'compare', ids: c[1]!.split(',').filter(Boolean).map(Number) };
+  const a = /^#\/analyse(?:\/([\d,]*))?$/.exec(hash);
+  if (a) return { page: 'analyse', ids: (a[1] ?? '').split(',').filter(Boolean).map(Number) };
   return { page: 'runs' };
 }
 
