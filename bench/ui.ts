@@ -1,5 +1,6 @@
 // UI benchmark (issue: 10,000 runs, a 1,000,000-point run): times what a user waits for in
 // Chromium through `vgglab serve`. Prints figures; asserts nothing. Run: npm run bench:ui
+// (RUNS=N and POINTS=N resize the seeded data; LIVE=0 skips the live-update rounds).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ const app = createApp({ dataDir, concurrency: 0 });
 const t0 = performance.now();
 app.db.transaction(() => {
   for (let i = 0; i < RUNS; i++) {
-    const params = TrainParams.parse({ config: CONFIG_NAMES[i % 6], seed: i, epochs: 10 });
+    const params = TrainParams.parse({ config: CONFIG_NAMES[i % 6], seed: i, epochs: 10, lr: [0.01, 0.005, 0.02, 0.001][i % 4], batch: [16, 32, 64][i % 3], width: [0.125, 0.25][i % 2] });
     const id = insertRun(app.db, params, 'bench', thisProcess());
     markFinished(app.db, id, 'completed', { epochs: 10, train: { loss: 0.5, top1: 0.8 }, val: { loss: 0.7, top1: 0.7 + (i % 100) / 1000, top5: 0.95 }, lrDrops: [], imagesPerSec: 1000, data: { train: 1000, val: 100, classes: 10, skipped: 0 } }, null);
   }
@@ -107,9 +108,53 @@ await time('run page: zoom to 1,000 steps at full resolution', async () => {
   await page.getByRole('button', { name: 'Whole run' }).click();
   await page.waitForFunction(() => Number(document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-points')) > 4000);
 });
+// Smoothing while the slider is dragged: each step of the slider, from the input event to the frame
+// after the chart's redraw (the loss chart of the big run: its stored points in min/max buckets).
+await page.locator('input[name="smoothing"]').fill('0');
+const slide = await page.evaluate(async () => {
+  // No named functions in here: tsx would wrap them in a helper the page does not have.
+  const input = document.querySelector('input[name="smoothing"]') as HTMLInputElement;
+  const ms: number[] = [];
+  for (let v = 0.05; v < 0.99; v += 0.05) {
+    const t = performance.now();
+    input.value = v.toFixed(2);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    ms.push(performance.now() - t);
+  }
+  return ms.sort((a, b) => a - b);
+});
+console.log(`run page: smoothing slider, input to redrawn frame over ${slide.length} steps: median ${slide[slide.length >> 1]!.toFixed(0)} ms, worst ${slide.at(-1)!.toFixed(0)} ms (${drawn} points drawn, two frames included)`);
+const { ema } = await import('../src/renderer/src/lib/smooth');
+const million = Array.from({ length: 1_000_000 }, (_, i) => ({ x: i + 1, y: Math.exp(-i / 3e5) + 0.05 * Math.sin(i) }));
+await time('smoothing: ema of a 1,000,000-point series (Node, the function the chart uses)', async () => ema(million, 0.6), 5);
+await page.locator('input[name="smoothing"]').fill('0');
 await page.screenshot({ path: path.join(dataDir, 'big-run.png') });
+// Parallel coordinates of 1,000 runs, from the Runs page (the list already loaded) to the frame
+// after the last line is drawn.
+await page.goto(server.url + '#/runs');
+await page.getByText(/in all\)/).waitFor();
+const thousand = app.db.prepare('SELECT id FROM runs ORDER BY id LIMIT 1000').pluck().all() as number[];
+await time('analyse page: parallel coordinates of 1,000 runs drawn', async () => {
+  await page.evaluate(() => (location.hash = '#/runs'));
+  await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
+  const t = await page.evaluate(async (ids) => {
+    const t0 = performance.now();
+    location.hash = `#/analyse/${ids.join(',')}`;
+    while (document.querySelectorAll('[data-testid="parallel-coords"] polyline').length < ids.length) await new Promise((r) => requestAnimationFrame(r));
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return performance.now() - t0;
+  }, thousand);
+  console.log(`  (in the page: ${t.toFixed(0)} ms from the hash change to the frame after the lines)`);
+});
 await server.close();
 await app.close();
+if (process.env.LIVE === '0') {
+  // LIVE=0: the pages only, without the live-update rounds (which train eight runs).
+  await browser.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // Live updates: the same training run, unwatched and then watched on its run page; the trainer's
 // images/s (epochs 2 on; the first warms up) is compared.

@@ -1,7 +1,7 @@
 // Composition root: one database, one bus, one scheduler, the services, the run placements (this
 // machine, the cluster), and the handler table that both transports dispatch to. It sits above the
 // services and the cluster, and is the one place that knows both.
-import type { Handlers } from '../shared/contract';
+import { ContractError, type Handlers } from '../shared/contract';
 import { openDatabase, type Db } from './store/db';
 import { HEARTBEAT_MS, Ownership, thisProcess } from './services/ownership';
 import { LocalPlacement } from './services/local-placement';
@@ -46,6 +46,8 @@ export interface AppOptions {
   cluster?: { queue?: string; artifacts?: string };
   /** Connect to the queue at start (desktop, serve), not only when a run needs it or cluster runs are active. */
   connectCluster?: boolean;
+  /** What only the desktop app has: its native dialogs. */
+  desktop?: { pickFolder(): Promise<string | null> };
 }
 
 export interface App {
@@ -106,7 +108,11 @@ export function createApp(opts: AppOptions): App {
   const studies = new StudyService(db, runs);
   const evaluations = new EvaluationService({ db, bus, backends, factory: opts.evalWorkerFactory ?? tsxEvalWorkerFactory });
   const handlers: Handlers = {
-    'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process' }),
+    'app.info': () => ({ version: APP_VERSION, dataDir: opts.dataDir, transport: opts.transport ?? 'in-process', desktop: !!opts.desktop }),
+    'app.pickFolder': async () => {
+      if (!opts.desktop) throw new ContractError("the folder picker is the desktop app's; type the folder's path instead", 'bad_request');
+      return { path: await opts.desktop.pickFolder() };
+    },
     'models.list': (a) => listModels(a),
     'backends.list': () => backends(),
     'models.memory': (a) => memoryEstimate(a),

@@ -37,7 +37,9 @@ const RunId = z.object({ id: z.number().int().positive() }).strict();
 const Empty = z.object({}).strict().default({});
 
 export const methods = {
-  'app.info': method<{ version: string; dataDir: string; transport: string }>()(Empty),
+  'app.info': method<{ version: string; dataDir: string; transport: string; desktop: boolean }>()(Empty),
+  /** The desktop app's native folder picker: the folder chosen, or null if the user cancelled. */
+  'app.pickFolder': method<{ path: string | null }>()(Empty),
   'models.list': method<ModelInfo[]>()(
     z
       .object({
@@ -161,10 +163,12 @@ export interface Events {
   'eval.progress': { runIds: number[]; done: number; total: number };
   'eval.done': EvaluationInfo;
   'run.deleted': { id: number };
+  /** The desktop's menu or a notification asks the window to show a page. */
+  'app.navigate': { hash: string };
 }
 export type EventName = keyof Events;
 // Every event of the interface, no more and no fewer: the compiler checks this record's keys against Events.
-const EVENT_KEYS: { [E in EventName]: true } = { 'run.updated': true, 'run.metrics': true, 'run.event': true, 'run.progress': true, 'eval.progress': true, 'eval.done': true, 'run.deleted': true };
+const EVENT_KEYS: { [E in EventName]: true } = { 'run.updated': true, 'run.metrics': true, 'run.event': true, 'run.progress': true, 'eval.progress': true, 'eval.done': true, 'run.deleted': true, 'app.navigate': true };
 export const EVENT_NAMES = Object.keys(EVENT_KEYS) as EventName[];
 
 /** What window.api exposes in the renderer, whichever transport carries it. */

@@ -210,6 +210,11 @@ describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, 
     await chart.dblclick();
     await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-range') === '');
     await expect(page.getByLabel('Zoom from step').inputValue()).resolves.toBe('');
+    // Dark mode: the charts' text and grid take the page's dark colours at once (app.css), and back.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-text-colour') === '#9aa3ad');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-text-colour') === '#5b6470');
     await page.screenshot({ path: path.join(outputDir(), 'run-evaluated.png'), fullPage: true });
   });
 

@@ -124,7 +124,9 @@ export function influence(runs: readonly RunSummary[], metric: Dimension): Influ
     const groups = new Map<string, number[]>();
     for (const r of scored) {
       const k = String(dim.value(r));
-      groups.set(k, [...(groups.get(k) ?? []), metric.value(r) as number]);
+      const g = groups.get(k);
+      if (g) g.push(metric.value(r) as number);
+      else groups.set(k, [metric.value(r) as number]);
     }
     if (groups.size < 2) continue;
     const levels = [...groups].map(([value, xs]) => ({ value, mean: xs.reduce((a, b) => a + b, 0) / xs.length, n: xs.length }));

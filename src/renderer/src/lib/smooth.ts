@@ -3,13 +3,17 @@
 export function ema(points: readonly { x: number; y: number }[], weight: number): { x: number; y: number }[] {
   if (weight <= 0) return points.slice();
   let last = 0;
-  let n = 0;
-  const out: { x: number; y: number }[] = [];
-  for (const p of points) {
+  // weight^n, kept as a running product (a power per point costs more than the rest of the loop).
+  let decay = 1;
+  const out: { x: number; y: number }[] = new Array(points.length);
+  let k = 0;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
     if (!Number.isFinite(p.y)) continue;
     last = last * weight + (1 - weight) * p.y;
-    n += 1;
-    out.push({ x: p.x, y: last / (1 - weight ** n) });
+    decay *= weight;
+    out[k++] = { x: p.x, y: last / (1 - decay) };
   }
+  out.length = k;
   return out;
 }
