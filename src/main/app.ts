@@ -17,6 +17,7 @@ import { compareRows } from './services/compare';
 import { exportRuns } from './services/export';
 import { DatasetService } from './services/datasets';
 import { allowAnyPath, specPath, type PathPolicy } from './services/paths-policy';
+import { withUploads } from './services/predict-uploads';
 import { listModels, measuredRates, memoryEstimate } from './services/models';
 import { getRun } from './store/runs';
 import { RunService } from './services/runs';
@@ -136,6 +137,11 @@ export function createApp(opts: AppOptions): App {
     'runs.checkpoints': (a) => listCheckpoints(db, runs.get(a.id).id),
     'evaluations.run': (a) => evaluations.evaluate(a.ids, a.protocol, a.scales, a.checkpoint),
     'evaluations.list': (a) => evaluations.list(a.id),
+    'runs.predict': async (a) => {
+      const predict = (files: string[]) => evaluations.predict(a.id, files, a.protocol, a.scales, a.checkpoint);
+      if (a.images?.length) return withUploads(a.images, predict);
+      return predict((a.files ?? []).map((f) => policy(f, 'runs.predict file')));
+    },
     'export.runs': (a) => {
       const list = a.ids.map((id) => runs.get(id));
       const ext = { csv: 'csv', json: 'json', md: 'md', latex: 'tex' }[a.format];

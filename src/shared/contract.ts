@@ -15,6 +15,7 @@ import {
   type DatasetKindInfo,
   type OfferedDatasetInfo,
   type EvaluationInfo,
+  type PredictionInfo,
   PROTOCOLS,
   BACKEND_CHOICES,
   type MetricPoint,
@@ -121,6 +122,21 @@ export const methods = {
         checkpoint: z.union([z.enum(['last', 'best']), z.number().int().min(1)]).default('last'),
       })
       .strict(),
+  ),
+  /** "Try the model": files on the machine the app runs on, or images sent with the call (base64). */
+  'runs.predict': method<PredictionInfo>()(
+    z
+      .object({
+        id: z.number().int().positive(),
+        files: z.array(z.string().min(1)).max(10_000).optional(),
+        images: z.array(z.object({ name: z.string().min(1).max(255), data: z.string().base64() }).strict()).max(256, 'at most 256 images a call').optional(),
+        protocol: z.enum(PROTOCOLS).default('center'),
+        scales: z.array(intIn(32, 2048)).min(1, 'at least one test scale').max(8, 'at most 8 test scales').optional(),
+        checkpoint: z.union([z.enum(['last', 'best']), z.number().int().min(1)]).default('last'),
+      })
+      .strict()
+      .refine((a) => (a.files?.length ?? 0) + (a.images?.length ?? 0) > 0, { message: 'accepted: one or more image files (files) or images (images)', path: ['files'] })
+      .refine((a) => !(a.files?.length && a.images?.length), { message: 'accepted: files or images, not both in one call', path: ['images'] }),
   ),
   'export.runs': method<{ format: string; filename: string; content: string }>()(
     z.object({ ids: z.array(z.number().int().positive()).min(1), format: z.enum(['csv', 'json', 'md', 'latex']) }).strict(),

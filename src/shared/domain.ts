@@ -195,6 +195,20 @@ export interface EvaluatedCheckpoint {
 }
 export type CheckpointChoice = 'last' | 'best' | number;
 
+/** "Try the model": image files classified by one run's weights under a test protocol (nothing stored). */
+export interface PredictionInfo {
+  runId: number;
+  protocol: string;
+  scales: number[];
+  checkpoint: EvaluatedCheckpoint;
+  backend: string;
+  seconds: number;
+  /** Of those, the time in the protocol itself (without decoding the files and loading the weights). */
+  protocolSeconds: number;
+  /** In the order given: each file's five most probable classes, or why it could not be read. */
+  results: ({ file: string; top: { label: number; name: string; p: number }[] } | { file: string; error: string })[];
+}
+
 export interface EvaluationInfo {
   id: number;
   /** The evaluated run; null for a fusion of several runs (see members). */

@@ -103,8 +103,10 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     await s.page.screenshot({ path: path.join(outputDir(), 'runs.png'), fullPage: true });
   });
 
+  /** The folder registered as "pets", for the tests after it. */
+  let petsRoot = '';
   it('registers an image folder on the Datasets page and offers it in New run', async () => {
-    const root = tempDir();
+    const root = (petsRoot = tempDir());
     await makeImageFolder(root, { perClass: 4, broken: true });
     await s.page.goto(s.served.url + '#/datasets');
     await s.page.getByLabel('Folder on this machine').fill(root);
@@ -166,6 +168,23 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     // And so does the run page.
     await s.page.goto(`${s.served.url}#/run/${id}`);
     await s.page.getByTestId('run-dataset').filter({ hasText: /^pets$/ }).waitFor();
+    // Try the model: two of the folder's images and a broken one, sent from the browser. Each readable
+    // one gets five classes at most (three here), by name, most probable first; the broken one its reason.
+    const files = [path.join(petsRoot, 'cats', 'img0.png'), path.join(petsRoot, 'owls', 'img1.jpg'), path.join(petsRoot, 'dogs', 'text.png')];
+    await s.page.locator('input[name="try-files"]').setInputFiles(files);
+    const cards = s.page.getByTestId('prediction');
+    await cards.nth(2).waitFor({ timeout: 60_000 });
+    expect(await cards.count()).toBe(3);
+    for (const k of [0, 1]) {
+      const names = await cards.nth(k).locator('td.cls').allTextContents();
+      expect([...names].sort()).toEqual(['cats', 'dogs', 'owls']);
+      const ps = (await cards.nth(k).locator('td.p').allTextContents()).map((t) => parseFloat(t));
+      expect(ps).toEqual([...ps].sort((x, y) => y - x));
+      expect(ps.reduce((x, y) => x + y, 0)).toBeCloseTo(100, 0);
+    }
+    await expect(cards.nth(0).locator('strong').textContent()).resolves.toBe('img0.png');
+    await expect(cards.nth(2).getByTestId('prediction-error').textContent()).resolves.toMatch(/^not a readable image/);
+    await s.page.getByTestId('try-model').screenshot({ path: path.join(outputDir(), 'try-model.png') });
   });
   it('names the backend auto picks, and shows a refusal from the main process under the field\'s label', async () => {
     await s.page.goto(s.served.url + '#/new');

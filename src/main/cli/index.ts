@@ -191,6 +191,17 @@ function buildProgram(setCode: (c: number) => void): Command {
     .action((id: number, o) => run(async () => (await command('results')).evalCommand(globals(), [id], o))());
 
   program
+    .command('predict')
+    .description('classify image files with a run: each one\'s five most probable classes (any size and format, rescaled as evaluation does)')
+    .argument('<RUN>', 'run id', intArg('RUN', 1))
+    .argument('<FILE...>', 'image files (JPEG, PNG, WebP, GIF, TIFF, AVIF, BMP)')
+    .addOption(new Option('--protocol <P>', 'test protocol').choices(PROTOCOLS).default('center'))
+    .option('--scales <Q1,Q2,..>', 'test scales (default: as eval)', scalesArg)
+    .option('--checkpoint <last|best|EPOCH>', 'which weights: last (the final weights), best, or an epoch', checkpointArg, 'last')
+    .option('--json', 'print one JSON object as the last line')
+    .action((id: number, files: string[], o) => run(async () => (await command('predict')).predictCommand(globals(), id, files, o))());
+
+  program
     .command('fuse')
     .description('average the soft-max posteriors of several runs (ConvNet fusion), recorded as an evaluation')
     .argument('<RUN...>', 'two or more run ids')

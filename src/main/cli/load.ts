@@ -6,6 +6,7 @@ const COMMANDS = {
   cluster: () => import('./commands/cluster'),
   datasets: () => import('./commands/datasets'),
   manage: () => import('./commands/manage'),
+  predict: () => import('./commands/predict'),
   read: () => import('./commands/read'),
   results: () => import('./commands/results'),
   runs: () => import('./commands/runs'),

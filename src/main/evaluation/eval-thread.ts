@@ -10,6 +10,7 @@ import { buildVgg } from '../vgg/model';
 import { evaluationForward } from './forward';
 import type { FromEvalWorker, ToEvalWorker } from './messages';
 import { computeMetrics } from './metrics';
+import { prepareFiles, topClasses } from './predict';
 import { averagePosteriors, protocolPosteriors } from './protocols';
 
 if (!parentPort) throw new Error('evaluation worker must run in a worker thread');
@@ -17,10 +18,37 @@ const port = parentPort;
 const post = (m: FromEvalWorker) => port.postMessage(m);
 
 port.on('message', (msg: ToEvalWorker) => {
-  if (msg.type === 'evaluate') void evaluate(msg).catch((err: Error) => post({ type: 'failed', error: err.message }));
+  const failed = (err: Error) => post({ type: 'failed', error: err.message });
+  if (msg.type === 'evaluate') void evaluate(msg).catch(failed);
+  else if (msg.type === 'predict') void predict(msg).catch(failed);
 });
 
-async function evaluate(msg: ToEvalWorker): Promise<void> {
+/** Image files through the run's weights: each prepared as evaluation prepares a folder's images. */
+async function predict(msg: Extract<ToEvalWorker, { type: 'predict' }>): Promise<void> {
+  const t0 = performance.now();
+  const active = await activateBackend(tf, msg.backend);
+  const m = msg.member;
+  const ck = readCheckpoint(m.checkpoint.file, m.checkpoint.sha256);
+  const model = buildVgg({ config: m.params.config, inputSize: m.params.inputSize, width: m.params.width, classes: m.classes, fcWidth: m.params.fcWidth, dropout: 0 });
+  importWeights(tf, model, ck.weights);
+  const forward = evaluationForward(tf, model);
+  const perScale: Float32Array[][] = [];
+  let slots: Awaited<ReturnType<typeof prepareFiles>>['slots'] = [];
+  let protocolMs = 0;
+  for (const Q of msg.scales) {
+    const prepared = await prepareFiles(msg.files, Q, m.meanRgb);
+    slots = prepared.slots;
+    const p0 = performance.now();
+    if (prepared.split.count) perScale.push(await protocolPosteriors(tf, { ...forward, inputSize: m.params.inputSize, flip: m.flip }, prepared.split, msg.protocol));
+    protocolMs += performance.now() - p0;
+  }
+  model.dispose();
+  const posteriors = perScale.length ? averagePosteriors(perScale) : [];
+  const results = slots.map((s) => ('at' in s ? { top: topClasses(posteriors[s.at]!) } : s));
+  post({ type: 'predicted', results, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000, protocolSeconds: protocolMs / 1000 });
+}
+
+async function evaluate(msg: Extract<ToEvalWorker, { type: 'evaluate' }>): Promise<void> {
   const t0 = performance.now();
   const active = await activateBackend(tf, msg.backend);
   const perMember: Float32Array[][] = [];

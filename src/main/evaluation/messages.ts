@@ -13,9 +13,16 @@ export interface EvalMember {
   flip: boolean;
 }
 
-export type ToEvalWorker = { type: 'evaluate'; members: EvalMember[]; protocol: Protocol; scales: number[]; backend: BackendInfo };
+export type ToEvalWorker =
+  | { type: 'evaluate'; members: EvalMember[]; protocol: Protocol; scales: number[]; backend: BackendInfo }
+  /** Classify image files (not a dataset) with one run's weights: "Try the model". */
+  | { type: 'predict'; member: EvalMember; files: string[]; protocol: Protocol; scales: number[]; backend: BackendInfo };
+
+/** One file's top-5 classes, or why it could not be read. */
+export type FilePrediction = { top: { label: number; p: number }[] } | { error: string };
 
 export type FromEvalWorker =
   | { type: 'progress'; done: number; total: number }
   | { type: 'done'; metrics: EvalMetrics; backend: string; device: string; seconds: number; protocolSeconds: number; route: string; split: 'val' | 'test' }
+  | { type: 'predicted'; results: FilePrediction[]; backend: string; device: string; seconds: number; protocolSeconds: number }
   | { type: 'failed'; error: string };

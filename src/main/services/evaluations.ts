@@ -1,7 +1,9 @@
 // Evaluating runs with the paper's test protocols, and fusing several runs; results are stored.
 import { Worker } from 'node:worker_threads';
 import { ContractError } from '../../shared/contract';
-import type { BackendChoice, BackendInfo, CheckpointChoice, EvaluatedCheckpoint, EvaluationInfo, ProtocolName, RunDetail } from '../../shared/domain';
+import type { BackendChoice, BackendInfo, CheckpointChoice, EvaluatedCheckpoint, EvaluationInfo, PredictionInfo, ProtocolName, RunDetail } from '../../shared/domain';
+import { parseSpec } from '../data/spec';
+import type { DatasetRequest } from '../data/types';
 import type { Db } from '../store/db';
 import { bestCheckpoint, checkpointAtEpoch, latestCheckpoint, listCheckpoints, type CheckpointRow } from '../store/checkpoints';
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
@@ -92,19 +94,7 @@ export class EvaluationService {
     if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
     const backend = chooseBackend(first.params.backend, await this.deps.backends(first.params.backend));
     const msg: ToEvalWorker = { type: 'evaluate', members: members.map((m) => m.member), protocol, scales: qs, backend };
-    const result = await new Promise<Extract<FromEvalWorker, { type: 'done' }>>((resolve, reject) => {
-      const worker = this.deps.factory();
-      worker.on('message', (m: FromEvalWorker) => {
-        if (m.type === 'progress') this.deps.bus.emit('eval.progress', { runIds, done: m.done, total: m.total });
-        else {
-          void worker.terminate();
-          if (m.type === 'done') resolve(m);
-          else reject(new Error(`evaluation failed: ${m.error}`));
-        }
-      });
-      worker.on('error', (err) => reject(new Error(`evaluation worker crashed: ${err.message}`)));
-      worker.postMessage(msg);
-    });
+    const result = (await this.inWorker(msg, (m) => this.deps.bus.emit('eval.progress', { runIds, done: m.done, total: m.total }))) as Extract<FromEvalWorker, { type: 'done' }>;
     const { metrics, backend: b, device, seconds, protocolSeconds, route, split } = result;
     const info = insertEvaluation(this.deps.db, {
       runId: runIds.length === 1 ? runIds[0]! : null,
@@ -121,4 +111,56 @@ export class EvaluationService {
     this.deps.bus.emit('eval.done', info);
     return info;
   }
+
+  /**
+   * Classifies image files with a run's chosen checkpoint (default: its final weights) under a test
+   * protocol, each file prepared as evaluation prepares a folder's images; nothing is recorded.
+   */
+  async predict(runId: number, files: string[], protocol: ProtocolName = 'center', scales?: number[], checkpoint: CheckpointChoice = 'last'): Promise<PredictionInfo> {
+    const { run, member, which } = this.member(runId, checkpoint);
+    const qs = scales?.length ? scales : defaultScales(run);
+    const bad = qs.find((q) => q < run.params.inputSize || q % 1 !== 0);
+    if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${run.params.inputSize}; each test scale Q must be an integer ≥ the crop size`);
+    const backend = chooseBackend(run.params.backend, await this.deps.backends(run.params.backend));
+    const result = (await this.inWorker({ type: 'predict', member, files, protocol, scales: qs, backend })) as Extract<FromEvalWorker, { type: 'predicted' }>;
+    const names = classNamesOf(run.params.dataset, member.classes);
+    return {
+      runId,
+      protocol,
+      scales: qs,
+      checkpoint: which,
+      backend: result.backend,
+      seconds: result.seconds,
+      protocolSeconds: result.protocolSeconds,
+      results: result.results.map((r, i) => ({ file: files[i]!, ...('top' in r ? { top: r.top.map((t) => ({ ...t, name: names[t.label] ?? String(t.label) })) } : { error: r.error }) })),
+    };
+  }
+
+  /** One job in a fresh evaluation worker: its answer, or its failure as an error. */
+  private inWorker(msg: ToEvalWorker, onProgress: (m: { done: number; total: number }) => void = () => {}): Promise<Exclude<FromEvalWorker, { type: 'progress' | 'failed' }>> {
+    return new Promise((resolve, reject) => {
+      const worker = this.deps.factory();
+      worker.on('message', (m: FromEvalWorker) => {
+        if (m.type === 'progress') onProgress(m);
+        else {
+          void worker.terminate();
+          if (m.type === 'failed') reject(new Error(`${msg.type === 'predict' ? 'prediction' : 'evaluation'} failed: ${m.error}`));
+          else resolve(m);
+        }
+      });
+      worker.on('error', (err) => reject(new Error(`evaluation worker crashed: ${err.message}`)));
+      worker.postMessage(msg);
+    });
+  }
+}
+
+/** A run's class names where its data names them (a folder's class folders), else their numbers. */
+function classNamesOf(spec: string, classes: number): string[] {
+  try {
+    const { source, arg } = parseSpec(spec);
+    if (source.scan && arg) return source.scan(arg, { dataset: spec, side: 32, seed: 1 } as DatasetRequest).classNames;
+  } catch {
+    /* the data is gone or unreadable: the numbers will do */
+  }
+  return Array.from({ length: classes }, (_, i) => String(i));
 }

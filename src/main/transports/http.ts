@@ -11,7 +11,8 @@ import { CSP } from '../window-security';
 import { coalesceLive } from './coalesce';
 import { createDispatcher } from './dispatch';
 
-const MAX_BODY = 1024 * 1024;
+// Room for the images of "Try the model" (runs.predict), which come in the body as base64.
+export const MAX_BODY = 64 * 1024 * 1024;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
