@@ -222,7 +222,8 @@ export interface EvaluationInfo {
     count: number;
     perClassAccuracy: number[];
     confusion: number[][];
-    confidentMistakes: { index: number; label: number; predicted: number; confidence: number }[];
+    /** `image`: the image as the evaluation saw it (its centre square, 64 px, a PNG data: URL). */
+    confidentMistakes: { index: number; label: number; predicted: number; confidence: number; image?: string }[];
     backend?: string;
     device?: string;
     seconds?: number;

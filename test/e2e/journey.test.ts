@@ -183,6 +183,11 @@ describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, 
     expect(grid.reduce((sum, row, i) => sum + row[i]!, 0)).toBe(Math.round(64 * (1 - e.top1Error)));
     const accs = (await details.getByTestId('per-class').locator('.value').allTextContents()).map((t) => parseFloat(t));
     expect(accs).toEqual([...accs].sort((x, y) => x - y));
+    // Each confident mistake is shown with its image as the net saw it (a 64 px PNG).
+    expect(e.details.confidentMistakes.length).toBe(Math.min(10, Math.round(64 * e.top1Error)));
+    for (const m of e.details.confidentMistakes) expect(m.image).toMatch(/^data:image\/png;base64,/);
+    const shownImages = await details.getByTestId('mistakes').locator('tbody img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+    expect(shownImages).toEqual(e.details.confidentMistakes.map(() => 64));
     // Smoothing and the loss chart's log scale: drawn at once, and kept after a reload.
     const loss = page.locator('canvas[aria-label="Training loss"]');
     await page.locator('input[name="smoothing"]').fill('0.6');

@@ -10,6 +10,8 @@ import { buildVgg } from '../vgg/model';
 import { evaluationForward } from './forward';
 import type { FromEvalWorker, ToEvalWorker } from './messages';
 import { computeMetrics } from './metrics';
+import { imageAt } from '../data/geometry';
+import type { Split } from '../data/types';
 import { prepareFiles, topClasses } from './predict';
 import { averagePosteriors, protocolPosteriors } from './protocols';
 
@@ -59,6 +61,8 @@ async function evaluate(msg: Extract<ToEvalWorker, { type: 'evaluate' }>): Promi
   // Time in the protocols themselves, without loading data and weights (the bench's evaluation figure).
   let protocolMs = 0;
   let route = '';
+  /** The split as the last scale saw it, and its mean: the mistakes' thumbnails come from it. */
+  let seen: { split: Split; mean: readonly number[] } | null = null;
   for (const m of msg.members) {
     const ck = readCheckpoint(m.checkpoint.file, m.checkpoint.sha256);
     const model = buildVgg({ config: m.params.config, inputSize: m.params.inputSize, width: m.params.width, classes: m.classes, fcWidth: m.params.fcWidth, dropout: 0 });
@@ -80,10 +84,25 @@ async function evaluate(msg: Extract<ToEvalWorker, { type: 'evaluate' }>): Promi
         }),
       );
       protocolMs += performance.now() - p0;
+      seen = { split: data.val, mean: m.meanRgb };
     }
     perMember.push(averagePosteriors(perScale));
     model.dispose();
   }
   const metrics = computeMetrics(averagePosteriors(perMember), labels!, msg.members[0]!.classes);
+  for (const w of metrics.confidentMistakes) w.image = await thumbnail(seen!.split, w.index, seen!.mean).catch(() => undefined);
   post({ type: 'done', metrics, backend: active.name, device: active.device, seconds: (performance.now() - t0) / 1000, protocolSeconds: protocolMs / 1000, route, split });
+}
+
+/** Image i of a split as the net saw it (the mean added back): its centre square as a 64 px PNG data: URL. */
+async function thumbnail(split: Split, i: number, mean: readonly number[]): Promise<string> {
+  const { base, h, w } = imageAt(i, split.side, split.layout);
+  const side = Math.min(h, w);
+  const [oy, ox] = [(h - side) >> 1, (w - side) >> 1];
+  const rgb = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side * 3; x++) rgb[y * side * 3 + x] = Math.max(0, Math.min(255, Math.round(split.images[base + ((oy + y) * w) * 3 + ox * 3 + x]! + mean[x % 3]!)));
+  const { default: sharp } = await import('sharp');
+  const out = await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).resize(64, 64, { kernel: side < 64 ? 'nearest' : 'lanczos3' }).png().toBuffer();
+  return `data:image/png;base64,${out.toString('base64')}`;
 }

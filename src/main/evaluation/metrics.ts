@@ -5,7 +5,8 @@ export interface EvalMetrics {
   top5Error: number;
   perClassAccuracy: number[];
   confusion: number[][];
-  confidentMistakes: { index: number; label: number; predicted: number; confidence: number }[];
+  /** `image`: the image as scored (centre square, 64 px PNG data: URL), added by the evaluation worker. */
+  confidentMistakes: { index: number; label: number; predicted: number; confidence: number; image?: string }[];
 }
 
 /** Rank of the true class among the scores: ties count against the prediction (a tie is not a hit). */
