@@ -215,6 +215,19 @@ describe.skipIf(!!chromiumMissing)(`journey: create, compare, export, evaluate, 
     await chart.dblclick();
     await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-range') === '');
     await expect(page.getByLabel('Zoom from step').inputValue()).resolves.toBe('');
+    // The x axis as epochs (the loss's steps at their fractional epoch) and as training time (seconds,
+    // within the run's wall time), then back to each chart's own.
+    const xMax = async () => Number(await page.locator('canvas[aria-label="Training loss"]').getAttribute('data-x-max'));
+    await page.locator('select[name="x-axis"]').selectOption('epoch');
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-label') === 'epoch');
+    expect(await xMax()).toBeCloseTo(3, 9);
+    await page.locator('select[name="x-axis"]').selectOption('time');
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-label') === 'training time (s)');
+    const runA = await apiCall<{ startedAt: string; endedAt: string }>(served, 'e2e-token', 'runs.get', { id: a });
+    expect(await xMax()).toBeGreaterThan(0);
+    expect(await xMax()).toBeLessThanOrEqual((Date.parse(runA.endedAt) - Date.parse(runA.startedAt)) / 1000);
+    await page.locator('select[name="x-axis"]').selectOption('own');
+    await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-x-label') === 'step');
     // Dark mode: the charts' text and grid take the page's dark colours at once (app.css), and back.
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForFunction(() => document.querySelector('canvas[aria-label="Training loss"]')?.getAttribute('data-text-colour') === '#9aa3ad');

@@ -17,3 +17,17 @@ describe('chart smoothing', () => {
     expect(ema(pts, 0.5).map((p) => p.x)).toEqual([1, 3]);
   });
 });
+
+describe('x axis knots', () => {
+  it('maps a step to its epoch or time linearly between knots, from zero, and on at the last rate beyond them', async () => {
+    const { interpolator } = await import('../../src/renderer/src/lib/axis');
+    // Epochs end at steps 10, 20 and 30.
+    const epoch = interpolator([{ x: 20, y: 2 }, { x: 10, y: 1 }, { x: 30, y: 3 }]);
+    expect([0, 5, 10, 15, 30].map(epoch)).toEqual([0, 0.5, 1, 1.5, 3]);
+    // The clock ran slower in the second stretch; step 40 is past the last knot, at its rate.
+    const time = interpolator([{ x: 8, y: 4 }, { x: 16, y: 12 }]);
+    expect([4, 8, 12, 16, 20].map(time)).toEqual([2, 4, 8, 12, 16]);
+    expect(interpolator([])(0)).toBe(0);
+    expect(interpolator([])(5)).toBeNaN();
+  });
+});

@@ -26,6 +26,8 @@ export interface TrainerState {
   secondsTimed: number;
   lrDrops: { epoch: number; step: number; from: number; to: number }[];
   bestValTop1: number | null;
+  /** Seconds of training up to this state (pauses and the time between a stop and its resume left out); absent in older checkpoints. */
+  elapsed?: number;
   /** Metrics of the last completed epoch, so a resumed run reports them until its next epoch ends. */
   last: { train: { loss: number | null; top1: number | null }; val: { loss: number | null; top1: number | null; top5: number | null } };
 }

@@ -30,7 +30,12 @@ export interface Running {
   stepsPerEpoch: number;
   scales: { min: number; max: number };
   lastProgress: number;
+  /** The training clock: elapsed seconds are `base` plus the time since `from` (performance.now()), paused time left out. */
+  clock: { from: number; base: number };
 }
+
+/** Seconds this run has trained, over all its sessions. */
+export const elapsed = (run: Running) => run.clock.base + (performance.now() - run.clock.from) / 1000;
 
 /** What an epoch's steps measured, for its end. */
 export interface StepsDone {
@@ -95,6 +100,9 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
     timing.images += p.n;
     points.push(metricPoint('train/loss', p.step, epoch, loss));
   });
+  // The training clock at the flush's last step: what "elapsed time" charts step against.
+  st.elapsed = elapsed(run);
+  points.push(metricPoint('train/elapsed', pending.at(-1)!.step, epoch, st.elapsed));
   tf.dispose(held);
   pending.length = 0;
   post({ type: 'metrics', points });
@@ -145,6 +153,7 @@ export async function runSteps(run: Running, epoch: number): Promise<Done | Step
       await ctx.waitWhilePaused();
       // Paused time is not training time.
       timing.t0 += performance.now() - pausedAt;
+      run.clock.from += performance.now() - pausedAt;
       if (!ctx.stopRequested()) post({ type: 'event', event: { step: st.step, epoch, kind: 'unpause', payload: { seconds: (performance.now() - pausedAt) / 1000 } } });
     }
     if (ctx.stopRequested() && st.stepInEpoch < run.stepsPerEpoch) {

@@ -2,6 +2,7 @@
 // fed by the contract's events.
 import type { CheckpointInfo, MetricPoint, RunDetail, RunEvent, RunProgress } from '../../../shared/domain';
 import { metricSpec, RUN_PAGE_KEYS, type MetricKey } from '../../../shared/metrics';
+import { interpolator, type XAxis } from './axis';
 import { api } from './api';
 
 export type SeriesKey = MetricKey;
@@ -143,6 +144,19 @@ export class RunView {
 
   xy(key: SeriesKey, x: 'step' | 'epoch'): { x: number; y: number }[] {
     return this.series[key].filter((p) => p.value !== null).map((p) => ({ x: p[x], y: p.value }));
+  }
+
+  /** Where a step lies in epochs (fractional inside one) and in training seconds, from the run's own knots. */
+  readonly stepTo = $derived({
+    epoch: interpolator(this.series['val/top1'].map((p) => ({ x: p.step, y: p.epoch }))),
+    time: interpolator(this.series['train/elapsed'].map((p) => ({ x: p.step, y: p.value }))),
+  });
+
+  /** A series on the chosen x axis: its own step or epoch, or its step mapped to an epoch or a time. */
+  on(key: SeriesKey, axis: XAxis): { x: number; y: number }[] {
+    if (axis === 'step' || (axis === 'epoch' && !metricSpec(key)?.perStep)) return this.xy(key, axis);
+    const f = this.stepTo[axis];
+    return this.series[key].filter((p) => p.value !== null).map((p) => ({ x: f(p.step), y: p.value })).filter((p) => Number.isFinite(p.x));
   }
 
   /** The epoch with the best validation top-1, and its step. */
