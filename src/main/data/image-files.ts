@@ -22,22 +22,26 @@ export interface ImageFileScan {
   test?: Item[];
 }
 
+/** Runs `work(i)` for i = 0 … count − 1, at most `concurrency` at a time (file reads and decodes wait on I/O and sharp's threads). */
+export async function eachConcurrently(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await work(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+}
+
 /** The stored size of each file at scale S (smallest side S, aspect kept); null where the header cannot be read. */
 export async function plannedSizes(files: string[], side: number, concurrency = 8): Promise<({ h: number; w: number } | null)[]> {
   const out: ({ h: number; w: number } | null)[] = new Array(files.length).fill(null);
-  let next = 0;
-  const work = async () => {
-    while (next < files.length) {
-      const i = next++;
-      try {
-        const { width, height } = await imageSize(files[i]!);
-        out[i] = rescaledSize(width, height, side);
-      } catch {
-        out[i] = null;
-      }
+  await eachConcurrently(files.length, concurrency, async (i) => {
+    try {
+      const { width, height } = await imageSize(files[i]!);
+      out[i] = rescaledSize(width, height, side);
+    } catch {
+      out[i] = null;
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, work));
+  });
   return out;
 }
 
@@ -48,20 +52,15 @@ export async function plannedSizes(files: string[], side: number, concurrency = 
 export async function decodeItems(items: Item[], side: number, skipped: string[], whole = false, concurrency = 4): Promise<RawSplit> {
   const sizes = whole ? await plannedSizes(items.map((i) => i.file), side) : null;
   const decoded: (Buffer | null)[] = new Array(items.length).fill(null);
-  let next = 0;
-  const work = async () => {
-    while (next < items.length) {
-      const i = next++;
-      const size = sizes ? sizes[i] : { h: side, w: side };
-      try {
-        if (!size) throw new Error('unreadable header');
-        decoded[i] = await decodeImage(items[i]!.file, size.w, size.h);
-      } catch {
-        decoded[i] = null;
-      }
+  await eachConcurrently(items.length, concurrency, async (i) => {
+    const size = sizes ? sizes[i] : { h: side, w: side };
+    try {
+      if (!size) throw new Error('unreadable header');
+      decoded[i] = await decodeImage(items[i]!.file, size.w, size.h);
+    } catch {
+      decoded[i] = null;
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, work));
+  });
   const kept = items.map((_, i) => i).filter((i) => decoded[i]);
   for (let i = 0; i < items.length; i++) if (!decoded[i]) skipped.push(items[i]!.file);
   const dims = new Int32Array(kept.length * 2);

@@ -3,6 +3,7 @@
 // RGB subtracted), then scored with a test protocol. A file that cannot be read gets its own error;
 // the others are still classified.
 import { packLayout, rescaledSize } from '../data/geometry';
+import { eachConcurrently } from '../data/image-files';
 import { decodeImage, imageSize } from '../data/pipeline/decode';
 import type { Split } from '../data/types';
 
@@ -15,20 +16,15 @@ export interface PreparedFiles {
 /** Decodes the files at scale Q (in order, a few at a time), keeping each image whole. */
 export async function prepareFiles(files: readonly string[], Q: number, meanRgb: readonly [number, number, number], concurrency = 4): Promise<PreparedFiles> {
   const decoded: ({ h: number; w: number; px: Buffer } | { error: string })[] = new Array(files.length);
-  let next = 0;
-  const work = async () => {
-    while (next < files.length) {
-      const i = next++;
-      try {
-        const { width, height } = await imageSize(files[i]!);
-        const { h, w } = rescaledSize(width, height, Q);
-        decoded[i] = { h, w, px: await decodeImage(files[i]!, w, h) };
-      } catch (err) {
-        decoded[i] = { error: `not a readable image (${(err as Error).message.split('\n')[0]})` };
-      }
+  await eachConcurrently(files.length, concurrency, async (i) => {
+    try {
+      const { width, height } = await imageSize(files[i]!);
+      const { h, w } = rescaledSize(width, height, Q);
+      decoded[i] = { h, w, px: await decodeImage(files[i]!, w, h) };
+    } catch (err) {
+      decoded[i] = { error: `not a readable image (${(err as Error).message.split('\n')[0]})` };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, work));
+  });
   const ok = decoded.flatMap((d, i) => ('px' in d ? [i] : []));
   const dims = new Int32Array(ok.length * 2);
   ok.forEach((i, k) => {

@@ -30,7 +30,7 @@ export const PARAMETERS: readonly Dimension[] = [
   { key: 'epochs', label: 'Epochs', value: (r) => r.epochs, kind: 'linear' },
   { key: 'seed', label: 'Seed', value: (r) => r.seed, kind: 'linear' },
   { key: 'dataset', label: 'Dataset', value: (r) => r.dataset, kind: 'category' },
-  { key: 'backend', label: 'Backend', value: (r) => r.backend, kind: 'category' },
+  { key: 'backend', label: 'Backend', value: (r) => r.backend ?? '(not run)', kind: 'category' },
   { key: 'experiment', label: 'Experiment', value: (r) => r.experiment ?? '(none)', kind: 'category' },
 ];
 
