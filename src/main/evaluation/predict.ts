@@ -14,7 +14,7 @@ export interface PreparedFiles {
 }
 
 /** Decodes the files at scale Q (in order, a few at a time), keeping each image whole. */
-export async function prepareFiles(files: readonly string[], Q: number, meanRgb: readonly [number, number, number], concurrency = 4): Promise<PreparedFiles> {
+export async function prepareFiles(files: readonly string[], Q: number, meanRgb: readonly [number, number, number], concurrency = 8): Promise<PreparedFiles> {
   const decoded: ({ h: number; w: number; px: Buffer } | { error: string })[] = new Array(files.length);
   await eachConcurrently(files.length, concurrency, async (i) => {
     try {
