@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createApp, type App } from '../../src/main/app';
@@ -76,6 +76,19 @@ describe.skipIf(!!missing)(`cluster: BullMQ on Redis${skipNote(missing)}`, () =>
   });
   afterAll(async () => {
     await redis?.dispose();
+  });
+  // The tests share this Redis: whatever one leaves queued (an endless run, when it failed before
+  // stopping it) is removed, so that the next test's workers take only the next test's runs.
+  afterEach(async () => {
+    if (!redis) return;
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection, prefix: PREFIX });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
   it('trains a run on a worker through the CLI; the run is ordinary in the store; the password appears nowhere', async () => {
