@@ -18,6 +18,7 @@ import { exportRuns } from './services/export';
 import { DatasetService } from './services/datasets';
 import { allowAnyPath, specPath, type PathPolicy } from './services/paths-policy';
 import { withUploads } from './services/predict-uploads';
+import { classNamesOf } from './data/class-names';
 import { listModels, measuredRates, memoryEstimate } from './services/models';
 import { getRun } from './store/runs';
 import { RunService } from './services/runs';
@@ -157,6 +158,7 @@ export function createApp(opts: AppOptions): App {
     'datasets.list': () => datasets.list(),
     'datasets.kinds': () => datasets.kinds(),
     'datasets.offered': () => datasets.offered(),
+    'datasets.classNames': (a) => classNamesOf(checkSpec({ dataset: a.spec }).dataset) ?? [],
     'datasets.add': (a) => datasets.add(policy(a.path, 'datasets.add path'), a.name),
     'datasets.samples': (a) => datasets.samples(a.name, a.perClass),
     'runs.annotate': (a) => runs.annotate(a.id, a.tags, a.notes),

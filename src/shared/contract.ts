@@ -151,6 +151,8 @@ export const methods = {
   'datasets.kinds': method<DatasetKindInfo[]>()(Empty),
   /** Benchmarks installed on this machine (e.g. Debian's dataset-fashion-mnist), usable by name; a registered dataset of the same name hides one. */
   'datasets.offered': method<OfferedDatasetInfo[]>()(Empty),
+  /** A dataset's class names by SPEC (a folder's class folders, Fashion-MNIST's names); empty where it names none. */
+  'datasets.classNames': method<string[]>()(z.object({ spec: z.string().min(1) }).strict()),
   'datasets.add': method<DatasetInfo>()(
     z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(100).optional() }).strict(),
   ),

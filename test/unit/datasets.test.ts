@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../src/main/data';
 import { scanFolder } from '../../src/main/data/sources/folder/scan';
@@ -215,5 +216,27 @@ describe('the dataset kinds as the New-run form and Datasets page get them', () 
     }
     // The built-in data is drawn at the input size and says how many images it makes an epoch.
     expect(kinds.find((k) => k.kind === 'synthetic')).toMatchObject({ pathHolds: null, drawnAtInputSize: true, madeTrainImages: 2000 });
+  });
+});
+
+describe('class names', () => {
+  it("names Fashion-MNIST's classes (told from MNIST by its test labels), a folder's by its class folders, and numbers the rest", async () => {
+    const { classNamesOf } = await import('../../src/main/data/class-names');
+    const dir = tempDir();
+    makeMnist(dir);
+    // The fixture's test labels run 0, 1, 2, …: not Fashion-MNIST's start.
+    expect(classNamesOf(`mnist:${dir}`)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    // Fashion-MNIST's test set starts 9 2 1 1 6 1 4 6 5 7 (MNIST's 7 2 1 0 4 1 4 9 5 9).
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(0x00000801, 0);
+    head.writeUInt32BE(10, 4);
+    fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), zlib.gzipSync(Buffer.concat([head, Buffer.from([9, 2, 1, 1, 6, 1, 4, 6, 5, 7])])));
+    expect(classNamesOf(`mnist:${dir}`)).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    expect((await loadDataset({ dataset: `mnist:${dir}`, side: 28, seed: 1 })).classNames[9]).toBe('Ankle boot');
+    const folder = tempDir();
+    await makeImageFolder(folder, { perClass: 2 });
+    expect(classNamesOf(`folder:${folder}`)).toEqual(['cats', 'dogs', 'owls']);
+    expect(classNamesOf('synthetic', 3)).toEqual(['0', '1', '2']);
+    expect(classNamesOf('nonsense:here')).toBeNull();
   });
 });

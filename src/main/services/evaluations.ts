@@ -2,8 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { ContractError } from '../../shared/contract';
 import type { BackendChoice, BackendInfo, CheckpointChoice, EvaluatedCheckpoint, EvaluationInfo, PredictionInfo, ProtocolName, RunDetail } from '../../shared/domain';
-import { parseSpec } from '../data/spec';
-import type { DatasetRequest } from '../data/types';
+import { classNamesOf } from '../data/class-names';
 import type { Db } from '../store/db';
 import { bestCheckpoint, checkpointAtEpoch, latestCheckpoint, listCheckpoints, type CheckpointRow } from '../store/checkpoints';
 import { insertEvaluation, listEvaluations } from '../store/evaluations';
@@ -123,7 +122,7 @@ export class EvaluationService {
     if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${run.params.inputSize}; each test scale Q must be an integer ≥ the crop size`);
     const backend = chooseBackend(run.params.backend, await this.deps.backends(run.params.backend));
     const result = (await this.inWorker({ type: 'predict', member, files, protocol, scales: qs, backend })) as Extract<FromEvalWorker, { type: 'predicted' }>;
-    const names = classNamesOf(run.params.dataset, member.classes);
+    const names = classNamesOf(run.params.dataset, member.classes)!;
     return {
       runId,
       protocol,
@@ -152,15 +151,4 @@ export class EvaluationService {
       worker.postMessage(msg);
     });
   }
-}
-
-/** A run's class names where its data names them (a folder's class folders), else their numbers. */
-function classNamesOf(spec: string, classes: number): string[] {
-  try {
-    const { source, arg } = parseSpec(spec);
-    if (source.scan && arg) return source.scan(arg, { dataset: spec, side: 32, seed: 1 } as DatasetRequest).classNames;
-  } catch {
-    /* the data is gone or unreadable: the numbers will do */
-  }
-  return Array.from({ length: classes }, (_, i) => String(i));
 }

@@ -23,6 +23,8 @@ export interface DataSource {
   load?(arg: string | undefined, req: DatasetRequest): Promise<LoadedDataset> | LoadedDataset;
   /** Image-file kinds: the files of each split; training decodes them in the pipeline, evaluation in loadDataset. */
   scan?(arg: string, req: DatasetRequest): ImageFileScan;
+  /** The class names, read cheaply (without the images), where the kind knows them. */
+  classNames?(arg: string): string[];
   /** A few images per class, for the Datasets page. */
   samples(arg: string | undefined, classNames: string[] | null, perClass: number): Promise<ClassSamples[]>;
 }

@@ -49,3 +49,22 @@ export function loadMnist(dir: string, side: number, testOnly = false): { train:
   const classes = Math.max(...train.labels, ...test.labels) + 1;
   return { train, test, classes };
 }
+
+/** Fashion-MNIST's classes (Zalando's labels, in label order). */
+const FASHION = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+/** The first ten test labels of each set: MNIST's t10k begins 7 2 1 0 4 1 4 9 5 9, Fashion-MNIST's 9 2 1 1 6 1 4 6 5 7. */
+const FASHION_TEST_START = [9, 2, 1, 1, 6, 1, 4, 6, 5, 7];
+
+/**
+ * The classes' names: Fashion-MNIST's where the folder holds Fashion-MNIST (its test labels start as
+ * that set's do; both sets have the same file names), else the digits. Reads the labels file only.
+ */
+export function mnistClassNames(dir: string, classes = 10): string[] {
+  try {
+    const labels = readIdx(findIdx(dir, 't10k-labels-idx1-ubyte')).data;
+    if (classes === FASHION.length && FASHION_TEST_START.every((l, i) => labels[i] === l)) return FASHION;
+  } catch {
+    /* no test labels: the digits */
+  }
+  return Array.from({ length: classes }, (_, i) => String(i));
+}

@@ -2,12 +2,11 @@
 // mirror-symmetric: no flips unless asked for.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadMnist } from './idx';
+import { loadMnist, mnistClassNames } from './idx';
 import { fromMemory } from '../../thumbnails';
 import { threeSplits } from '../../splits';
 import type { DataSource } from '../types';
 
-const names = (n: number) => Array.from({ length: n }, (_, i) => String(i));
 
 export const mnist: DataSource = {
   kind: 'mnist',
@@ -17,10 +16,11 @@ export const mnist: DataSource = {
   detect: (dir) => ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((f) => fs.existsSync(path.join(dir, f))),
   load(dir, req) {
     const d = loadMnist(dir!, req.side, Boolean(req.evalWithMean));
-    return threeSplits(req.dataset, names(d.classes), d, req, false);
+    return threeSplits(req.dataset, mnistClassNames(dir!, d.classes), d, req, false);
   },
+  classNames: (dir) => mnistClassNames(dir),
   async samples(dir, classNames, perClass) {
     const d = loadMnist(dir!, 28, true);
-    return fromMemory(classNames ?? names(d.classes), d.test.pixels as Float32Array, d.test.labels, 28, perClass);
+    return fromMemory(classNames ?? mnistClassNames(dir!, d.classes), d.test.pixels as Float32Array, d.test.labels, 28, perClass);
   },
 };
