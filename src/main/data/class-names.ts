@@ -1,12 +1,10 @@
-// A dataset's class names by its SPEC, read cheaply: a folder's class folders, the names an
-// in-memory kind knows (Fashion-MNIST's), else their numbers.
+// A dataset's class names by its SPEC, read cheaply (no image and no file list): a folder's class
+// folders, the names an in-memory kind knows (Fashion-MNIST's), else their numbers.
 import { parseSpec } from './spec';
-import type { DatasetRequest } from './types';
 
 export function classNamesOf(spec: string, classes?: number): string[] | null {
   try {
     const { source, arg } = parseSpec(spec);
-    if (source.scan && arg) return source.scan(arg, { dataset: spec, side: 32, seed: 1 } as DatasetRequest).classNames;
     if (source.classNames && arg) {
       const names = source.classNames(arg);
       if (classes === undefined || names.length === classes) return names;

@@ -28,6 +28,12 @@ export function defaultScales(run: RunDetail): number[] {
   return [min - d, min, min + d].filter((q) => q >= run.params.inputSize);
 }
 
+/** Each test scale Q an integer no smaller than the crop, or the call is refused naming the first that is not. */
+function checkScales(qs: number[], minInput: number): void {
+  const bad = qs.find((q) => q < minInput || q % 1 !== 0);
+  if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
+}
+
 /** The checkpoint an evaluation scores: the final weights by default. */
 function chooseCheckpoint(db: Db, run: RunDetail, choice: CheckpointChoice): { row: CheckpointRow; which: EvaluatedCheckpoint } {
   const none = () => new ContractError(`run ${run.id} has no checkpoint to evaluate (it has not finished an epoch)`, 'conflict');
@@ -88,9 +94,7 @@ export class EvaluationService {
         throw new ContractError(`fusion needs runs on the same data and classes: run ${run.id} has ${run.dataset} with ${member.classes} classes, run ${first.id} has ${first.dataset} with ${members[0]!.member.classes}`);
     }
     const qs = scales?.length ? scales : defaultScales(first);
-    const minInput = Math.max(...members.map((m) => m.run.params.inputSize));
-    const bad = qs.find((q) => q < minInput || q % 1 !== 0);
-    if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${minInput}; each test scale Q must be an integer ≥ the crop size`);
+    checkScales(qs, Math.max(...members.map((m) => m.run.params.inputSize)));
     const backend = chooseBackend(first.params.backend, await this.deps.backends(first.params.backend));
     const msg: ToEvalWorker = { type: 'evaluate', members: members.map((m) => m.member), protocol, scales: qs, backend };
     const result = (await this.inWorker(msg, (m) => this.deps.bus.emit('eval.progress', { runIds, done: m.done, total: m.total }))) as Extract<FromEvalWorker, { type: 'done' }>;
@@ -118,8 +122,7 @@ export class EvaluationService {
   async predict(runId: number, files: string[], protocol: ProtocolName = 'center', scales?: number[], checkpoint: CheckpointChoice = 'last'): Promise<PredictionInfo> {
     const { run, member, which } = this.member(runId, checkpoint);
     const qs = scales?.length ? scales : defaultScales(run);
-    const bad = qs.find((q) => q < run.params.inputSize || q % 1 !== 0);
-    if (bad !== undefined) throw ContractError.field('scales', `${bad} is below the input size ${run.params.inputSize}; each test scale Q must be an integer ≥ the crop size`);
+    checkScales(qs, run.params.inputSize);
     const backend = chooseBackend(run.params.backend, await this.deps.backends(run.params.backend));
     const result = (await this.inWorker({ type: 'predict', member, files, protocol, scales: qs, backend })) as Extract<FromEvalWorker, { type: 'predicted' }>;
     const names = classNamesOf(run.params.dataset, member.classes)!;

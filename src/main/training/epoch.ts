@@ -30,8 +30,8 @@ export interface Running {
   stepsPerEpoch: number;
   scales: { min: number; max: number };
   lastProgress: number;
-  /** The training clock: elapsed seconds are `base` plus the time since `from` (performance.now()), paused time left out. */
-  clock: { from: number; base: number };
+  /** The training clock: elapsed seconds are `base` plus the time since `from` (performance.now()), paused time left out; `recorded`: its last point's value. */
+  clock: { from: number; base: number; recorded: number };
 }
 
 /** Seconds this run has trained, over all its sessions. */
@@ -100,9 +100,13 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
     timing.images += p.n;
     points.push(metricPoint('train/loss', p.step, epoch, loss));
   });
-  // The training clock at the flush's last step: what "elapsed time" charts step against.
+  // The training clock at the flush's last step, what "elapsed time" charts step against: a point a
+  // second at most, and one at each epoch's end (the axis interpolates between them).
   st.elapsed = elapsed(run);
-  points.push(metricPoint('train/elapsed', pending.at(-1)!.step, epoch, st.elapsed));
+  if (st.elapsed - run.clock.recorded >= 1 || st.stepInEpoch === run.stepsPerEpoch) {
+    run.clock.recorded = st.elapsed;
+    points.push(metricPoint('train/elapsed', pending.at(-1)!.step, epoch, st.elapsed));
+  }
   tf.dispose(held);
   pending.length = 0;
   post({ type: 'metrics', points });

@@ -30,7 +30,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     imagesPerSec: null,
     data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped, meanRgb: data.meanRgb, side: data.side, flip: data.flipInvariant },
   };
-  const run: Running = { ctx, model, sgd, st, result, rng, order: Int32Array.from({ length: data.train.count }, (_, i) => i), stepsPerEpoch: Math.ceil(data.train.count / params.batch), scales: ctx.scales, lastProgress: 0, clock: { from: performance.now(), base: 0 } };
+  const run: Running = { ctx, model, sgd, st, result, rng, order: Int32Array.from({ length: data.train.count }, (_, i) => i), stepsPerEpoch: Math.ceil(data.train.count / params.batch), scales: ctx.scales, lastProgress: 0, clock: { from: performance.now(), base: 0, recorded: 0 } };
   if (ctx.resumeFrom) resume(run, ctx.resumeFrom);
   else {
     if (ctx.warmStart) {
@@ -116,7 +116,7 @@ function resume(run: Running, ck: Checkpoint): void {
     throw new Error(`the dataset changed since this checkpoint: it had ${run.order.length} usable training images, now ${data.train.count}; start a new run`);
   run.result.epochs = run.st.epoch - 1;
   // The clock goes on from the checkpoint (an older one has none: from zero).
-  run.clock = { from: performance.now(), base: run.st.elapsed ?? 0 };
+  run.clock = { from: performance.now(), base: run.st.elapsed ?? 0, recorded: run.st.elapsed ?? 0 };
   run.result.train = run.st.last.train;
   run.result.val = run.st.last.val;
 }

@@ -4,11 +4,10 @@
 import path from 'node:path';
 import type { CheckpointChoice, ProtocolName } from '../../../shared/domain';
 import { pct, weightsLabel } from '../../../shared/format';
-import { call, openApp, printJson, type Globals } from './common';
+import { call, printJson, withApp, type Globals } from './common';
 
-export async function predictCommand(g: Globals, id: number, files: string[], opts: { protocol: ProtocolName; scales?: number[]; checkpoint: CheckpointChoice; json?: boolean }): Promise<number> {
-  const app = openApp(g);
-  try {
+export function predictCommand(g: Globals, id: number, files: string[], opts: { protocol: ProtocolName; scales?: number[]; checkpoint: CheckpointChoice; json?: boolean }): Promise<number> {
+  return withApp(g, async (app) => {
     const out = await call(app, 'runs.predict', { id, files: files.map((f) => path.resolve(f)), protocol: opts.protocol, scales: opts.scales, checkpoint: opts.checkpoint });
     const failed = out.results.filter((r) => 'error' in r).length;
     if (opts.json) printJson(out);
@@ -23,7 +22,5 @@ export async function predictCommand(g: Globals, id: number, files: string[], op
       console.log(`${ok} image${ok === 1 ? '' : 's'} classified in ${out.seconds.toFixed(2)} s (${(ok / Math.max(out.protocolSeconds, 1e-9)).toFixed(0)} images/s in the protocol)${failed ? `; ${failed} could not be read` : ''}`);
     }
     return failed ? 1 : 0;
-  } finally {
-    await app.close();
-  }
+  });
 }

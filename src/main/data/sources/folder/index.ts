@@ -1,6 +1,6 @@
 // folder:PATH: image files, one sub-folder per class (or train/ with val/ and/or test/), decoded by
 // sharp — in the input pipeline for training, by loadDataset for evaluation.
-import { scanFolder } from './scan';
+import { folderClassNames, scanFolder } from './scan';
 import { png } from '../../thumbnails';
 import type { DataSource } from '../types';
 
@@ -11,6 +11,7 @@ export const folder: DataSource = {
   pathHolds: 'one sub-folder per class',
   detect: () => true,
   scan: (root, req) => scanFolder(root, req.valFraction ?? 0.1, req.seed),
+  classNames: (root) => folderClassNames(root),
   async samples(root, _classNames, perClass) {
     // The decoder (sharp) loads when samples are drawn, not with the registry.
     const { decodeImage } = await import('../../pipeline/decode');

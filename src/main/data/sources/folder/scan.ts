@@ -20,8 +20,10 @@ function listDir(dir: string): fs.Dirent[] {
   }
 }
 
+const classFolders = (dir: string) => listDir(dir).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+
 function scanClasses(dir: string, names?: string[]): { classNames: string[]; items: Item[] } {
-  const classNames = names ?? listDir(dir).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
+  const classNames = names ?? classFolders(dir);
   const items: Item[] = [];
   classNames.forEach((name, label) => {
     const cdir = path.join(dir, name);
@@ -35,10 +37,20 @@ function scanClasses(dir: string, names?: string[]): { classNames: string[]; ite
  * Finds classes and files, and splits them: train/ (with val/ and test/ where present), or class
  * folders at the top. Without val/, a seeded share of each class of train is held out for validation.
  */
-export function scanFolder(root: string, valFraction: number, seed: number): ImageFileScan {
+/** Whether the folder holds train/ with val/ or test/ (each with class folders), and a test for its top folders. */
+function layoutOf(root: string): { hasSplits: boolean; has: (name: string) => boolean } {
   const top = listDir(root);
   const has = (name: string) => top.some((d) => d.isDirectory() && d.name === name);
-  const hasSplits = has('train') && (has('val') || has('test'));
+  return { hasSplits: has('train') && (has('val') || has('test')), has };
+}
+
+/** The class names as scanFolder finds them, from the class folders alone (no file is listed). */
+export function folderClassNames(root: string): string[] {
+  return classFolders(layoutOf(root).hasSplits ? path.join(root, 'train') : root);
+}
+
+export function scanFolder(root: string, valFraction: number, seed: number): ImageFileScan {
+  const { hasSplits, has } = layoutOf(root);
   let scan: ImageFileScan;
   const carve = (all: { classNames: string[]; items: Item[] }) => {
     const { train, val } = carveValidation(all.items.map((i) => i.label), valFraction, seed);
