@@ -54,8 +54,8 @@ export const METRICS = [
   { split: 'train', name: 'pipeline_images_per_sec', label: 'input pipeline images/s', color: '#0e7490', format: 'number' },
   { split: 'train', name: 'num_tensors', label: 'live tensors', color: '#94a3b8', format: 'number' },
   { split: 'train', name: 'rss_mb', label: 'trainer memory (MiB)', color: '#475569', format: 'number' },
-  // The training clock (seconds, pauses left out) at the last step of each read-back of losses: the
-  // run page's "elapsed time" axis places every point by it.
+  // The training clock (seconds, pauses left out): a point a second at most and one at each epoch's
+  // end, at a read-back's last step; the run page's "training time" axis places every point by it.
   { split: 'train', name: 'elapsed', label: 'training time (s)', color: '#64748b', format: 'number', live: true },
 ] as const satisfies readonly MetricSpec[];
 
