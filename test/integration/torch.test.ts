@@ -21,6 +21,17 @@ const native = all.find((b) => b.name === 'native')!;
 const reason = need('torch', torch.available ? null : torch.reason);
 
 const db = (dataDir: string) => new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
+
+/** The notes in a run's log, in order. */
+function notes(dataDir: string, runId: number): string[] {
+  const d = db(dataDir);
+  try {
+    return (d.prepare("SELECT payload_json FROM events WHERE run_id = ? AND kind = 'note' ORDER BY id").pluck().all(runId) as string[]).map((p) => (JSON.parse(p) as { message: string }).message);
+  } finally {
+    d.close();
+  }
+}
+
 function losses(dataDir: string, runId: number): number[] {
   const d = db(dataDir);
   try {
@@ -124,13 +135,22 @@ describe.skipIf(!!reason)(`the torch backend${skipNote(reason)}`, () => {
     const train = ['train', ...SMALL, '--backend', 'torch', '--epochs', '5', '--json'];
     const whole = vgglabSync(dataDir, train, ENV);
     expect(whole.code, whole.stderr).toBe(0);
-    const { proc, done } = vgglab(dataDir, train, ENV);
+    // The engine timed both memory layouts at the first step and kept the faster; the two round
+    // differently, so run 2 is given run 1's, and its resume must keep it from the checkpoint alone.
+    const measured = notes(dataDir, 1).find((m) => m.startsWith('torch memory layout'));
+    expect(measured).toMatch(/^torch memory layout: (NCHW|channels_last) \(measured on the first batch/);
+    const layout = measured!.includes('channels_last (') ? '1' : '0';
+    const { proc, done } = vgglab(dataDir, train, { ...ENV, VGGLAB_TORCH_CHANNELS_LAST: layout });
     await waitInDb(dataDir, "run 2's second checkpoint", (d) => (d.prepare('SELECT count(*) FROM checkpoints WHERE run_id = 2').pluck().get() as number) >= 2, { watch: { trainer: proc } });
     proc.kill('SIGKILL');
     expect((await done).code, 'the run finished before it could be killed').toBeNull();
     const res = vgglabSync(dataDir, ['resume', '2', '--json'], ENV);
     expect(res.code, res.stderr).toBe(0);
     expect(res.json).toMatchObject({ runId: 2, status: 'completed', epochs: 5 });
+    expect(notes(dataDir, 2).filter((m) => m.startsWith('torch memory layout'))).toEqual([
+      `torch memory layout: ${measured!.split(' ')[3]} (set by VGGLAB_TORCH_CHANNELS_LAST)`,
+      `torch memory layout: ${measured!.split(' ')[3]} (kept from the checkpoint)`,
+    ]);
     const a = losses(dataDir, 1);
     const b = losses(dataDir, 2);
     expect(a).toHaveLength(5 * 16);

@@ -28,6 +28,8 @@ export interface TrainerState {
   bestValTop1: number | null;
   /** Seconds of training up to this state (pauses and the time between a stop and its resume left out); absent in older checkpoints. */
   elapsed?: number;
+  /** The torch engine's memory layout, measured at the run's first step; a resume keeps it (the two round differently). */
+  engineLayout?: 'nchw' | 'channels_last';
   /** Metrics of the last completed epoch, so a resumed run reports them until its next epoch ends. */
   last: { train: { loss: number | null; top1: number | null }; val: { loss: number | null; top1: number | null; top5: number | null } };
 }

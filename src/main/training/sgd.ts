@@ -30,6 +30,8 @@ export interface Sgd {
    */
   lendState<T>(use: (weights: TensorRecord[], slots: TensorRecord[]) => T): Promise<T>;
   importSlots(slots: TensorRecord[]): void;
+  /** An engine's memory layout fixed before its first step (a resumed run's); backends without a choice have none. */
+  pinLayout?(layout: 'nchw' | 'channels_last'): void;
   dispose(): void;
 }
 

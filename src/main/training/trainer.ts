@@ -19,7 +19,12 @@ export async function train(ctx: TrainContext): Promise<Done> {
   // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
   const engine = torchEngine();
   if (!engine && params.precision !== 'fp32') throw new Error(`precision ${params.precision} needs the torch backend; this run's backend computes in fp32 only`);
-  const sgd = engine ? createTorchSgd(tf, model, data.classes, params, engine) : createSgd(tf, model, data.classes, params);
+  // The torch engine says its memory layout at the first step (timed there, or fixed); the run keeps it.
+  const onLayout = (layout: 'nchw' | 'channels_last', note: string) => {
+    run.st.engineLayout = layout;
+    ctx.post({ type: 'log', level: 'note', message: note });
+  };
+  const sgd = engine ? createTorchSgd(tf, model, data.classes, { ...params, onLayout }, engine) : createSgd(tf, model, data.classes, params);
   const rng = mulberry32(params.seed ^ 0x9e3779b9);
   const st = initialState(params, rng.state());
   const result: RunResult = {
@@ -109,6 +114,7 @@ function resume(run: Running, ck: Checkpoint): void {
   importWeights(tf, run.model, ck.weights);
   run.sgd.importSlots(ck.slots);
   Object.assign(run.st, ck.state);
+  if (run.st.engineLayout) run.sgd.pinLayout?.(run.st.engineLayout);
   run.result.lrDrops = run.st.lrDrops;
   run.rng.restore(run.st.rngState);
   run.order = ck.order;

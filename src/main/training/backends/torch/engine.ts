@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BatchSlots, shmDir, SLOT_MIN_BYTES } from './batch-slots';
 
 export type Blob = ArrayBufferView;
 export interface Reply {
@@ -57,8 +58,19 @@ export function torchEnv(): { env: NodeJS.ProcessEnv; notes: string[] } {
 
 export class TorchEngineError extends Error {}
 
+/** The requests that carry a batch, which may cross in a shared-memory slot. */
+const BATCH_OPS = new Set(['step', 'eval', 'forward']);
+
 export class TorchEngine {
-  private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void; op: string }[] = [];
+  private waiting: { resolve: (r: Reply) => void; reject: (e: Error) => void; op: string; slots: number[] }[] = [];
+  /** Shared-memory slots for batches: undefined until the first batch, null where there are none (or the engine refused them). */
+  private slots: BatchSlots | null | undefined;
+  /** Whether the engine has mapped the slots (until then, batches go by the pipe). */
+  private slotsReady = false;
+  /** Batches that crossed in a slot (a test counts them). */
+  slotted = 0;
+  /** Where slots are made (tmpfs), or null: the pipe alone. */
+  private readonly shmDir = shmDir();
   private stderrTail: string[] = [];
   private failure: TorchEngineError | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -98,21 +110,65 @@ export class TorchEngine {
   call(op: string, header: Record<string, unknown> = {}, blobs: Blob[] = []): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     const parts = blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-    const text = Buffer.from(JSON.stringify({ ...header, op, blobs: parts.map((p) => p.length) }));
+    // A batch goes into a shared-memory slot where one is free; the rest (labels, weights) by the pipe.
+    const inSlots: Record<number, number> = {};
+    if (BATCH_OPS.has(op)) {
+      const big = parts.findIndex((p) => p.length >= SLOT_MIN_BYTES);
+      if (big >= 0 && this.slots === undefined) this.openSlots(parts[big]!.length);
+      if (big >= 0 && this.slots && this.slotsReady) {
+        const slot = this.slots.put(parts[big]!);
+        if (slot !== null) {
+          inSlots[big] = slot;
+          this.slotted += 1;
+        }
+      }
+    }
+    const piped = parts.filter((_, i) => !(i in inSlots));
+    this.send({ ...header, op, blobs: parts.map((p) => p.length), ...(Object.keys(inSlots).length ? { shm: inSlots } : {}) }, piped);
+    return new Promise<Reply>((resolve, reject) => {
+      this.waiting.push({ resolve, reject, op, slots: Object.values(inSlots) });
+      this.arm();
+    });
+  }
+
+  /** One frame: a uint32 header length, the JSON header, the piped blobs. */
+  private send(header: Record<string, unknown>, parts: Buffer[]): void {
+    const text = Buffer.from(JSON.stringify(header));
     const head = Buffer.alloc(4);
     head.writeUInt32LE(text.length);
     // Written in one go: the blobs' bytes are copied into the pipe's queue, so the caller may reuse its buffers at once.
     this.child.stdin.write(Buffer.concat([head, text, ...parts]));
-    return new Promise<Reply>((resolve, reject) => {
-      this.waiting.push({ resolve, reject, op });
+  }
+
+  /**
+   * The slots created and offered to the engine. Batches use them once it has mapped the file (its
+   * name is then unlinked); an engine that cannot map it says why, and batches stay on the pipe.
+   */
+  private openSlots(bytes: number): void {
+    const slots = this.shmDir ? BatchSlots.create(this.shmDir, bytes) : null;
+    this.slots = slots;
+    if (!slots) return;
+    this.send({ op: 'shm', file: slots.file, size: slots.size, slotBytes: slots.slotBytes, blobs: [] }, []);
+    new Promise<Reply>((resolve, reject) => {
+      this.waiting.push({ resolve, reject, op: 'shm', slots: [] });
       this.arm();
-    });
+    }).then(
+      () => {
+        slots.unlink();
+        this.slotsReady = true;
+      },
+      () => {
+        slots.close();
+        if (this.slots === slots) this.slots = null;
+      },
+    );
   }
 
   /** Ends the child (EOF first, then a kill if it lingers). */
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.failure ??= new TorchEngineError('the torch engine was closed');
+    this.slots?.close();
     this.child.stdin.end();
     setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
   }
@@ -138,6 +194,7 @@ export class TorchEngine {
   private fail(message: string): void {
     if (this.timer) clearTimeout(this.timer);
     this.failure ??= new TorchEngineError(message);
+    this.slots?.close();
     for (const w of this.waiting.splice(0)) w.reject(this.failure);
   }
 
@@ -162,6 +219,8 @@ export class TorchEngine {
     const w = this.waiting.shift();
     this.arm();
     if (!w) return;
+    // Answered: the engine is done with the batch it read in place.
+    if (w.slots.length) this.slots?.release(w.slots);
     if (header.error) w.reject(new TorchEngineError(`torch engine, ${w.op}: ${header.error}`));
     else w.resolve({ header, blobs });
   }

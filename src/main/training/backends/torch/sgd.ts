@@ -11,7 +11,17 @@ import { floats, type TorchEngine } from './engine';
 
 type Tf = typeof TfCore;
 
-export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: { momentum: number; weightDecay: number; precision?: 'fp32' | 'bf16' | 'fp16' }, engine: TorchEngine): Sgd {
+type Layout = 'nchw' | 'channels_last';
+
+export interface TorchSgdOptions {
+  momentum: number;
+  weightDecay: number;
+  precision?: 'fp32' | 'bf16' | 'fp16';
+  /** The layout the engine trains in (measured at the first step, or fixed), and its line for the run's log. */
+  onLayout?: (layout: Layout, note: string) => void;
+}
+
+export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, opts: TorchSgdOptions, engine: TorchEngine): Sgd {
   const plan = stepPlan(model);
   if (typeof plan === 'string') throw new Error(`the torch backend trains VGG's layers only: ${plan}`);
   const weights = model.trainableWeights.map((w) => ({ name: w.originalName ?? w.name, v: w.read() as TfCore.Variable, decay: (w.originalName ?? w.name).endsWith('kernel') }));
@@ -23,10 +33,12 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
   let initError: Error | null = null;
   let sent = false;
   let momenta: Float32Array[] | null = null;
+  let pinned: Layout | null = null;
   const init = () => {
     if (sent) return;
     sent = true;
-    engine.call('init', { layers: plan.layers, weights: specs, classes, momentum: opts.momentum, weightDecay: opts.weightDecay, precision: opts.precision ?? 'fp32' }, weights.map((w) => w.v.dataSync() as Float32Array)).catch((err: Error) => (initError = err));
+    const layout = pinned ? { channelsLast: pinned === 'channels_last' } : {};
+    engine.call('init', { layers: plan.layers, weights: specs, classes, momentum: opts.momentum, weightDecay: opts.weightDecay, precision: opts.precision ?? 'fp32', ...layout }, weights.map((w) => w.v.dataSync() as Float32Array)).catch((err: Error) => (initError = err));
     if (momenta) void engine.call('set', { what: 'momenta' }, momenta).catch((err: Error) => (initError ??= err));
   };
   const reason = (err: Error) => {
@@ -52,7 +64,10 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
       init();
       // The batch's bytes are queued for the pipe before this returns (the caller releases them).
       const later = engine.call('step', { n, h, w, lr, seeds }, [x.dataSync() as Float32Array, y.dataSync() as Int32Array]);
-      const result = later.then((r) => [Number(r.header.loss), Number(r.header.correct)] as [number, number], reason);
+      const result = later.then((r) => {
+        if (r.header.layout) opts.onLayout?.(r.header.layout as Layout, String(r.header.layoutNote));
+        return [Number(r.header.loss), Number(r.header.correct)] as [number, number];
+      }, reason);
       // Read at the next flush, up to a few steps later: a failure before then is not unhandled.
       result.catch(() => {});
       return { later: result };
@@ -100,6 +115,10 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
         return s.data;
       });
       if (sent) void engine.call('set', { what: 'momenta' }, momenta).catch((err: Error) => (initError ??= err));
+    },
+    pinLayout(layout) {
+      if (sent) throw new Error('the torch engine has its network already: a layout is pinned before the first step');
+      pinned = layout;
     },
     dispose() {
       slots.forEach((s) => s.dispose());
