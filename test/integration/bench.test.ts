@@ -70,6 +70,23 @@ describe('vgglab bench', () => {
     expect(multicrop!.viewsPerSec / multicrop!.imagesScalesPerSec).toBeCloseTo(50, 6);
   });
 
+  it(`--workload order: W2, then W1 and an evaluation, then W2 again, in one process (${fastest.name})`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'order', '--seconds', '0.5', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.json.workloads).toEqual([]);
+    expect(r.json.evaluation).toEqual([]);
+    const o = r.json.order;
+    expect(o).toMatchObject({ backend: fastest.name, evaluation: { protocol: 'dense' } });
+    // Three measured epochs of each W2 run (the first of four warms up); each figure the best of them.
+    expect(o.firstEpochs).toHaveLength(3);
+    expect(o.afterEpochs).toHaveLength(3);
+    expect(o.firstImagesPerSec).toBe(Math.max(...o.firstEpochs));
+    expect(o.afterImagesPerSec).toBe(Math.max(...o.afterEpochs));
+    for (const k of ['firstImagesPerSec', 'w1ImagesPerSec', 'afterImagesPerSec', 'ratio']) expect(o[k], k).toBeGreaterThan(0);
+    expect(o.evaluation.seconds).toBeGreaterThan(0);
+    expect(o.ratio).toBeCloseTo(o.afterImagesPerSec / o.firstImagesPerSec, 10);
+  });
+
   const noRedis = need('redis', redisMissing());
   it.skipIf(!!noRedis)(`--on cluster: W2 here and through a local worker and a scratch Redis, with the point latency${skipNote(noRedis)}`, () => {
     const r = vgglabSync(tempDir(), ['bench', '--on', 'cluster', '--backend', fastest.name, '--seconds', '0.5', '--json']);

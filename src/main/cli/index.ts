@@ -249,7 +249,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description('images/s of the engine and of a bare TF.js loop, per backend and workload, and of the data pipeline')
     .addOption(new Option('--backend <B>', 'only this backend').choices(BACKEND_CHOICES.filter((b) => b !== 'auto')))
     .option('--seconds <S>', 'measuring time per figure', numArg('--seconds', 0, 600, true), 5)
-    .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data,eval (data: the input pipeline alone; eval: the test protocols on W2\'s model)')
+    .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data,eval,order (data: the input pipeline alone; eval: the test protocols on W2\'s model; order, only by name: W2, then W1 and an evaluation, then W2 again, in one process)')
     .addOption(new Option('--on <WHERE>', 'cluster: W2 here and through a local `vgglab worker` and Redis (the queue\'s cost, and metric latency)').choices(['local', 'cluster']).default('local'))
     .option('--queue <URL>', 'with --on cluster: a Redis to use (default: a scratch redis-server on this machine)')
     .addOption(queuePasswordFile())

@@ -12,9 +12,9 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
   const { runBench } = await import('../../bench/run');
   const { runDataBench } = await import('../../bench/data');
   const chosen = opts.workload?.split(',').map((w) => w.trim());
-  const unknown = chosen?.filter((w) => !['W1', 'W2', 'W3', 'data', 'eval'].includes(w));
-  if (unknown?.length) throw new UsageError(`--workload ${unknown.join(',')}: accepted: W1, W2, W3, data, eval (comma-separated)`);
-  const engineWorkloads = chosen?.filter((w) => w !== 'data' && w !== 'eval');
+  const unknown = chosen?.filter((w) => !['W1', 'W2', 'W3', 'data', 'eval', 'order'].includes(w));
+  if (unknown?.length) throw new UsageError(`--workload ${unknown.join(',')}: accepted: W1, W2, W3, data, eval, order (comma-separated)`);
+  const engineWorkloads = chosen?.filter((w) => w !== 'data' && w !== 'eval' && w !== 'order');
   // Bench runs are recorded in a scratch folder, never in the user's run list.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-bench-'));
   const log = (s: string) => {
@@ -24,6 +24,8 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
     const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, workloads: engineWorkloads, dataDir, log });
     const data = !chosen || chosen.includes('data') ? await runDataBench(log) : [];
     const evaluation = !chosen || chosen.includes('eval') ? await evalBench(opts.backend, dataDir, log) : [];
+    // Asked for by name only: it trains four runs.
+    const order = chosen?.includes('order') ? await orderBench(opts.backend, opts.seconds, dataDir, log) : null;
     const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
     if (!opts.json) {
       if (rows.length) {
@@ -58,7 +60,15 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
         ),
       );
     }
-    if (opts.json) printJson({ workloads: rows, data, evaluation });
+    if (!opts.json && order) {
+      console.log(
+        table(
+          ['order', 'backend', 'W2 first img/s', 'then W1 img/s', 'then evaluation (dense) s', 'then W2 img/s', 'W2 after ÷ first', 'W2 epochs (first; after)'],
+          [['W2, W1, eval, W2', order.backend, f(order.firstImagesPerSec), f(order.w1ImagesPerSec), f(order.evaluation.seconds, 1), f(order.afterImagesPerSec), f(order.ratio, 2), `${order.firstEpochs.map((v) => v.toFixed(0)).join(', ')}; ${order.afterEpochs.map((v) => v.toFixed(0)).join(', ')}`]],
+        ),
+      );
+    }
+    if (opts.json) printJson({ workloads: rows, data, evaluation, ...(order ? { order } : {}) });
     return 0;
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -71,6 +81,14 @@ async function evalBench(backend: BackendName | undefined, dataDir: string, log:
   const { chooseBackend, listBackends } = await import('../../training/backends');
   const b = chooseBackend(backend ?? 'auto', await listBackends(backend ? [backend] : undefined));
   return runEvalBench({ backend: b.name, dataDir: path.join(dataDir, 'eval'), log });
+}
+
+/** W2 before and after W1 and an evaluation in one app, on the chosen backend, else the fastest here. */
+async function orderBench(backend: BackendName | undefined, seconds: number, dataDir: string, log: (s: string) => void) {
+  const { runOrderBench } = await import('../../bench/order');
+  const { chooseBackend, listBackends } = await import('../../training/backends');
+  const b = chooseBackend(backend ?? 'auto', await listBackends(backend ? [backend] : undefined));
+  return runOrderBench({ backend: b.name, seconds, dataDir: path.join(dataDir, 'order'), log });
 }
 
 /** The queue's cost: W2 here and through a local worker and Redis. */
