@@ -134,14 +134,21 @@ export async function runSteps(run: Running, epoch: number): Promise<Done | Step
     // Time the trainer waits for its data: nothing where the pipeline keeps ahead.
     const tData = performance.now();
     const b = await ctx.feed.next();
-    const x = tf.tensor4d(b.x, [b.n, params.inputSize, params.inputSize, 3]);
-    const y = tf.tensor1d(b.y, 'int32');
     dataMs += performance.now() - tData;
     st.step += 1;
     st.stepInEpoch += 1;
     setDropoutStep(model, st.step);
-    const out = sgd.step(x, y, warmupRate(st.schedule.lr, st.step, warmupSteps));
-    tf.dispose([x, y]);
+    const lr = warmupRate(st.schedule.lr, st.step, warmupSteps);
+    const shape: [number, number, number, number] = [b.n, params.inputSize, params.inputSize, 3];
+    let out: StepOut;
+    // An engine process takes the batch's bytes as they are; elsewhere they become tensors here.
+    if (sgd.stepArrays) out = sgd.stepArrays(b.x, shape, b.y, lr);
+    else {
+      const x = tf.tensor4d(b.x, shape);
+      const y = tf.tensor1d(b.y, 'int32');
+      out = sgd.step(x, y, lr);
+      tf.dispose([x, y]);
+    }
     // The step has read the batch (every backend copies or consumes its input within the call).
     b.release();
     pending.push({ step: st.step, out, n: b.n });

@@ -19,6 +19,11 @@ export type StepOut = { loss: TfCore.Scalar; correct: TfCore.Scalar } | { later:
 export interface Sgd {
   /** One step on a batch; it has read the batch when it returns. */
   step(x: TfCore.Tensor4D, y: TfCore.Tensor1D, lr: number): StepOut;
+  /**
+   * The same step on a batch's arrays (NHWC images, labels), where the backend reads them as bytes
+   * anyway (an engine process): no tensors made for it on this side. Read when it returns.
+   */
+  stepArrays?(x: Float32Array, shape: [number, number, number, number], y: Int32Array, lr: number): StepOut;
   /** Validation where the weights live elsewhere (an engine process); else the model is evaluated here (evaluateSplit). */
   evaluate?(batches: Iterable<{ x: TfCore.Tensor4D; y: TfCore.Tensor1D }>, classes: number): Promise<{ loss: number; top1: number; top5: number; count: number }>;
   exportWeights(): Promise<TensorRecord[]>;

@@ -60,10 +60,13 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
   return {
     step(x, y, lr) {
       const [n, h, w] = x.shape;
+      return this.stepArrays!(x.dataSync() as Float32Array, [n, h, w, 3], y.dataSync() as Int32Array, lr);
+    },
+    stepArrays(x, [n, h, w], y, lr) {
       const seeds = dropoutSeeds(plan);
       init();
-      // The batch's bytes are queued for the pipe before this returns (the caller releases them).
-      const later = engine.call('step', { n, h, w, lr, seeds }, [x.dataSync() as Float32Array, y.dataSync() as Int32Array]);
+      // The batch's bytes are in a slot or queued for the pipe before this returns (the caller releases them).
+      const later = engine.call('step', { n, h, w, lr, seeds }, [x, y]);
       const result = later.then((r) => {
         if (r.header.layout) opts.onLayout?.(r.header.layout as Layout, String(r.header.layoutNote));
         return [Number(r.header.loss), Number(r.header.correct)] as [number, number];
