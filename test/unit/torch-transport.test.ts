@@ -4,7 +4,7 @@
 // memory layout (NCHW or channels_last) is measured at the first step and said once; a layout
 // pinned beforehand (a resumed run's) is kept and said, not measured again.
 import fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { torch, startTorchEngine } from '../../src/main/training/backends/torch';
@@ -93,6 +93,28 @@ describe.skipIf(!!reason)(`batches to the torch engine${skipNote(reason)}`, () =
     expect(fs.readFileSync(`/proc/${byPipe.pid}/maps`, 'utf8')).not.toMatch(/vgglab-torch-/);
     expect(ours(), 'the file is unlinked once mapped').toEqual([]);
     expect(reported, 'a pinned layout is said, not measured').toEqual(['channels_last: torch memory layout: channels_last (kept from the checkpoint)', 'channels_last: torch memory layout: channels_last (kept from the checkpoint)']);
+  });
+
+  it.skipIf(!fs.existsSync('/dev/shm'))('a slot that cannot be written (tmpfs full, as a container\'s small /dev/shm may be): that batch and the rest take the pipe, the losses unchanged', async () => {
+    const bySlots = await engineWith(true);
+    const byPipe = await engineWith(false);
+    const writeSync = fs.writeSync;
+    // The fourth write into the file fails as a full tmpfs fails it.
+    let writes = 0;
+    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((...args: Parameters<typeof fs.writeSync>) => {
+      // A slot's write: a buffer at a position (nothing else here writes at one).
+      if (typeof args[4] === 'number' && ++writes === 4) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return (writeSync as (...a: unknown[]) => number)(...args);
+    }) as typeof fs.writeSync);
+    try {
+      const a = await losses(bySlots, 'channels_last', []);
+      const b = await losses(byPipe, 'channels_last', []);
+      a.forEach((l, i) => expect(Math.abs(l - b[i]!) / Math.abs(b[i]!), `loss at step ${i + 1}`).toBeLessThan(1e-5));
+      expect(writes, 'no write tried after the failed one').toBe(4);
+      expect(bySlots.slotted).toBe(3);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('the memory layout is measured at the first step and said once', async () => {

@@ -28,6 +28,9 @@ export function shmDir(): string | null {
 
 export class BatchSlots {
   private free: number[];
+  private closed = false;
+  /** A write failed (tmpfs full: a container's /dev/shm may be 64 MiB): every batch takes the pipe from then on. */
+  private failed = false;
 
   private constructor(
     private readonly fd: number,
@@ -66,9 +69,15 @@ export class BatchSlots {
 
   /** The blob written into a free slot; the slot's number, or null where none is free or the blob does not fit. */
   put(blob: Buffer): number | null {
-    if (blob.byteLength > this.slotBytes || !this.free.length) return null;
-    const slot = this.free.shift()!;
-    fs.writeSync(this.fd, blob, 0, blob.byteLength, slot * this.slotBytes);
+    if (this.failed || this.closed || blob.byteLength > this.slotBytes || !this.free.length) return null;
+    const slot = this.free[0]!;
+    try {
+      if (fs.writeSync(this.fd, blob, 0, blob.byteLength, slot * this.slotBytes) !== blob.byteLength) throw new Error('short write');
+    } catch {
+      this.failed = true;
+      return null;
+    }
+    this.free.shift();
     return slot;
   }
 
@@ -86,12 +95,11 @@ export class BatchSlots {
     }
   }
 
+  /** Once only: a descriptor closed twice may close another file that took its number. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.unlink();
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
-    }
+    fs.closeSync(this.fd);
   }
 }
