@@ -101,7 +101,7 @@ describe.skipIf(!!reason)(`batches to the torch engine${skipNote(reason)}`, () =
     const writeSync = fs.writeSync;
     // The fourth write into the file fails as a full tmpfs fails it.
     let writes = 0;
-    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((...args: Parameters<typeof fs.writeSync>) => {
+    const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((...args: unknown[]) => {
       // A slot's write: a buffer at a position (nothing else here writes at one).
       if (typeof args[4] === 'number' && ++writes === 4) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       return (writeSync as (...a: unknown[]) => number)(...args);
