@@ -69,8 +69,6 @@ export class TorchEngine {
   private slotsReady = false;
   /** Batches that crossed in a slot (a test counts them). */
   slotted = 0;
-  /** Where slots are made (tmpfs), or null: the pipe alone. */
-  private readonly shmDir = shmDir();
   private stderrTail: string[] = [];
   private failure: TorchEngineError | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -78,6 +76,8 @@ export class TorchEngine {
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     readonly python: string,
+    /** Where slots are made (tmpfs), or null: the pipe alone. */
+    private readonly shmDir: string | null,
   ) {
     child.stdout.on('data', (chunk: Buffer) => this.take(chunk));
     child.stderr.setEncoding('utf8');
@@ -98,8 +98,11 @@ export class TorchEngine {
   static start(python: string): TorchEngine {
     const script = engineScript();
     if (!script) throw new TorchEngineError('the torch engine script (resources/torch_engine.py) is missing from this installation');
-    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...torchEnv().env, PYTHONUNBUFFERED: '1' } });
-    return new TorchEngine(child, python);
+    // Decided here only: the engine reads requests between steps where batches come in slots, and
+    // keeps a reader thread where they come through the pipe (VGGLAB_TORCH_SHM tells it which).
+    const dir = shmDir();
+    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...torchEnv().env, PYTHONUNBUFFERED: '1', VGGLAB_TORCH_SHM: dir ? '1' : '0' } });
+    return new TorchEngine(child, python, dir);
   }
 
   get pid(): number | undefined {

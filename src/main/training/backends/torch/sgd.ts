@@ -57,24 +57,26 @@ export function createTorchSgd(tf: Tf, model: tfl.LayersModel, classes: number, 
   const records = async (list: TfCore.Variable[]): Promise<TensorRecord[]> =>
     Promise.all(list.map(async (v, i) => ({ name: weights[i]!.name, shape: v.shape.slice(), data: (await v.data()) as Float32Array })));
 
+  const stepArrays: NonNullable<Sgd['stepArrays']> = (x, [n, h, w], y, lr) => {
+    const seeds = dropoutSeeds(plan);
+    init();
+    // The batch's bytes are in a slot or queued for the pipe before this returns (the caller releases them).
+    const later = engine.call('step', { n, h, w, lr, seeds }, [x, y]);
+    const result = later.then((r) => {
+      if (r.header.layout) opts.onLayout?.(r.header.layout as Layout, String(r.header.layoutNote));
+      return [Number(r.header.loss), Number(r.header.correct)] as [number, number];
+    }, reason);
+    // Read at the next flush, up to a few steps later: a failure before then is not unhandled.
+    result.catch(() => {});
+    return { later: result };
+  };
+
   return {
     step(x, y, lr) {
       const [n, h, w] = x.shape;
-      return this.stepArrays!(x.dataSync() as Float32Array, [n, h, w, 3], y.dataSync() as Int32Array, lr);
+      return stepArrays(x.dataSync() as Float32Array, [n, h, w, 3], y.dataSync() as Int32Array, lr);
     },
-    stepArrays(x, [n, h, w], y, lr) {
-      const seeds = dropoutSeeds(plan);
-      init();
-      // The batch's bytes are in a slot or queued for the pipe before this returns (the caller releases them).
-      const later = engine.call('step', { n, h, w, lr, seeds }, [x, y]);
-      const result = later.then((r) => {
-        if (r.header.layout) opts.onLayout?.(r.header.layout as Layout, String(r.header.layoutNote));
-        return [Number(r.header.loss), Number(r.header.correct)] as [number, number];
-      }, reason);
-      // Read at the next flush, up to a few steps later: a failure before then is not unhandled.
-      result.catch(() => {});
-      return { later: result };
-    },
+    stepArrays,
     async evaluate(batches) {
       init();
       const k = Math.min(5, classes);
