@@ -156,8 +156,18 @@ void column_sums(const float* x, long rows, long cols, float* out) {
   for (long j = 0; j < cols; j++) out[j] = static_cast<float>(total[j]);
 }
 
+// A bf16 copy of an activation that several convolution passes of one training step read (the
+// layer's input: forward and weight gradient; its output gradient: input and weight gradient), made
+// by the first and reused by the others. The step empties it (filled = false) before the values it
+// copies are written anew. Unused in f32.
+struct LowCopy {
+  std::vector<float> data;  // bf16 pairs, in float-sized storage
+  bool filled = false;
+};
+
 #ifdef VGG_ONEDNN
 #include "onednn.inc"
+#include "onednn-conv.inc"
 #endif
 
 // Every matrix product of the addon (row-major, C = op(A)·op(B) + beta·C). With oneDNN, its GEMM:
@@ -178,9 +188,9 @@ void gemm(bool ta, bool tb, long m, long n, long k, const float* a, long lda, co
               static_cast<int>(lda), b, static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
-void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* out) {
+void conv_forward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* out, LowCopy* xl = nullptr) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_forward(g, x, w, bias, relu, out)) return;
+  if (dnnl_conv_forward(g, x, w, bias, relu, out, xl)) return;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
@@ -206,9 +216,9 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
 }
 
 // route (oneDNN builds): how the input gradient is computed (see DataRoute); tests force each one.
-void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx, int route = 0) {
+void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx, int route = 0, LowCopy* dyl = nullptr) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_backward_data(g, dy, w, dx, static_cast<DataRoute>(route))) return;
+  if (dnnl_conv_backward_data(g, dy, w, dx, static_cast<DataRoute>(route), dyl)) return;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (g.pointwise()) {
@@ -226,9 +236,12 @@ void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, floa
 }
 
 // dw (and db where given: the sums of dy over everything but channels).
-void conv_backward_weights(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db) {
+// measured: in bf16, the precision timed for the shape (dnnl_conv_backward_weights); else the thread's as it is.
+void conv_backward_weights(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db, LowCopy* xl = nullptr, LowCopy* dyl = nullptr, bool measured = true) {
 #ifdef VGG_ONEDNN
-  if (dnnl_conv_backward_weights(g, x, dy, dw, db)) return;
+  if (measured ? dnnl_conv_backward_weights(g, x, dy, dw, db, xl, dyl) : dnnl_conv_backward_weights_in(g, x, dy, dw, db, t_bf16, xl, dyl)) return;
+#else
+  (void)xl, (void)dyl, (void)measured;
 #endif
   const long M1 = g.rows_per_image(), K = g.k();
   if (db) column_sums(dy, g.n * M1, g.co, db);
@@ -257,9 +270,11 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// conv2dBackpropFilter(x, dy, dw, geom)
+// conv2dBackpropFilter(x, dy, dw, geom, precision?): precision 0 (default) as chosen for the shape,
+// 1 the thread's precision as it is (tests check bf16's weight gradient where timing would pick f32).
 Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
-  conv_backward_weights(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]), nullptr);
+  const bool measured = !(info.Length() > 4 && info[4].IsNumber() && info[4].As<Napi::Number>().Int32Value() == 1);
+  conv_backward_weights(geom(info[3].As<Napi::Object>()), f32(info[0]), f32(info[1]), f32(info[2]), nullptr, nullptr, nullptr, measured);
   return info.Env().Undefined();
 }
 
@@ -647,6 +662,29 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setPrecision('fp32' | 'bf16'): how this thread's convolutions compute from now on (see t_bf16 in
+// onednn.inc). bf16 is refused, with the reason, where the build or the CPU cannot run it natively.
+Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
+  const std::string p = info[0].As<Napi::String>().Utf8Value();
+  if (p != "fp32" && p != "bf16") {
+    Napi::RangeError::New(info.Env(), "precision must be fp32 or bf16 on the native backend, not " + p).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+#ifdef VGG_ONEDNN
+  if (p == "bf16" && !dnnl_bf16_native()) {
+    Napi::Error::New(info.Env(), std::string("bf16 needs a CPU with AVX512_BF16 or AMX; oneDNN finds ") + dnnl_isa_name() + " on this one").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  t_bf16 = p == "bf16";
+#else
+  if (p == "bf16") {
+    Napi::Error::New(info.Env(), "bf16 needs the native addon built with oneDNN (Debian: libdnnl-dev); this build computes with its BLAS in fp32 only").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+#endif
+  return info.Env().Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
 #ifdef VGG_OPENBLAS
@@ -667,6 +705,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " " + dnnl_isa_name());
   o.Set("onednnCalls", static_cast<double>(g_dnnl_calls.load()));
   o.Set("inputGradientsAsForward", static_cast<double>(g_dnnl_data_as_forward.load()));
+  o.Set("bf16", dnnl_bf16_native());
+  o.Set("bf16Convolutions", static_cast<double>(g_dnnl_bf16_convs.load()));
+  o.Set("bf16WeightGradientShapes", static_cast<double>(g_dnnl_bf16_weight_grads.load()));
+  o.Set("f32WeightGradientShapes", static_cast<double>(g_dnnl_f32_weight_grads.load()));
+#else
+  o.Set("bf16", false);
 #endif
   return o;
 }
@@ -689,6 +733,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sum", Napi::Function::New(env, Sum));
   exports.Set("cutWindow", Napi::Function::New(env, CutWindow));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setPrecision", Napi::Function::New(env, SetPrecision));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;
 }

@@ -43,7 +43,8 @@ export interface NativeAddon {
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, g: ConvGeom, bias: Float32Array | null, relu: boolean): void;
   /** route: 0 (default) lets the addon choose, 1 forces oneDNN's backward-data primitive, 2 the forward convolution over the turned kernel (oneDNN builds; elsewhere ignored). */
   conv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: ConvGeom, route?: 0 | 1 | 2): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeom): void;
+  /** precision: 0 (default) in bf16 threads, the precision timed for the shape; 1 the thread's precision as it is. */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: ConvGeom, precision?: 0 | 1): void;
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Float32Array | null, relu: boolean): void;
   maxPool(x: Float32Array, out: Float32Array, g: PoolGeom): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, g: PoolGeom): void;
@@ -66,9 +67,18 @@ export interface NativeAddon {
   /** The data pipeline's pixel work (addon/src/window.inc; data/pipeline/window.ts says what it does). */
   cutWindow(src: Float32Array | Uint8Array, base: number, stride: number, oy: number, ox: number, w: number, size: number, flip: boolean, d0: number, d1: number, d2: number, out: Float32Array, at: number): void;
   setThreads(n: number): void;
+  /**
+   * How this thread's convolutions compute from now on: 'bf16' takes bf16 copies of their inputs and
+   * weights and accumulates in f32 (onednn.inc); throws, saying why, where the build or CPU lacks it.
+   */
+  setPrecision(precision: 'fp32' | 'bf16'): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many primitives and GEMMs it ran. */
   /** onednnCalls: calls into oneDNN so far; inputGradientsAsForward: convolution input gradients computed as a forward convolution (onednn.inc's DataRoute). */
-  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number };
+  /**
+   * bf16: whether setPrecision('bf16') is accepted here; bf16Convolutions: convolution passes computed
+   * in bf16 so far; bf16/f32WeightGradientShapes: shapes whose weight gradient was timed faster in bf16, or not.
+   */
+  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number; bf16: boolean; bf16Convolutions?: number; bf16WeightGradientShapes?: number; f32WeightGradientShapes?: number };
 }
 
 const ADDON = path.join('addon', 'build', 'Release', 'vgglab_native.node');

@@ -1,7 +1,7 @@
 // Domain vocabulary shared by the engine, the services and the UI.
 import { z } from 'zod';
 
-import { BACKEND_CHOICES, CONFIG_NAMES, PLACEMENTS, type BackendName, type ConfigName, type Placement, type RunStatus } from './names';
+import { BACKEND_CHOICES, CONFIG_NAMES, PLACEMENTS, PRECISIONS, type BackendName, type Precision, type ConfigName, type Placement, type RunStatus } from './names';
 export * from './names';
 export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
 /** A run that is waiting or training: someone holds it. */
@@ -51,8 +51,12 @@ export const TrainParams = z
     flip: z.boolean().optional(),
     seed: intIn(0, 2 ** 31 - 1).default(1),
     backend: z.enum(BACKEND_CHOICES).default('auto'),
-    /** Arithmetic of the step: fp32, or bf16/fp16 autocast (torch backend; fp16 with a loss scale). Off by default so results stay comparable. */
-    precision: z.enum(['fp32', 'bf16', 'fp16']).default('fp32'),
+    /**
+     * Arithmetic of the step: fp32, or mixed precision with fp32 weights: bf16 (torch's autocast, or
+     * native's bf16 convolutions on a CPU with AVX512_BF16/AMX), fp16 (torch, with a loss scale).
+     * Off by default so results stay comparable.
+     */
+    precision: z.enum(PRECISIONS).default('fp32'),
     /** Where it trains: here, or on a worker of the cluster queue (cluster/). */
     on: z.enum(PLACEMENTS).default('local'),
     experiment: z.string().min(1).max(200).optional(),
@@ -173,6 +177,8 @@ export interface BackendInfo {
   reason: string | null;
   /** The one `auto` picks on this machine (set where every backend was probed). */
   auto?: boolean;
+  /** The mixed precisions (`--precision`) it trains in here besides fp32; none where absent. */
+  precisions?: Precision[];
 }
 
 export interface CheckpointInfo {

@@ -44,7 +44,7 @@ export const TRAIN_FIELDS: { readonly [K in keyof TrainParams]-?: FieldText } = 
   flip: { label: 'Horizontal flips', help: 'random horizontal flips in training and flip averaging at test time (default: on for natural images, off for MNIST/IDX digits)' },
   seed: { label: 'Seed', metavar: 'N', help: 'random seed' },
   backend: { label: 'Backend', metavar: 'B', help: 'compute backend' },
-  precision: { label: 'Precision', metavar: 'P', help: 'fp32 | bf16 | fp16 (mixed precision with fp32 weights; the torch backend only)' },
+  precision: { label: 'Precision', metavar: 'P', help: 'fp32 | bf16 | fp16 (mixed precision with fp32 weights: bf16 on torch, or on native where the CPU has AVX512_BF16/AMX; fp16 on torch)' },
   on: { label: 'Run on', metavar: 'WHERE', help: 'local (this machine) | cluster (a `vgglab worker` through the queue; see --queue)' },
   experiment: { label: 'Experiment', metavar: 'NAME', help: 'experiment to file the run under' },
 };

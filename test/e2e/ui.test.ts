@@ -203,13 +203,24 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     expect(s.page.url()).toMatch(/#\/new$/);
   });
 
-  it.skipIf(!!torchMissing)(`trains on torch from the form, its precision offered only there${skipNote(torchMissing)}`, async () => {
+  it.skipIf(!!torchMissing)(`trains on torch from the form, offering the precisions each backend has here${skipNote(torchMissing)}`, async () => {
     await s.page.goto(s.served.url + '#/new');
     await s.page.locator('input[name="config"]').first().waitFor();
     // The device line comes with backends.list.
     await s.page.locator('select[name="backend"] option[value="torch"]').filter({ hasText: /^torch — torch \d/ }).waitFor({ state: 'attached' });
+    const listed = await s.page.evaluate(async (url) => {
+      const res = await fetch(new URL('/api/call', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'backends.list', args: {} }) });
+      return (await res.json()).result as { name: string; auto?: boolean; precisions?: string[] }[];
+    }, s.served.url);
+    const offered = () => s.page.locator('select[name="precision"] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    // The precision field appears only for a backend with a mixed precision here (native on a CPU with bf16, torch), offering just those.
+    const auto = listed.find((b) => b.auto)!;
+    if (auto.precisions?.length) await expect(offered()).resolves.toEqual(['fp32', ...auto.precisions]);
+    else await expect(s.page.locator('select[name="precision"]').count()).resolves.toBe(0);
+    await s.page.locator('select[name="backend"]').selectOption('cpu');
     await expect(s.page.locator('select[name="precision"]').count()).resolves.toBe(0);
     await s.page.locator('select[name="backend"]').selectOption('torch');
+    await expect(offered()).resolves.toEqual(['fp32', ...listed.find((b) => b.name === 'torch')!.precisions!]);
     // The form keeps what the test before left in it (S = 16, refused).
     await s.page.locator('input[name="scale"]').fill('');
     await expect(s.page.locator('select[name="precision"]').inputValue()).resolves.toBe('fp32');

@@ -1,10 +1,11 @@
 // The bare loop: the same model and SGD step as the engine, on random data, with nothing
 // else (no worker, no data pipeline, no recording). The engine's figure is compared to this.
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendInfo } from '../../shared/domain';
+import type { BackendInfo, Precision } from '../../shared/domain';
 import { activateBackend } from '../training/backends';
 import { torchEngine } from '../training/backends/torch';
 import { createTorchSgd } from '../training/backends/torch/sgd';
+import { useStepPrecision } from '../training/precision';
 import { createSgd, type Sgd } from '../training/sgd';
 import { buildVgg } from '../vgg/model';
 import { modelStats } from '../vgg/configs';
@@ -22,7 +23,7 @@ export interface BareLoop {
 }
 
 /** The loop's model built and warmed up for `warmSeconds` (V8's JIT and heap sizing take a while to settle). */
-export async function openBareLoop(w: Workload, backend: BackendInfo, warmSeconds: number): Promise<BareLoop> {
+export async function openBareLoop(w: Workload, backend: BackendInfo, warmSeconds: number, precision: Precision = 'fp32'): Promise<BareLoop> {
   if (activeName !== backend.name) {
     await activateBackend(tf, backend);
     activeName = backend.name;
@@ -30,7 +31,8 @@ export async function openBareLoop(w: Workload, backend: BackendInfo, warmSecond
   const model = buildVgg({ config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, seed: 1 });
   // On torch, the step its engine runs (the bare loop then measures the engine's pipe as well as PyTorch).
   const engine = torchEngine();
-  const sgd: Sgd = engine ? createTorchSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 }, engine) : createSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 });
+  if (!engine) useStepPrecision(tf, precision);
+  const sgd: Sgd = engine ? createTorchSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4, precision }, engine) : createSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 });
   const x = tf.randomNormal([w.batch, w.inputSize, w.inputSize, 3], 0, 60, 'float32', 1) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: w.batch }, (_, i) => i % w.classes), 'int32');
   const step = async () => {

@@ -10,6 +10,7 @@ import { endEpoch, finishRun, runSteps, type Done, type Running } from './epoch'
 import { createSgd, importWeights } from './sgd';
 import { torchEngine } from './backends/torch';
 import { createTorchSgd } from './backends/torch/sgd';
+import { useStepPrecision } from './precision';
 
 export type { CheckpointKind, TrainContext } from './context';
 
@@ -18,7 +19,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const model = buildModel(ctx);
   // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
   const engine = torchEngine();
-  if (!engine && params.precision !== 'fp32') throw new Error(`precision ${params.precision} needs the torch backend; this run's backend computes in fp32 only`);
+  if (!engine) useStepPrecision(tf, params.precision);
   // The torch engine says its memory layout at the first step (timed there, or fixed); the run keeps it.
   const onLayout = (layout: 'nchw' | 'channels_last', note: string) => {
     run.st.engineLayout = layout;

@@ -22,7 +22,8 @@ export const native: BackendModule = {
   reuseWorker: false,
   async probe() {
     const found = loadNativeAddon();
-    return 'addon' in found ? { available: true, device: nativeDevice(found.addon), reason: null } : { available: false, device: null, reason: found.reason };
+    if (!('addon' in found)) return { available: false, device: null, reason: found.reason };
+    return { available: true, device: nativeDevice(found.addon), reason: null, precisions: found.addon.info().bf16 ? ['bf16'] : [] };
   },
   async activate(tf) {
     const found = loadNativeAddon();

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { cpu } from '../cpu';
 import { native } from '../native';
+import type { Precision } from '../../../../shared/domain';
 import type { BackendModule } from '../types';
 import { engineScript, pythonCandidates, torchEnv, TorchEngine } from './engine';
 
@@ -18,9 +19,9 @@ export const wantedDevice = (): string => process.env.VGGLAB_TORCH_DEVICE || 'au
 /** PyTorch's threads: OMP_NUM_THREADS where set (as the native backend reads it), else every core. */
 const engineThreads = () => Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
 
-let probed: Promise<{ available: boolean; device: string | null; reason: string | null }> | null = null;
+let probed: Promise<Found> | null = null;
 
-type Found = { available: boolean; device: string | null; reason: string | null };
+type Found = { available: boolean; device: string | null; reason: string | null; precisions?: Precision[] };
 
 /** One Python's answer to the engine script's --probe: the device line, or why not. */
 function probeWith(python: string, script: string): Promise<Found> {
@@ -28,7 +29,8 @@ function probeWith(python: string, script: string): Promise<Found> {
     execFile(python, [script, '--probe', '--device', wantedDevice(), '--threads', String(engineThreads())], { timeout: 60_000, encoding: 'utf8', env: torchEnv().env }, (err, stdout, stderr) => {
       try {
         const got = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { device: string };
-        return resolve({ available: true, device: got.device, reason: null });
+        // fp16 autocast needs CUDA (the engine refuses it elsewhere, saying so); bf16 runs on every device.
+        return resolve({ available: true, device: got.device, reason: null, precisions: /CUDA|ROCm/.test(got.device) ? ['bf16', 'fp16'] : ['bf16'] });
       } catch {
         const why = (stderr.trim().split('\n').at(-1) ?? '') || err?.message || 'no answer';
         if (/No module named 'torch'/.test(why)) return resolve({ available: false, device: null, reason: `PyTorch is not installed for ${python}` });
