@@ -53,12 +53,13 @@ function reference(g: ConvGeom, x: Float32Array, w: Float32Array, dy: Float32Arr
   const dx = new Float64Array(x.length), dxs = new Float64Array(x.length);
   const dw = new Float64Array(w.length), dws = new Float64Array(w.length);
   taps(g, (xi, wi, yi) => {
-    y[yi] += x[xi]! * w[wi]!;
-    ys[yi] += Math.abs(x[xi]! * w[wi]!);
-    dx[xi] += dy[yi]! * w[wi]!;
-    dxs[xi] += Math.abs(dy[yi]! * w[wi]!);
-    dw[wi] += x[xi]! * dy[yi]!;
-    dws[wi] += Math.abs(x[xi]! * dy[yi]!);
+    const a = x[xi]!, b = w[wi]!, d = dy[yi]!;
+    y[yi] = y[yi]! + a * b;
+    ys[yi] = ys[yi]! + Math.abs(a * b);
+    dx[xi] = dx[xi]! + d * b;
+    dxs[xi] = dxs[xi]! + Math.abs(d * b);
+    dw[wi] = dw[wi]! + a * d;
+    dws[wi] = dws[wi]! + Math.abs(a * d);
   });
   return { y: [y, ys, 9 * g.c], dx: [dx, dxs, 9 * g.co], dw: [dw, dws, g.n * g.oh * g.ow] } as Record<string, [Float64Array, Float64Array, number]>;
 }
