@@ -7,7 +7,10 @@ import { skipNote, tempDir } from '../helpers';
 import { redisMissing } from '../redis';
 import { need } from '../require';
 
-const fastest = chooseBackend('auto', await listBackends());
+const all = await listBackends();
+const fastest = chooseBackend('auto', all);
+const nativeInfo = all.find((b) => b.name === 'native')!;
+const noNative = need('native', nativeInfo.available ? null : nativeInfo.reason);
 
 describe('vgglab bench', () => {
   it(`runs W2 for a second on the fastest backend here (${fastest.name}) and prints valid JSON with all keys`, () => {
@@ -18,7 +21,7 @@ describe('vgglab bench', () => {
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
-      ['backend', 'bareImagesPerSec', 'bareWindows', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'pytorchImagesPerSec', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+      ['backend', 'bareImagesPerSec', 'bareWindows', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'precision', 'pytorchImagesPerSec', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
     // Three measured engine epochs, and a bare-loop window taken while the run was paused in each:
     // each figure is the best of its three.
@@ -26,7 +29,7 @@ describe('vgglab bench', () => {
     expect(row.bareWindows).toHaveLength(3);
     expect(row.engineImagesPerSec).toBe(Math.max(...row.engineEpochs));
     expect(row.bareImagesPerSec).toBe(Math.max(...row.bareWindows));
-    expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device });
+    expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device, precision: 'fp32' });
     expect(row.note).toBeUndefined();
     for (const k of ['engineImagesPerSec', 'bareImagesPerSec', 'ratio', 'gflops']) expect(row[k], k).toBeGreaterThan(0);
     expect(row.ratio).toBeCloseTo(row.engineImagesPerSec / row.bareImagesPerSec, 10);
@@ -49,6 +52,26 @@ describe('vgglab bench', () => {
     }
     expect(r.json.data).toEqual([]);
     expect(r.json.evaluation).toEqual([]);
+  });
+
+  it.skipIf(!!noNative)(`--precision fp32,bf16: a row for each, bf16 measured where the CPU has it, else saying so${skipNote(noNative)}`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--backend', 'native', '--workload', 'W2', '--precision', 'fp32,bf16', '--seconds', '0.5', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const rows = r.json.workloads as { precision: string; engineImagesPerSec: number | null; bareImagesPerSec: number | null; note?: string }[];
+    expect(rows.map((x) => x.precision)).toEqual(['fp32', 'bf16']);
+    if (nativeInfo.precisions?.includes('bf16')) {
+      expect(rows[1]!.note).toBeUndefined();
+      expect(rows[1]!.engineImagesPerSec).toBeGreaterThan(0);
+      expect(rows[1]!.bareImagesPerSec).toBeGreaterThan(0);
+    } else {
+      expect(rows[1]).toMatchObject({ engineImagesPerSec: null, bareImagesPerSec: null, note: 'native does not compute in bf16 here (it takes: fp32)' });
+    }
+  });
+
+  it('--precision refuses a precision it does not know, naming the accepted ones', () => {
+    const r = vgglabSync(tempDir(), ['bench', '--precision', 'fp32,fp8']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--precision fp32,fp8: accepted: fp32, bf16, fp16 \(comma-separated\)/);
   });
 
   it(`--workload eval: each test protocol's images × scales per second on W2's model (${fastest.name}), beside its training speed`, () => {

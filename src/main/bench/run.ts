@@ -2,7 +2,7 @@
 // on the same model, per backend and workload, and the PyTorch reference where it is installed.
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import { TrainParams, type BackendInfo, type BackendName } from '../../shared/domain';
+import { TrainParams, type BackendInfo, type BackendName, type Precision } from '../../shared/domain';
 import { createApp, type App } from '../app';
 import { benchUpTo, listBackends, onHardwareGpu } from '../training/backends';
 import { trainingGflops, WINDOWS } from './bare';
@@ -16,6 +16,8 @@ export interface BenchRow {
   name: string;
   backend: BackendName;
   device: string;
+  /** The engine's and the bare loop's arithmetic (PyTorch's reference always runs in fp32). */
+  precision: Precision;
   engineImagesPerSec: number | null;
   bareImagesPerSec: number | null;
   ratio: number | null;
@@ -50,6 +52,7 @@ export async function engineRun(
    * a bare-loop window there, so that both figures are taken in the same minutes of the machine.
    */
   between?: () => Promise<void>,
+  precision: Precision = 'fp32',
 ): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number; epochs: number[] }> {
   const app = createApp({ dataDir, transport: 'bench', ...(cluster ? { cluster, connectCluster: true } : {}) });
   cluster?.onApp?.(app);
@@ -60,7 +63,7 @@ export async function engineRun(
     // are (a shared machine only ever slows one down).
     const { id } = await app.runs.start(TrainParams.parse({
       config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: ENGINE_EPOCHS,
-      trainSamples: w.batch * steps, valSamples: w.batch, backend, schedule: 'none', seed: 1, experiment: 'bench',
+      trainSamples: w.batch * steps, valSamples: w.batch, backend, precision, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
       on: cluster ? 'cluster' : 'local',
@@ -141,8 +144,8 @@ class BareProcess {
     return (await this.ask({ type: 'peak' })).peakGflops ?? null;
   }
 
-  async open(w: Workload, backend: BackendInfo, warmSeconds: number): Promise<void> {
-    await this.ask({ type: 'open', w, backend, warmSeconds });
+  async open(w: Workload, backend: BackendInfo, warmSeconds: number, precision: Precision): Promise<void> {
+    await this.ask({ type: 'open', w, backend, warmSeconds, precision });
   }
 
   async window(seconds: number): Promise<number> {
@@ -154,60 +157,81 @@ class BareProcess {
   }
 }
 
-export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
+export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; precisions?: Precision[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
   const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
   if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
   const rows: BenchRow[] = [];
   // PyTorch gets the native backend's thread count (OpenMP's, as the addon reads it).
   const threads = Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
+  const none = { engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null };
   for (const b of all) {
-    let peakGflops: number | null = null;
+    const peak = { gflops: null as number | null };
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
-      const base = { name: w.name, backend: b.name, device: b.device ?? b.name };
-      if (WORKLOAD_WEIGHTS.indexOf(w.weight) > WORKLOAD_WEIGHTS.indexOf(benchUpTo(b))) {
-        rows.push({ ...base, engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null, note: `too heavy for ${b.name} on ${b.device ?? 'this device'} (it runs ${benchUpTo(b)} workloads at most)` });
-        continue;
-      }
-      opts.log(`${w.name} on ${b.name}: bare loop…`);
-      const bare = new BareProcess();
-      const window = opts.seconds / WINDOWS;
-      let bareBest: number;
-      let engine: number | null = null;
-      let dataWait: number | null = null;
-      let note: string | undefined;
-      const between: number[] = [];
-      let engineEpochs: number[] = [];
-      const torchWindows: number[] = [];
-      let torch: TorchReference | null = null;
-      try {
-        // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
-        if (!onHardwareGpu(b) && peakGflops === null) peakGflops = await bare.peak();
-        await bare.open(w, b, opts.seconds / 2);
-        const sizing = await bare.window(window);
-        opts.log(`${w.name}: the PyTorch reference…`);
-        torch = await TorchReference.start(w, window, threads);
-        // Each measured epoch as long as one bare window: the best of three of a length is compared
-        // with the best of three of the same length (on a shared machine a longer window is likelier
-        // to hold a slow spell). The bare loop's and PyTorch's windows are taken while the run is
-        // paused in each of them, so that all three figures come from the same minutes.
-        const steps = Math.max(3, Math.round((sizing * window) / w.batch));
-        opts.log(`${w.name} on ${b.name}: engine (${steps} steps per epoch), a bare-loop${torch ? ' and a PyTorch' : ''} window paused in each epoch…`);
-        try {
-          ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => {
-            between.push(await bare.window(window));
-            if (torch) torchWindows.push(await torch.window(window));
-          }));
-        } catch (err) {
-          note = `engine run failed: ${(err as Error).message}`;
+      for (const precision of opts.precisions ?? ['fp32']) {
+        const base = { name: w.name, backend: b.name, device: b.device ?? b.name, precision };
+        if (WORKLOAD_WEIGHTS.indexOf(w.weight) > WORKLOAD_WEIGHTS.indexOf(benchUpTo(b))) {
+          rows.push({ ...base, ...none, note: `too heavy for ${b.name} on ${b.device ?? 'this device'} (it runs ${benchUpTo(b)} workloads at most)` });
+        } else if (precision !== 'fp32' && !b.precisions?.includes(precision)) {
+          rows.push({ ...base, ...none, note: `${b.name} does not compute in ${precision} here (it takes: ${['fp32', ...(b.precisions ?? [])].join(', ')})` });
+        } else {
+          rows.push({ ...base, ...(await measure(opts, b, w, precision, threads, peak)) });
         }
-        bareBest = between.length ? Math.max(...between) : sizing;
-      } finally {
-        bare.close();
-        torch?.close();
       }
-      const pytorch = torch && torchWindows.length ? { rate: Math.max(...torchWindows), settings: torch.settings } : null;
-      rows.push({ ...base, engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops, pytorchImagesPerSec: pytorch?.rate ?? null, pytorchSettings: pytorch?.settings ?? null, dataWait, bareWindows: between, engineEpochs, pytorchWindows: torchWindows, note });
     }
   }
   return rows;
+}
+
+/**
+ * One workload on one backend in one precision: the bare loop (in its own process) and PyTorch's
+ * fp32 reference, each measured in windows taken while the engine's run is paused in each epoch.
+ */
+async function measure(
+  opts: { seconds: number; dataDir: string; log: (s: string) => void },
+  b: BackendInfo,
+  w: Workload,
+  precision: Precision,
+  threads: number,
+  peak: { gflops: number | null },
+): Promise<Omit<BenchRow, 'name' | 'backend' | 'device' | 'precision'>> {
+  const label = `${w.name} on ${b.name}${precision === 'fp32' ? '' : ` in ${precision}`}`;
+  opts.log(`${label}: bare loop…`);
+  const bare = new BareProcess();
+  const window = opts.seconds / WINDOWS;
+  let bareBest: number;
+  let engine: number | null = null;
+  let dataWait: number | null = null;
+  let note: string | undefined;
+  const between: number[] = [];
+  let engineEpochs: number[] = [];
+  const torchWindows: number[] = [];
+  let torch: TorchReference | null = null;
+  try {
+    // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
+    if (!onHardwareGpu(b) && peak.gflops === null) peak.gflops = await bare.peak();
+    await bare.open(w, b, opts.seconds / 2, precision);
+    const sizing = await bare.window(window);
+    opts.log(`${w.name}: the PyTorch reference…`);
+    torch = await TorchReference.start(w, window, threads);
+    // Each measured epoch as long as one bare window: the best of three of a length is compared
+    // with the best of three of the same length (on a shared machine a longer window is likelier
+    // to hold a slow spell). The bare loop's and PyTorch's windows are taken while the run is
+    // paused in each of them, so that all three figures come from the same minutes.
+    const steps = Math.max(3, Math.round((sizing * window) / w.batch));
+    opts.log(`${label}: engine (${steps} steps per epoch), a bare-loop${torch ? ' and a PyTorch' : ''} window paused in each epoch…`);
+    try {
+      ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => {
+        between.push(await bare.window(window));
+        if (torch) torchWindows.push(await torch.window(window));
+      }, precision));
+    } catch (err) {
+      note = `engine run failed: ${(err as Error).message}`;
+    }
+    bareBest = between.length ? Math.max(...between) : sizing;
+  } finally {
+    bare.close();
+    torch?.close();
+  }
+  const pytorch = torch && torchWindows.length ? { rate: Math.max(...torchWindows), settings: torch.settings } : null;
+  return { engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops: peak.gflops, pytorchImagesPerSec: pytorch?.rate ?? null, pytorchSettings: pytorch?.settings ?? null, dataWait, bareWindows: between, engineEpochs, pytorchWindows: torchWindows, note };
 }

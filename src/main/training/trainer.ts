@@ -19,7 +19,8 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const model = buildModel(ctx);
   // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
   const engine = torchEngine();
-  if (!engine) useStepPrecision(tf, params.precision);
+  const precisionNote = engine ? null : useStepPrecision(tf, params.precision);
+  if (precisionNote) ctx.post({ type: 'log', level: 'note', message: precisionNote });
   // The torch engine says its memory layout at the first step (timed there, or fixed); the run keeps it.
   const onLayout = (layout: 'nchw' | 'channels_last', note: string) => {
     run.st.engineLayout = layout;
