@@ -11,9 +11,24 @@ import { listBackends } from '../../src/main/training/backends';
 const chromiumMissing = need('chromium', noChromium);
 const torchInfo = (await listBackends(['torch']))[0]!;
 const torchMissing = torchInfo.available ? null : need('torch', torchInfo.reason);
+// bf16 on native depends on the CPU (AVX512_BF16 or AMX), not on what CI installs.
+const nativeInfo = (await listBackends(['native']))[0]!;
+const nativeBf16Missing = !nativeInfo.available ? nativeInfo.reason : nativeInfo.precisions?.includes('bf16') ? null : `this CPU has no AVX512_BF16 or AMX (${nativeInfo.device})`;
 
 const dataDir = tempDir();
 let s: ReturnType<typeof servedPage>;
+
+/** Fills the New-run form for a two-epoch run of a sliver of the data, starts it and waits for its page. */
+async function startSmallRun() {
+  await s.page.getByLabel('Epochs', { exact: true }).fill('2');
+  await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
+  await s.page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('128');
+  await s.page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('64');
+  await s.page.getByRole('button', { name: 'Start run' }).click();
+  await s.page.waitForURL(/#\/run\/\d+$/, { timeout: 10_000 }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; the form says: ${await s.page.getByRole('alert').allTextContents()}`);
+  });
+}
 
 describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(chromiumMissing)}`, () => {
   s = servedPage(dataDir);
@@ -224,16 +239,33 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     // The form keeps what the test before left in it (S = 16, refused).
     await s.page.locator('input[name="scale"]').fill('');
     await expect(s.page.locator('select[name="precision"]').inputValue()).resolves.toBe('fp32');
-    await s.page.getByLabel('Epochs', { exact: true }).fill('2');
-    await s.page.getByLabel('Width multiplier', { exact: true }).fill('0.0625');
-    await s.page.getByLabel('At most N training images (empty: all)', { exact: true }).fill('128');
-    await s.page.getByLabel('At most N validation images (empty: all)', { exact: true }).fill('64');
-    await s.page.getByRole('button', { name: 'Start run' }).click();
-    await s.page.waitForURL(/#\/run\/\d+$/, { timeout: 10_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}; the form says: ${await s.page.getByRole('alert').allTextContents()}`);
-    });
+    await startSmallRun();
     await s.page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 240_000 });
     await expect(s.page.getByTestId('run-status').textContent()).resolves.toMatch(/completed/);
     await expect(s.page.getByTestId('run-device').textContent()).resolves.toMatch(/backend torch · device torch \d/);
+    await expect(s.page.getByTestId('run-precision').textContent()).resolves.toBe('fp32');
+  });
+
+  it.skipIf(!!nativeBf16Missing)(`trains in bf16 on native from the form, and the run page says so${skipNote(nativeBf16Missing)}`, async () => {
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="config"]').first().waitFor();
+    await s.page.locator('select[name="backend"] option[value="native"]').filter({ hasText: /^native — CPU/ }).waitFor({ state: 'attached' });
+    await s.page.locator('select[name="backend"]').selectOption('native');
+    await s.page.locator('select[name="precision"]').selectOption('bf16');
+    await s.page.locator('input[name="scale"]').fill('');
+    await startSmallRun();
+    await s.page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 120_000 });
+    await expect(s.page.getByTestId('run-status').textContent()).resolves.toMatch(/completed/);
+    await expect(s.page.getByTestId('run-device').textContent()).resolves.toMatch(/backend native · device CPU, \d+ threads, oneDNN .*bf16/);
+    await expect(s.page.getByTestId('run-precision').textContent()).resolves.toBe('bf16');
+    // Switching the form to a backend without bf16 puts the precision back to fp32.
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('select[name="backend"] option[value="native"]').filter({ hasText: /^native — CPU/ }).waitFor({ state: 'attached' });
+    await s.page.locator('select[name="backend"]').selectOption('native');
+    await s.page.locator('select[name="precision"]').selectOption('bf16');
+    await s.page.locator('select[name="backend"]').selectOption('cpu');
+    await expect(s.page.locator('select[name="precision"]').count()).resolves.toBe(0);
+    await s.page.locator('select[name="backend"]').selectOption('native');
+    await expect(s.page.locator('select[name="precision"]').inputValue()).resolves.toBe('fp32');
   });
 });
