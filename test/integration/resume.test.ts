@@ -55,12 +55,14 @@ describe('exact resume through the CLI', () => {
     expect(r.fromEpoch).toBe(1);
     expect(r.whole).toHaveLength(24);
     expect(r.resumed).toEqual(r.whole);
-    // Run 3: Ctrl-C once epoch 1's points are recorded. The trainer reads its losses back, and looks
-    // for a stop, every 8 steps of an epoch and at its end: after epoch 1's validation and checkpoint
-    // and 8 steps (~2 s here), it stops at step 20, mid-epoch, and checkpoints there. Where it
-    // stopped is asserted, not assumed.
+    // Run 3: Ctrl-C once epoch 1's checkpoint is recorded. The trainer reads its losses back, and
+    // looks for a stop, every 8 steps of an epoch and at its end, just after the epoch's checkpoint:
+    // by the time that checkpoint is in the database the end-of-epoch look has passed, so it stops
+    // 8 steps later (~2 s here), at step 20, mid-epoch, and checkpoints there. (Waiting only for
+    // epoch 1's 12 loss points let Ctrl-C land before that look, once in CI: a stop at step 12.)
+    // Where it stopped is asserted, not assumed.
     const { proc, done } = vgglab(r.dataDir, r.train);
-    await waitInDb(r.dataDir, "run 3's first epoch", (db) => (db.prepare("SELECT count(*) FROM metrics WHERE run_id = 3 AND name = 'loss'").pluck().get() as number) >= 12, { watch: { trainer: proc } });
+    await waitInDb(r.dataDir, "run 3's first checkpoint", (db) => (db.prepare('SELECT count(*) FROM checkpoints WHERE run_id = 3').pluck().get() as number) >= 1, { watch: { trainer: proc } });
     proc.kill('SIGINT');
     const stopped = await done;
     // Interrupted by Ctrl-C after a clean checkpoint: exit 130, the shell's code for SIGINT.
