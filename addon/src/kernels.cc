@@ -22,6 +22,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <memory>
 #include <unordered_map>
 #endif
@@ -66,6 +68,13 @@ float* grown(std::vector<float>& v, long n) {
 }
 
 float* scratch(long floats) { return grown(g_col, floats); }
+
+// The same, its data aligned to 64 bytes: oneDNN's Winograd kernels read and write their buffers
+// with aligned vector loads and stores, and fault on a buffer that is not.
+float* grown_aligned(std::vector<float>& v, long n) {
+  float* p = grown(v, n + 16);
+  return reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(p) + 63) & ~std::uintptr_t{63});
+}
 
 float* f32(const Napi::Value& v) { return v.As<Napi::Float32Array>().Data(); }
 int num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
@@ -167,6 +176,7 @@ struct LowCopy {
 
 #ifdef VGG_ONEDNN
 #include "onednn.inc"
+#include "choose.inc"
 #include "onednn-conv.inc"
 #endif
 
@@ -239,7 +249,7 @@ void conv_backward_data(const ConvGeom& g, const float* dy, const float* w, floa
 // measured: in bf16, the precision timed for the shape (dnnl_conv_backward_weights); else the thread's as it is.
 void conv_backward_weights(const ConvGeom& g, const float* x, const float* dy, float* dw, float* db, LowCopy* xl = nullptr, LowCopy* dyl = nullptr, bool measured = true) {
 #ifdef VGG_ONEDNN
-  if (measured ? dnnl_conv_backward_weights(g, x, dy, dw, db, xl, dyl) : dnnl_conv_backward_weights_in(g, x, dy, dw, db, t_bf16, xl, dyl)) return;
+  if (measured ? dnnl_conv_backward_weights(g, x, dy, dw, db, xl, dyl) : dnnl_conv_backward_weights_in(g, x, dy, dw, db, t_bf16, false, xl, dyl)) return;
 #else
   (void)xl, (void)dyl, (void)measured;
 #endif
@@ -685,6 +695,53 @@ Napi::Value SetPrecision(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setConvAlgorithm('auto' | 'direct' | 'winograd'): how this thread's convolutions are computed from
+// now on (see ConvAlg in onednn-conv.inc); it also starts a new record of choices (convChoices).
+// Without oneDNN there is one algorithm (im2col and GEMM): 'winograd' is refused there.
+Napi::Value SetConvAlgorithm(const Napi::CallbackInfo& info) {
+  const std::string a = info[0].As<Napi::String>().Utf8Value();
+  if (a != "auto" && a != "direct" && a != "winograd") {
+    Napi::RangeError::New(info.Env(), "conv algorithm must be auto, direct or winograd, not " + a).ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+#ifdef VGG_ONEDNN
+  t_conv_alg = a == "winograd" ? ConvAlg::winograd : a == "direct" ? ConvAlg::direct : ConvAlg::automatic;
+  choices_reset();
+#else
+  if (a == "winograd") {
+    Napi::Error::New(info.Env(), "Winograd needs the native addon built with oneDNN (Debian: libdnnl-dev); this build computes convolutions as im2col and GEMM only").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+#endif
+  return info.Env().Undefined();
+}
+
+// convChoices(): { key: way } for each convolution pass computed since setConvAlgorithm, where key
+// names the pass, its shape and the ways on offer (see choose.inc). Empty without oneDNN.
+Napi::Value ConvChoices(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+#ifdef VGG_ONEDNN
+  for (const auto& [key, way] : choices_used()) o.Set(key, way);
+#endif
+  return o;
+}
+
+// pinConvChoices({ key: way }): computes those passes that way from now on, untimed (a resumed run
+// takes the choices of the run it continues). A way not on offer for a key is ignored then.
+Napi::Value PinConvChoices(const Napi::CallbackInfo& info) {
+#ifdef VGG_ONEDNN
+  const Napi::Object o = info[0].As<Napi::Object>();
+  const Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    const std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+    choice_pin(key, o.Get(key).As<Napi::String>().Utf8Value());
+  }
+#else
+  (void)info;
+#endif
+  return info.Env().Undefined();
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
 #ifdef VGG_OPENBLAS
@@ -707,8 +764,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("inputGradientsAsForward", static_cast<double>(g_dnnl_data_as_forward.load()));
   o.Set("bf16", dnnl_bf16_native());
   o.Set("bf16Convolutions", static_cast<double>(g_dnnl_bf16_convs.load()));
-  o.Set("bf16WeightGradientShapes", static_cast<double>(g_dnnl_bf16_weight_grads.load()));
-  o.Set("f32WeightGradientShapes", static_cast<double>(g_dnnl_f32_weight_grads.load()));
+  o.Set("winogradConvolutions", static_cast<double>(g_dnnl_winograd_convs.load()));
 #else
   o.Set("bf16", false);
 #endif
@@ -734,6 +790,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cutWindow", Napi::Function::New(env, CutWindow));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setPrecision", Napi::Function::New(env, SetPrecision));
+  exports.Set("setConvAlgorithm", Napi::Function::New(env, SetConvAlgorithm));
+  exports.Set("convChoices", Napi::Function::New(env, ConvChoices));
+  exports.Set("pinConvChoices", Napi::Function::New(env, PinConvChoices));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;
 }

@@ -72,13 +72,22 @@ export interface NativeAddon {
    * weights and accumulates in f32 (onednn.inc); throws, saying why, where the build or CPU lacks it.
    */
   setPrecision(precision: 'fp32' | 'bf16'): void;
+  /**
+   * How this thread's convolutions are computed from now on (onednn-conv.inc's ConvAlg), and a new
+   * record of the choices made; 'winograd' throws without oneDNN.
+   */
+  setConvAlgorithm(algorithm: 'auto' | 'direct' | 'winograd'): void;
+  /** Each convolution pass computed since setConvAlgorithm: its key (pass:shape|ways on offer) → the way it took (choose.inc). */
+  convChoices(): Record<string, string>;
+  /** Those passes are computed that way from now on, untimed (a resumed run keeps its choices). */
+  pinConvChoices(choices: Record<string, string>): void;
   /** The BLAS, threads and OpenMP; with oneDNN, its version and ISA ("2.6.3 avx512_core") and how many primitives and GEMMs it ran. */
   /** onednnCalls: calls into oneDNN so far; inputGradientsAsForward: convolution input gradients computed as a forward convolution (onednn.inc's DataRoute). */
   /**
    * bf16: whether setPrecision('bf16') is accepted here; bf16Convolutions: convolution passes computed
-   * in bf16 so far; bf16/f32WeightGradientShapes: shapes whose weight gradient was timed faster in bf16, or not.
+   * in bf16 so far; winogradConvolutions: passes computed by Winograd's algorithm so far.
    */
-  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number; bf16: boolean; bf16Convolutions?: number; bf16WeightGradientShapes?: number; f32WeightGradientShapes?: number };
+  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number; bf16: boolean; bf16Convolutions?: number; winogradConvolutions?: number };
 }
 
 const ADDON = path.join('addon', 'build', 'Release', 'vgglab_native.node');

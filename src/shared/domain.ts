@@ -1,7 +1,7 @@
 // Domain vocabulary shared by the engine, the services and the UI.
 import { z } from 'zod';
 
-import { BACKEND_CHOICES, CONFIG_NAMES, PLACEMENTS, PRECISIONS, type BackendName, type Precision, type ConfigName, type Placement, type RunStatus } from './names';
+import { BACKEND_CHOICES, CONFIG_NAMES, CONV_ALGORITHMS, PLACEMENTS, PRECISIONS, type BackendName, type Precision, type ConfigName, type Placement, type RunStatus } from './names';
 export * from './names';
 export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
 /** A run that is waiting or training: someone holds it. */
@@ -57,6 +57,11 @@ export const TrainParams = z
      * Off by default so results stay comparable.
      */
     precision: z.enum(PRECISIONS).default('fp32'),
+    /**
+     * The native backend's convolution algorithm (see CONV_ALGORITHMS). auto is the default: its
+     * accuracy against direct is proven in test/unit/native-winograd.test.ts and the README.
+     */
+    convAlgorithm: z.enum(CONV_ALGORITHMS).default('auto'),
     /** Where it trains: here, or on a worker of the cluster queue (cluster/). */
     on: z.enum(PLACEMENTS).default('local'),
     experiment: z.string().min(1).max(200).optional(),

@@ -1,5 +1,6 @@
 // A run's event as a sentence for its log (run page, `vgglab show`), not raw JSON.
 import type { RunEvent } from './domain';
+import { describeConvChoices, type ConvChoiceCounts } from './conv-choices';
 
 const num = (x: unknown) => (typeof x === 'number' ? Number(x.toPrecision(3)).toString() : String(x));
 const file = (p: unknown) => String(p ?? '').split(/[\\/]/).at(-1);
@@ -28,6 +29,8 @@ export function describeEvent(e: Pick<RunEvent, 'kind' | 'payload'>): string {
       const layers = [...new Set((Array.isArray(p.layers) ? p.layers : []).map((l) => String(l).split('/')[0]))];
       return `warm start from run #${num(p.fromRun)}: ${layers.length} layer(s) copied (${layers.join(', ')})`;
     }
+    case 'conv_algorithms':
+      return `convolutions (${String(p.algorithm)}), layer shapes per way: ${describeConvChoices((p.counts ?? {}) as ConvChoiceCounts)}`;
     case 'note':
     case 'warning':
       return `${e.kind === 'warning' ? 'warning: ' : ''}${String(p.message ?? '')}`;

@@ -12,6 +12,13 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export const PRECISIONS = ['fp32', 'bf16', 'fp16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
+/**
+ * How the native backend computes its 3×3 convolutions: auto (each shape timed direct and Winograd at
+ * its first use, the faster kept), direct, or winograd (wherever oneDNN takes the shape).
+ */
+export const CONV_ALGORITHMS = ['auto', 'direct', 'winograd'] as const;
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'diverged', 'failed', 'stopped', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 

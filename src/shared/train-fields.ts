@@ -45,6 +45,11 @@ export const TRAIN_FIELDS: { readonly [K in keyof TrainParams]-?: FieldText } = 
   seed: { label: 'Seed', metavar: 'N', help: 'random seed' },
   backend: { label: 'Backend', metavar: 'B', help: 'compute backend' },
   precision: { label: 'Precision', metavar: 'P', help: 'fp32 | bf16 | fp16 (mixed precision with fp32 weights: bf16 on torch, or on native where the CPU has AVX512_BF16/AMX; fp16 on torch)' },
+  convAlgorithm: {
+    label: 'Convolution algorithm',
+    metavar: 'A',
+    help: 'auto | direct | winograd (native backend, fp32: auto times direct and Winograd per layer shape at its first use and keeps the faster)',
+  },
   on: { label: 'Run on', metavar: 'WHERE', help: 'local (this machine) | cluster (a `vgglab worker` through the queue; see --queue)' },
   experiment: { label: 'Experiment', metavar: 'NAME', help: 'experiment to file the run under' },
 };

@@ -81,11 +81,23 @@ describe('exact resume through the CLI', () => {
 
   it.skipIf(!hasNative)(`on native with a fixed thread count, the resumed losses match within 1e-6${skipNote(nativeMissing)}`, async () => {
     // One OpenMP thread count for both processes: the GEMM's summation order then does not change.
-    const r = await brokenAndUnbroken(['--backend', 'native', '--width', '0.125', '--batch', '16', '--train-samples', '256', '--val-samples', '32'], { OMP_NUM_THREADS: '2' }, 8);
+    // Winograd forced: with auto, runs 1 and 2 would each time their shapes, and could choose
+    // differently where the two ways are near a tie (a resumed run pins its own run's choices, but
+    // run 1 is another run); forced, both compute every 3×3 layer the same way.
+    const r = await brokenAndUnbroken(['--backend', 'native', '--conv-algorithm', 'winograd', '--width', '0.125', '--batch', '16', '--train-samples', '256', '--val-samples', '32'], { OMP_NUM_THREADS: '2' }, 8);
     expect(r.fromEpoch).toBeGreaterThanOrEqual(2);
     expect(r.whole).toHaveLength(8 * 16);
     expect(r.resumed).toHaveLength(r.whole.length);
     r.whole.forEach((v, i) => expect(Math.abs(r.resumed[i]! - v), `step ${i + 1}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(v))));
+    // The choices travel in the checkpoint, and the resumed run took them from there (recorded once, by its first session).
+    const db = new Database(path.join(r.dataDir, 'vgglab.db'), { readonly: true });
+    const ck = db.prepare('SELECT path, sha256 FROM checkpoints WHERE run_id = 2 ORDER BY step DESC LIMIT 1').get() as { path: string; sha256: string };
+    const recorded = db.prepare("SELECT count(*) FROM events WHERE run_id = 2 AND kind = 'conv_algorithms'").pluck().get();
+    db.close();
+    expect(recorded).toBe(1);
+    const choices = readCheckpoint(ck.path, ck.sha256).state.convChoices!;
+    expect(Object.keys(choices).length).toBeGreaterThan(0);
+    expect(new Set(Object.values(choices))).toEqual(new Set(['winograd']));
   });
 });
 

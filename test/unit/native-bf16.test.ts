@@ -87,6 +87,8 @@ describe.skipIf(!!noBf16)(`native bf16 convolutions${noBf16 ? ` (skipped: ${noBf
     const a = addon!;
     const x = rand(g.n * g.h * g.w * g.c), w = rand(9 * g.c * g.co), dy = rand(g.n * g.oh * g.ow * g.co);
     const ref = reference(g, x, w, dy);
+    // Direct convolutions throughout: the fp32 bound below is direct summation's (Winograd has its own test).
+    a.setConvAlgorithm('direct');
     a.setPrecision('fp32');
     const fp32 = passes(a, g, x, w, dy);
     const before = a.info().bf16Convolutions!;
@@ -122,6 +124,7 @@ describe.skipIf(!!noBf16)(`native bf16 convolutions${noBf16 ? ` (skipped: ${noBf
     const again = passes(a, g, x, w, dy);
     expect(Buffer.from(again.y.buffer).equals(Buffer.from(fp32.y.buffer))).toBe(true);
     expect(Buffer.from(again.dw.buffer).equals(Buffer.from(fp32.dw.buffer))).toBe(true);
+    a.setConvAlgorithm('auto');
   });
 });
 

@@ -6,13 +6,14 @@
 // peak probe) slowed W2's engine from ~6,800 to ~4,300 img/s on a 2-core machine, and the bare loop
 // alike. In its own process each loop has the machine's threads to itself, as a user's run does.
 // The loop stays open between windows, so that the bench can measure it between the engine's epochs.
-import type { BackendInfo, Precision } from '../../shared/domain';
+import type { BackendInfo } from '../../shared/domain';
+import type { StepArithmetic } from '../training/arithmetic';
 import { openBareLoop, type BareLoop } from './bare';
 import { gemmPeakGflops } from './peak';
 import type { Workload } from './workloads';
 
 export type ToBare =
-  | { type: 'open'; w: Workload; backend: BackendInfo; warmSeconds: number; precision: Precision }
+  | { type: 'open'; w: Workload; backend: BackendInfo; warmSeconds: number; arith: StepArithmetic }
   | { type: 'window'; seconds: number }
   | { type: 'peak' };
 export type FromBare = { ok: true; imagesPerSec?: number; peakGflops?: number | null } | { ok: false; error: string };
@@ -23,7 +24,7 @@ const reply = (m: FromBare) => process.send!(m);
 process.on('message', (msg: ToBare) => {
   const work: Promise<Omit<FromBare & { ok: true }, 'ok'>> =
     msg.type === 'open'
-      ? openBareLoop(msg.w, msg.backend, msg.warmSeconds, msg.precision).then((l) => { loop = l; return {}; })
+      ? openBareLoop(msg.w, msg.backend, msg.warmSeconds, msg.arith).then((l) => { loop = l; return {}; })
       : msg.type === 'peak'
         ? Promise.resolve().then(() => ({ peakGflops: gemmPeakGflops() }))
         : loop ? loop.window(msg.seconds).then((imagesPerSec) => ({ imagesPerSec })) : Promise.reject(new Error('the bare loop is not open'));

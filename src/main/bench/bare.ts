@@ -5,7 +5,7 @@ import type { BackendInfo, Precision } from '../../shared/domain';
 import { activateBackend } from '../training/backends';
 import { torchEngine } from '../training/backends/torch';
 import { createTorchSgd } from '../training/backends/torch/sgd';
-import { useStepPrecision } from '../training/precision';
+import { useStepArithmetic, type StepArithmetic } from '../training/arithmetic';
 import { createSgd, type Sgd } from '../training/sgd';
 import { buildVgg } from '../vgg/model';
 import { modelStats } from '../vgg/configs';
@@ -23,7 +23,7 @@ export interface BareLoop {
 }
 
 /** The loop's model built and warmed up for `warmSeconds` (V8's JIT and heap sizing take a while to settle). */
-export async function openBareLoop(w: Workload, backend: BackendInfo, warmSeconds: number, precision: Precision = 'fp32'): Promise<BareLoop> {
+export async function openBareLoop(w: Workload, backend: BackendInfo, warmSeconds: number, arith: StepArithmetic = { precision: 'fp32', convAlgorithm: 'auto' }): Promise<BareLoop> {
   if (activeName !== backend.name) {
     await activateBackend(tf, backend);
     activeName = backend.name;
@@ -31,8 +31,8 @@ export async function openBareLoop(w: Workload, backend: BackendInfo, warmSecond
   const model = buildVgg({ config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, seed: 1 });
   // On torch, the step its engine runs (the bare loop then measures the engine's pipe as well as PyTorch).
   const engine = torchEngine();
-  if (!engine) useStepPrecision(tf, precision);
-  const sgd: Sgd = engine ? createTorchSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4, precision }, engine) : createSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 });
+  useStepArithmetic(tf, arith, engine !== null);
+  const sgd: Sgd = engine ? createTorchSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4, precision: arith.precision }, engine) : createSgd(tf, model, w.classes, { momentum: 0.9, weightDecay: 5e-4 });
   const x = tf.randomNormal([w.batch, w.inputSize, w.inputSize, 3], 0, 60, 'float32', 1) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: w.batch }, (_, i) => i % w.classes), 'int32');
   const step = async () => {

@@ -2,7 +2,8 @@
 // on the same model, per backend and workload, and the PyTorch reference where it is installed.
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import { TrainParams, type BackendInfo, type BackendName, type Precision } from '../../shared/domain';
+import { TrainParams, type BackendInfo, type BackendName, type ConvAlgorithm, type Precision } from '../../shared/domain';
+import type { StepArithmetic } from '../training/arithmetic';
 import { createApp, type App } from '../app';
 import { benchUpTo, listBackends, onHardwareGpu } from '../training/backends';
 import { trainingGflops, WINDOWS } from './bare';
@@ -18,6 +19,8 @@ export interface BenchRow {
   device: string;
   /** The engine's and the bare loop's arithmetic (PyTorch's reference always runs in fp32). */
   precision: Precision;
+  /** The engine's and the bare loop's convolution algorithm (the native backend's; the others choose their own). */
+  convAlgorithm: ConvAlgorithm;
   engineImagesPerSec: number | null;
   bareImagesPerSec: number | null;
   ratio: number | null;
@@ -52,7 +55,7 @@ export async function engineRun(
    * a bare-loop window there, so that both figures are taken in the same minutes of the machine.
    */
   between?: () => Promise<void>,
-  precision: Precision = 'fp32',
+  arith: StepArithmetic = { precision: 'fp32', convAlgorithm: 'auto' },
 ): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number; epochs: number[] }> {
   const app = createApp({ dataDir, transport: 'bench', ...(cluster ? { cluster, connectCluster: true } : {}) });
   cluster?.onApp?.(app);
@@ -63,7 +66,7 @@ export async function engineRun(
     // are (a shared machine only ever slows one down).
     const { id } = await app.runs.start(TrainParams.parse({
       config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: ENGINE_EPOCHS,
-      trainSamples: w.batch * steps, valSamples: w.batch, backend, precision, schedule: 'none', seed: 1, experiment: 'bench',
+      trainSamples: w.batch * steps, valSamples: w.batch, backend, ...arith, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
       on: cluster ? 'cluster' : 'local',
@@ -144,8 +147,8 @@ class BareProcess {
     return (await this.ask({ type: 'peak' })).peakGflops ?? null;
   }
 
-  async open(w: Workload, backend: BackendInfo, warmSeconds: number, precision: Precision): Promise<void> {
-    await this.ask({ type: 'open', w, backend, warmSeconds, precision });
+  async open(w: Workload, backend: BackendInfo, warmSeconds: number, arith: StepArithmetic): Promise<void> {
+    await this.ask({ type: 'open', w, backend, warmSeconds, arith });
   }
 
   async window(seconds: number): Promise<number> {
@@ -157,7 +160,7 @@ class BareProcess {
   }
 }
 
-export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; precisions?: Precision[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
+export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; arithmetics?: StepArithmetic[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
   const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
   if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
   const rows: BenchRow[] = [];
@@ -167,14 +170,17 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   for (const b of all) {
     const peak = { gflops: null as number | null };
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
-      for (const precision of opts.precisions ?? ['fp32']) {
-        const base = { name: w.name, backend: b.name, device: b.device ?? b.name, precision };
+      for (const arith of opts.arithmetics ?? [{ precision: 'fp32', convAlgorithm: 'auto' }]) {
+        const { precision, convAlgorithm } = arith;
+        const base = { name: w.name, backend: b.name, device: b.device ?? b.name, precision, convAlgorithm };
         if (WORKLOAD_WEIGHTS.indexOf(w.weight) > WORKLOAD_WEIGHTS.indexOf(benchUpTo(b))) {
           rows.push({ ...base, ...none, note: `too heavy for ${b.name} on ${b.device ?? 'this device'} (it runs ${benchUpTo(b)} workloads at most)` });
         } else if (precision !== 'fp32' && !b.precisions?.includes(precision)) {
           rows.push({ ...base, ...none, note: `${b.name} does not compute in ${precision} here (it takes: ${['fp32', ...(b.precisions ?? [])].join(', ')})` });
+        } else if (convAlgorithm === 'winograd' && (b.name !== 'native' || precision !== 'fp32')) {
+          rows.push({ ...base, ...none, note: b.name !== 'native' ? `${b.name} chooses its own convolution algorithms` : 'Winograd computes in fp32 only' });
         } else {
-          rows.push({ ...base, ...(await measure(opts, b, w, precision, threads, peak)) });
+          rows.push({ ...base, ...(await measure(opts, b, w, arith, threads, peak)) });
         }
       }
     }
@@ -190,11 +196,11 @@ async function measure(
   opts: { seconds: number; dataDir: string; log: (s: string) => void },
   b: BackendInfo,
   w: Workload,
-  precision: Precision,
+  arith: StepArithmetic,
   threads: number,
   peak: { gflops: number | null },
-): Promise<Omit<BenchRow, 'name' | 'backend' | 'device' | 'precision'>> {
-  const label = `${w.name} on ${b.name}${precision === 'fp32' ? '' : ` in ${precision}`}`;
+): Promise<Omit<BenchRow, 'name' | 'backend' | 'device' | 'precision' | 'convAlgorithm'>> {
+  const label = `${w.name} on ${b.name}${arith.precision === 'fp32' ? '' : ` in ${arith.precision}`}${b.name === 'native' ? `, ${arith.convAlgorithm} convolutions` : ''}`;
   opts.log(`${label}: bare loop…`);
   const bare = new BareProcess();
   const window = opts.seconds / WINDOWS;
@@ -209,7 +215,7 @@ async function measure(
   try {
     // Warm-up as long as half the measuring time, then one window that sizes the engine's epochs.
     if (!onHardwareGpu(b) && peak.gflops === null) peak.gflops = await bare.peak();
-    await bare.open(w, b, opts.seconds / 2, precision);
+    await bare.open(w, b, opts.seconds / 2, arith);
     const sizing = await bare.window(window);
     opts.log(`${w.name}: the PyTorch reference…`);
     torch = await TorchReference.start(w, window, threads);
@@ -223,7 +229,7 @@ async function measure(
       ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => {
         between.push(await bare.window(window));
         if (torch) torchWindows.push(await torch.window(window));
-      }, precision));
+      }, arith));
     } catch (err) {
       note = `engine run failed: ${(err as Error).message}`;
     }

@@ -251,6 +251,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .option('--seconds <S>', 'measuring time per figure', numArg('--seconds', 0, 600, true), 5)
     .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data,eval,order (data: the input pipeline alone; eval: the test protocols on W2\'s model; order, only by name: W2, then W1 and an evaluation, then W2 again, in one process)')
     .option('--precision <P>', 'comma-separated precisions the engine and bare loop run in: fp32 (default), bf16, fp16 (each backend those it takes here; PyTorch\'s reference stays fp32)')
+    .option('--conv-algorithm <A>', 'comma-separated convolution algorithms of the native backend: auto (default), direct, winograd (each precision runs with each)')
     .addOption(new Option('--on <WHERE>', 'cluster: W2 here and through a local `vgglab worker` and Redis (the queue\'s cost, and metric latency)').choices(['local', 'cluster']).default('local'))
     .option('--queue <URL>', 'with --on cluster: a Redis to use (default: a scratch redis-server on this machine)')
     .addOption(queuePasswordFile())

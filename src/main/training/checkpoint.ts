@@ -30,6 +30,8 @@ export interface TrainerState {
   elapsed?: number;
   /** The torch engine's memory layout, measured at the run's first step; a resume keeps it (the two round differently). */
   engineLayout?: 'nchw' | 'channels_last';
+  /** The native backend's convolution choices (addon choose.inc), made at the run's first steps; a resume pins them (the ways round differently). */
+  convChoices?: Record<string, string>;
   /** Metrics of the last completed epoch, so a resumed run reports them until its next epoch ends. */
   last: { train: { loss: number | null; top1: number | null }; val: { loss: number | null; top1: number | null; top5: number | null } };
 }

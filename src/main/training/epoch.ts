@@ -14,6 +14,8 @@ import { afterEpoch, warmupRate } from '../../shared/schedule';
 import { metricPoint, type MetricKey } from '../../shared/metrics';
 import { evaluateSplit, type Sgd, type StepOut } from './sgd';
 import type { CheckpointKind, TrainContext } from './context';
+import type { ConvChoiceStore } from './arithmetic';
+import { countConvChoices } from '../../shared/conv-choices';
 
 type Tf = typeof TfCore;
 export type Done = Extract<FromWorker, { type: 'done' }>;
@@ -32,6 +34,8 @@ export interface Running {
   lastProgress: number;
   /** The training clock: elapsed seconds are `base` plus the time since `from` (performance.now()), paused time left out; `recorded`: its last point's value. */
   clock: { from: number; base: number; recorded: number };
+  /** The native backend's convolution choices (null elsewhere): recorded after the first steps and in every checkpoint. */
+  convChoices: ConvChoiceStore | null;
 }
 
 /** Seconds this run has trained, over all its sessions. */
@@ -60,6 +64,7 @@ async function checkpoint(run: Running, kind: CheckpointKind): Promise<void> {
   const { ctx, st } = run;
   if (!ctx.saveCheckpoint) return;
   st.rngState = run.rng.state();
+  if (run.convChoices) st.convChoices = run.convChoices.read();
   const save = ctx.saveCheckpoint;
   await run.sgd.lendState((weights, slots) => save(kind, { runId: 0, config: ctx.params.config, state: structuredClone(st), weights, slots, order: run.order }));
 }
@@ -110,6 +115,7 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
   tf.dispose(held);
   pending.length = 0;
   post({ type: 'metrics', points });
+  if (run.convChoices && !st.convChoices) recordConvChoices(run, epoch);
   await ctx.checkDevice?.();
   const now = performance.now();
   if (now - run.lastProgress > PROGRESS_MS) {
@@ -119,6 +125,16 @@ async function flush(run: Running, epoch: number, pending: Pending[], timing: { 
   }
   await yieldToEvents();
   return diverged;
+}
+
+/** After the run's first steps: how its convolutions are computed, as an event (a resumed run pins the same choices). */
+function recordConvChoices(run: Running, epoch: number): void {
+  const { st, ctx } = run;
+  st.convChoices = run.convChoices!.read();
+  const counts = countConvChoices(st.convChoices);
+  if (!Object.keys(counts).length) return;
+  const payload = { algorithm: ctx.params.convAlgorithm, counts };
+  ctx.post({ type: 'event', event: { step: st.step, epoch, kind: 'conv_algorithms', payload } });
 }
 
 /** The rest of an epoch's steps; the run's end where it diverges or is stopped, else what the steps measured. */

@@ -10,7 +10,7 @@ import { endEpoch, finishRun, runSteps, type Done, type Running } from './epoch'
 import { createSgd, importWeights } from './sgd';
 import { torchEngine } from './backends/torch';
 import { createTorchSgd } from './backends/torch/sgd';
-import { useStepPrecision } from './precision';
+import { useStepArithmetic } from './arithmetic';
 
 export type { CheckpointKind, TrainContext } from './context';
 
@@ -19,8 +19,8 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const model = buildModel(ctx);
   // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
   const engine = torchEngine();
-  const precisionNote = engine ? null : useStepPrecision(tf, params.precision);
-  if (precisionNote) ctx.post({ type: 'log', level: 'note', message: precisionNote });
+  const arith = useStepArithmetic(tf, params, engine !== null);
+  if (arith.note) ctx.post({ type: 'log', level: 'note', message: arith.note });
   // The torch engine says its memory layout at the first step (timed there, or fixed); the run keeps it.
   const onLayout = (layout: 'nchw' | 'channels_last', note: string) => {
     run.st.engineLayout = layout;
@@ -37,7 +37,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
     imagesPerSec: null,
     data: { train: data.train.count, val: data.val.count, classes: data.classes, skipped: data.skipped, meanRgb: data.meanRgb, side: data.side, flip: data.flipInvariant },
   };
-  const run: Running = { ctx, model, sgd, st, result, rng, order: Int32Array.from({ length: data.train.count }, (_, i) => i), stepsPerEpoch: Math.ceil(data.train.count / params.batch), scales: ctx.scales, lastProgress: 0, clock: { from: performance.now(), base: 0, recorded: 0 } };
+  const run: Running = { ctx, model, sgd, st, result, rng, order: Int32Array.from({ length: data.train.count }, (_, i) => i), stepsPerEpoch: Math.ceil(data.train.count / params.batch), scales: ctx.scales, lastProgress: 0, clock: { from: performance.now(), base: 0, recorded: 0 }, convChoices: arith.choices };
   if (ctx.resumeFrom) resume(run, ctx.resumeFrom);
   else {
     if (ctx.warmStart) {
@@ -117,6 +117,7 @@ function resume(run: Running, ck: Checkpoint): void {
   run.sgd.importSlots(ck.slots);
   Object.assign(run.st, ck.state);
   if (run.st.engineLayout) run.sgd.pinLayout?.(run.st.engineLayout);
+  if (run.st.convChoices) run.convChoices?.pin(run.st.convChoices);
   run.result.lrDrops = run.st.lrDrops;
   run.rng.restore(run.st.rngState);
   run.order = ck.order;

@@ -2,12 +2,12 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PRECISIONS, type BackendName, type Precision } from '../../../shared/domain';
+import { CONV_ALGORITHMS, PRECISIONS, type BackendName, type ConvAlgorithm, type Precision } from '../../../shared/domain';
 import { table } from '../format';
 import { UsageError } from '../options';
 import { printJson } from './common';
 
-export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string; precision?: string; on?: 'local' | 'cluster'; queue?: string }): Promise<number> {
+export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string; precision?: string; convAlgorithm?: string; on?: 'local' | 'cluster'; queue?: string }): Promise<number> {
   if (opts.on === 'cluster') return clusterBench(opts);
   const { runBench } = await import('../../bench/run');
   const { runDataBench } = await import('../../bench/data');
@@ -18,13 +18,17 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
   const precisions = (opts.precision ?? 'fp32').split(',').map((p) => p.trim()) as Precision[];
   const badPrecision = precisions.filter((p) => !(PRECISIONS as readonly string[]).includes(p));
   if (badPrecision.length || !precisions.length) throw new UsageError(`--precision ${opts.precision}: accepted: ${PRECISIONS.join(', ')} (comma-separated)`);
+  const algorithms = (opts.convAlgorithm ?? 'auto').split(',').map((a) => a.trim()) as ConvAlgorithm[];
+  const badAlgorithm = algorithms.filter((a) => !(CONV_ALGORITHMS as readonly string[]).includes(a));
+  if (badAlgorithm.length || !algorithms.length) throw new UsageError(`--conv-algorithm ${opts.convAlgorithm}: accepted: ${CONV_ALGORITHMS.join(', ')} (comma-separated)`);
+  const arithmetics = precisions.flatMap((precision) => algorithms.map((convAlgorithm) => ({ precision, convAlgorithm })));
   // Bench runs are recorded in a scratch folder, never in the user's run list.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgglab-bench-'));
   const log = (s: string) => {
     if (!opts.json) process.stderr.write(`${s}\n`);
   };
   try {
-    const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, workloads: engineWorkloads, precisions, dataDir, log });
+    const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, workloads: engineWorkloads, arithmetics, dataDir, log });
     const data = !chosen || chosen.includes('data') ? await runDataBench(log) : [];
     const evaluation = !chosen || chosen.includes('eval') ? await evalBench(opts.backend, dataDir, log) : [];
     // Asked for by name only: it trains four runs.
@@ -34,9 +38,9 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
       if (rows.length) {
         console.log(
           table(
-            ['workload', 'backend', 'precision', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'of GEMM peak', 'PyTorch img/s', 'engine/PyTorch', 'data wait', 'note'],
+            ['workload', 'backend', 'precision', 'conv', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'of GEMM peak', 'PyTorch img/s', 'engine/PyTorch', 'data wait', 'note'],
             rows.map((r) => [
-              r.name, r.backend, r.precision, f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops),
+              r.name, r.backend, r.precision, r.backend === 'native' ? r.convAlgorithm : '-', f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops),
               r.gflops !== null && r.peakGflops ? `${((100 * r.gflops) / r.peakGflops).toFixed(0)}%` : '-',
               f(r.pytorchImagesPerSec), r.engineImagesPerSec !== null && r.pytorchImagesPerSec ? f(r.engineImagesPerSec / r.pytorchImagesPerSec, 2) : '-',
               r.dataWait === null ? '-' : `${(100 * r.dataWait).toFixed(1)}%`, r.note ?? '',

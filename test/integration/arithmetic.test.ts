@@ -1,6 +1,7 @@
-// Mixed precision on the native backend, through real `vgglab` processes: bf16 learns the task fp32
-// learns by the same margin where the CPU has it; a backend that computes in fp32 only refuses bf16
-// and fp16, naming what would take them, and the run records why.
+// The native backend's arithmetic through real `vgglab` processes: bf16 (where the CPU has it) and
+// Winograd convolutions learn the task fp32 direct learns by the same margin, and the run records
+// how it computed; a backend without them refuses bf16, fp16 and Winograd, naming what would take
+// them, and the run records why.
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ const native = (await listBackends(['native']))[0]!;
 const noNative = need('native', native.available ? null : native.reason);
 // bf16 depends on the CPU (AVX512_BF16 or AMX), not on what CI installs: elsewhere it skips, saying so.
 const noBf16 = noNative ?? (native.precisions?.includes('bf16') ? null : `this CPU has no AVX512_BF16 or AMX (${native.device})`);
+const noOnednn = noNative ?? need('onednn', /oneDNN/.test(native.device ?? '') ? null : `the native addon was built without oneDNN (${native.device})`);
 
 const query = (dataDir: string, sql: string) => {
   const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
@@ -42,6 +44,24 @@ describe.skipIf(!!noBf16)(`bf16 on the native backend${noBf16 ? ` (skipped: ${no
   });
 });
 
+describe.skipIf(!!noOnednn)(`Winograd convolutions on the native backend${noOnednn ? ` (skipped: ${noOnednn})` : ''}`, () => {
+  it('learns the synthetic dataset well above chance, as fp32 direct does, and records which layers took Winograd', () => {
+    // The learning test's task and bar, as bf16's above. Winograd's rounding (measured at a few
+    // millionths of each output's magnitude, native-winograd.test.ts) is smaller still than bf16's.
+    const dataDir = tempDir();
+    const r = vgglabSync(dataDir, ['train', '--config', 'A', '--backend', 'native', '--conv-algorithm', 'winograd', '--input-size', '32', '--width', '0.125', '--classes', '4', '--epochs', '12', '--batch', '32', '--lr', '0.001', '--schedule', 'none', '--train-samples', '512', '--val-samples', '256', '--seed', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ status: 'completed', backend: 'native' });
+    const best = Math.max(...(query(dataDir, "SELECT value FROM metrics WHERE run_id = 1 AND split = 'val' AND name = 'top1'") as number[]));
+    expect(best).toBeGreaterThan(0.6);
+    expect(query(dataDir, "SELECT json_extract(params_json, '$.convAlgorithm') FROM runs WHERE id = 1")).toEqual(['winograd']);
+    // One record, after the first steps, of layer shapes: A's 8 conv layers are 7 (block5's two are
+    // alike), with 6 input gradients (the first layer's input needs none), each by Winograd.
+    const events = (query(dataDir, "SELECT payload_json FROM events WHERE run_id = 1 AND kind = 'conv_algorithms'") as string[]).map((p) => JSON.parse(p) as unknown);
+    expect(events).toEqual([{ algorithm: 'winograd', counts: { fwd: { winograd: 7 }, bwd_data: { winograd: 6 }, bwd_weights: { winograd: 7 } } }]);
+  });
+});
+
 describe.skipIf(!!noNative)(`a precision the run's backend cannot compute in${noNative ? ` (skipped: ${noNative})` : ''}`, () => {
   it.each([
     ['cpu', 'bf16', /^precision bf16 needs the torch backend, or the native backend on a CPU with AVX512_BF16 or AMX; this run's backend \(cpu\) computes in fp32 only$/],
@@ -53,5 +73,23 @@ describe.skipIf(!!noNative)(`a precision the run's backend cannot compute in${no
     expect(r.json).toMatchObject({ status: 'failed', epochs: 0 });
     expect((r.json as { error: string }).error).toMatch(message);
     expect(query(dataDir, "SELECT count(*) FROM metrics WHERE run_id = 1")).toEqual([0]);
+  });
+
+  it.each([
+    ['cpu', 'fp32', /^conv algorithm winograd needs the native backend built with oneDNN; this run's backend \(cpu\) chooses its own convolution algorithms: use --conv-algorithm auto$/],
+    ['native', 'bf16', /^conv algorithm winograd computes in fp32 \(oneDNN's Winograd has no bf16 kernels\); with --precision bf16 use --conv-algorithm auto or direct$/],
+  ])('--backend %s --precision %s --conv-algorithm winograd fails the run at once, saying what would take it', (backend, precision, message) => {
+    const dataDir = tempDir();
+    const r = vgglabSync(dataDir, ['train', '--config', 'A', '--backend', backend, '--precision', precision, '--conv-algorithm', 'winograd', '--input-size', '32', '--width', '0.0625', '--classes', '4', '--epochs', '1', '--train-samples', '64', '--val-samples', '32', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ status: 'failed', epochs: 0 });
+    expect((r.json as { error: string }).error).toMatch(message);
+  });
+
+  it('an unknown --conv-algorithm is a usage error naming the accepted ones', () => {
+    const r = vgglabSync(tempDir(), ['train', '--config', 'A', '--conv-algorithm', 'fft', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ error: { code: 'usage', field: '--conv-algorithm' } });
+    expect((r.json as { error: { message: string } }).error.message).toMatch(/'fft' is invalid\. Allowed choices are auto, direct, winograd/);
   });
 });
