@@ -13,6 +13,7 @@ const torchInfo = (await listBackends(['torch']))[0]!;
 const torchMissing = torchInfo.available ? null : need('torch', torchInfo.reason);
 // bf16 on native depends on the CPU (AVX512_BF16 or AMX), not on what CI installs.
 const nativeInfo = (await listBackends(['native']))[0]!;
+const nativeOnednnMissing = !nativeInfo.available ? nativeInfo.reason : /oneDNN/.test(nativeInfo.device ?? '') ? null : `the native addon was built without oneDNN (${nativeInfo.device})`;
 const nativeBf16Missing = !nativeInfo.available ? nativeInfo.reason : nativeInfo.precisions?.includes('bf16') ? null : `this CPU has no AVX512_BF16 or AMX (${nativeInfo.device})`;
 
 const dataDir = tempDir();
@@ -267,5 +268,26 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     await expect(s.page.locator('select[name="precision"]').count()).resolves.toBe(0);
     await s.page.locator('select[name="backend"]').selectOption('native');
     await expect(s.page.locator('select[name="precision"]').inputValue()).resolves.toBe('fp32');
+  });
+
+  it.skipIf(!!nativeOnednnMissing)(`trains with Winograd convolutions on native from the form, and the run page says which layers took it${skipNote(nativeOnednnMissing)}`, async () => {
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="config"]').first().waitFor();
+    await s.page.locator('select[name="backend"] option[value="native"]').filter({ hasText: /^native — CPU/ }).waitFor({ state: 'attached' });
+    // The field is the native backend's: another backend chooses its own algorithms, and the form goes back to auto.
+    await s.page.locator('select[name="backend"]').selectOption('native');
+    await s.page.locator('select[name="convAlgorithm"]').selectOption('winograd');
+    await s.page.locator('select[name="backend"]').selectOption('cpu');
+    await expect(s.page.locator('select[name="convAlgorithm"]').count()).resolves.toBe(0);
+    await s.page.locator('select[name="backend"]').selectOption('native');
+    await expect(s.page.locator('select[name="convAlgorithm"]').inputValue()).resolves.toBe('auto');
+    await s.page.locator('select[name="convAlgorithm"]').selectOption('winograd');
+    await s.page.locator('input[name="scale"]').fill('');
+    await startSmallRun();
+    await s.page.getByTestId('run-status').filter({ hasText: /completed|failed/ }).waitFor({ timeout: 120_000 });
+    await expect(s.page.getByTestId('run-status').textContent()).resolves.toMatch(/completed/);
+    // Config A: 7 layer shapes (block5's two alike), 6 of them with an input gradient.
+    await expect(s.page.getByTestId('run-conv').textContent()).resolves.toBe('winograd (forward: winograd 7 · input gradient: winograd 6 · weight gradient: winograd 7)');
+    await expect(s.page.locator('[data-testid="events"] li[data-kind="conv_algorithms"]').textContent()).resolves.toMatch(/convolutions \(winograd\), layer shapes per way: forward: winograd 7/);
   });
 });

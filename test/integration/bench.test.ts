@@ -21,7 +21,7 @@ describe('vgglab bench', () => {
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
-      ['backend', 'bareImagesPerSec', 'bareWindows', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'precision', 'pytorchImagesPerSec', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+      ['backend', 'bareImagesPerSec', 'bareWindows', 'convAlgorithm', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'precision', 'pytorchImagesPerSec', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
     // Three measured engine epochs, and a bare-loop window taken while the run was paused in each:
     // each figure is the best of its three.
@@ -29,7 +29,7 @@ describe('vgglab bench', () => {
     expect(row.bareWindows).toHaveLength(3);
     expect(row.engineImagesPerSec).toBe(Math.max(...row.engineEpochs));
     expect(row.bareImagesPerSec).toBe(Math.max(...row.bareWindows));
-    expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device, precision: 'fp32' });
+    expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device, precision: 'fp32', convAlgorithm: 'auto' });
     expect(row.note).toBeUndefined();
     for (const k of ['engineImagesPerSec', 'bareImagesPerSec', 'ratio', 'gflops']) expect(row[k], k).toBeGreaterThan(0);
     expect(row.ratio).toBeCloseTo(row.engineImagesPerSec / row.bareImagesPerSec, 10);
@@ -66,6 +66,24 @@ describe('vgglab bench', () => {
     } else {
       expect(rows[1]).toMatchObject({ engineImagesPerSec: null, bareImagesPerSec: null, note: 'native does not compute in bf16 here (it takes: fp32)' });
     }
+  });
+
+  it.skipIf(!!noNative)(`--precision fp32,bf16 --conv-algorithm direct,winograd: a row for each pair, Winograd's in bf16 saying it computes in fp32 only${skipNote(noNative)}`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--backend', 'native', '--workload', 'W2', '--precision', 'fp32,bf16', '--conv-algorithm', 'direct,winograd', '--seconds', '0.5', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const rows = r.json.workloads as { precision: string; convAlgorithm: string; engineImagesPerSec: number | null; note?: string }[];
+    expect(rows.map((x) => `${x.precision} ${x.convAlgorithm}`)).toEqual(['fp32 direct', 'fp32 winograd', 'bf16 direct', 'bf16 winograd']);
+    expect(rows[3]).toMatchObject({ engineImagesPerSec: null, note: 'Winograd computes in fp32 only' });
+    const onednn = /oneDNN/.test(nativeInfo.device ?? '');
+    // Without oneDNN the run refuses Winograd, and the row says so.
+    if (onednn) expect(rows[1]!.engineImagesPerSec).toBeGreaterThan(0);
+    else expect(rows[1]!.note).toMatch(/engine run failed: .*Winograd needs the native addon built with oneDNN/);
+  });
+
+  it('--conv-algorithm refuses an algorithm it does not know, naming the accepted ones', () => {
+    const r = vgglabSync(tempDir(), ['bench', '--conv-algorithm', 'auto,fft']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--conv-algorithm auto,fft: accepted: auto, direct, winograd \(comma-separated\)/);
   });
 
   it('--precision refuses a precision it does not know, naming the accepted ones', () => {

@@ -47,6 +47,6 @@ function onNative(addon: NativeAddon, a: StepArithmetic): string | null {
     throw new Error(`conv algorithm ${a.convAlgorithm} on the native backend: ${(err as Error).message}; use --conv-algorithm auto or direct`);
   }
   return a.precision === 'bf16'
-    ? `precision bf16: convolutions in bf16 on oneDNN ${addon.info().onednn} (the weight gradient only on the shapes where it was timed faster); weights, accumulation, FC layers and the update in f32`
+    ? `precision bf16: convolutions in bf16 on oneDNN ${addon.info().onednn} (the weight gradient only on the shapes where it was timed faster${a.convAlgorithm === 'auto' ? '; each pass in f32 by Winograd where that was timed faster still' : ''}); weights, accumulation, FC layers and the update in f32`
     : null;
 }
