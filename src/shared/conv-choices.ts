@@ -1,6 +1,11 @@
 // A run's convolution choices on the native backend (addon/src/choose.inc: each pass of each layer
 // shape computed direct, by Winograd, on the turned-kernel route or in bf16), counted per pass for
 // the run's `conv_algorithms` event, and said in words for its log and its page.
+import type { ConvAlgorithm } from './names';
+
+/** A run's convolution algorithm: runs recorded before the setting existed have none, and computed direct (a resume keeps that). */
+export const convAlgorithmOf = (params: { convAlgorithm?: ConvAlgorithm }): ConvAlgorithm => params.convAlgorithm ?? 'direct';
+
 export const CONV_PASSES = { fwd: 'forward', bwd_data: 'input gradient', bwd_weights: 'weight gradient' } as const;
 type PassKey = keyof typeof CONV_PASSES;
 

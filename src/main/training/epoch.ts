@@ -15,7 +15,7 @@ import { metricPoint, type MetricKey } from '../../shared/metrics';
 import { evaluateSplit, type Sgd, type StepOut } from './sgd';
 import type { CheckpointKind, TrainContext } from './context';
 import type { ConvChoiceStore } from './arithmetic';
-import { countConvChoices } from '../../shared/conv-choices';
+import { convAlgorithmOf, countConvChoices } from '../../shared/conv-choices';
 
 type Tf = typeof TfCore;
 export type Done = Extract<FromWorker, { type: 'done' }>;
@@ -133,7 +133,7 @@ function recordConvChoices(run: Running, epoch: number): void {
   st.convChoices = run.convChoices!.read();
   const counts = countConvChoices(st.convChoices);
   if (!Object.keys(counts).length) return;
-  const payload = { algorithm: ctx.params.convAlgorithm, counts };
+  const payload = { algorithm: convAlgorithmOf(ctx.params), counts };
   ctx.post({ type: 'event', event: { step: st.step, epoch, kind: 'conv_algorithms', payload } });
 }
 

@@ -11,6 +11,7 @@ import { createSgd, importWeights } from './sgd';
 import { torchEngine } from './backends/torch';
 import { createTorchSgd } from './backends/torch/sgd';
 import { useStepArithmetic } from './arithmetic';
+import { convAlgorithmOf } from '../../shared/conv-choices';
 
 export type { CheckpointKind, TrainContext } from './context';
 
@@ -19,7 +20,7 @@ export async function train(ctx: TrainContext): Promise<Done> {
   const model = buildModel(ctx);
   // Where the torch backend is active in this thread, its engine process trains; else TF.js here.
   const engine = torchEngine();
-  const arith = useStepArithmetic(tf, params, engine !== null);
+  const arith = useStepArithmetic(tf, { precision: params.precision, convAlgorithm: convAlgorithmOf(params) }, engine !== null);
   if (arith.note) ctx.post({ type: 'log', level: 'note', message: arith.note });
   // The torch engine says its memory layout at the first step (timed there, or fixed); the run keeps it.
   const onLayout = (layout: 'nchw' | 'channels_last', note: string) => {

@@ -10,8 +10,9 @@ function nativeDevice(addon: { info(): { blas: string; threads?: number; openmp:
   const version = /OpenBLAS\s+([\d.]+)/.exec(i.blas)?.[1];
   const core = /\b(Haswell|SkylakeX|Cooperlake|Sapphirerapids|Zen|Prescott|Nehalem|Sandybridge|Neoverse\w*|ARMV8)\b/i.exec(i.blas)?.[1];
   const blas = version ? `OpenBLAS ${version}${core ? ` ${core}` : ''}` : i.blas;
-  // Built with oneDNN, every convolution and matrix product runs on it (the BLAS is then unused).
-  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${i.onednn ? `oneDNN ${i.onednn}` : blas}${i.openmp ? ', OpenMP' : ''}`;
+  // Built with oneDNN, every convolution and matrix product runs on it (the BLAS is then unused);
+  // without it, the device says what the build cannot do (--conv-algorithm winograd, --precision bf16).
+  return `CPU, ${i.threads ?? os.availableParallelism()} threads, ${i.onednn ? `oneDNN ${i.onednn}` : blas}${i.openmp ? ', OpenMP' : ''}${i.onednn ? '' : ' (without oneDNN: no Winograd, no bf16)'}`;
 }
 
 export const native: BackendModule = {
