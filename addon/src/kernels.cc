@@ -177,6 +177,7 @@ struct LowCopy {
 #ifdef VGG_ONEDNN
 #include "onednn.inc"
 #include "choose.inc"
+#include "onednn-memory.inc"
 #include "onednn-conv.inc"
 #endif
 
