@@ -136,8 +136,9 @@ describe('vgglab as a Unix tool', () => {
       return r.stdout.split('\n').filter(Boolean);
     };
     expect(ask('tr')).toEqual(['train']);
-    expect(ask('train', '--con')).toEqual(['--config']);
+    expect(ask('train', '--con')).toEqual(['--config', '--conv-algorithm']);
     expect(ask('train', '--config', '')).toEqual(['A', 'A-LRN', 'B', 'C', 'D', 'E']);
+    expect(ask('train', '--conv-algorithm', '')).toEqual(['auto', 'direct', 'winograd']);
     expect(ask('train', '--backend', 'to')).toEqual(['torch']);
     expect(ask('study', '')).toEqual(['start', 'resume', 'cancel', 'show']);
     expect(ask('show', '')).toEqual(ids.slice(0, 200));
