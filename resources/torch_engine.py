@@ -238,8 +238,11 @@ class Engine:
     def choose_layout(self, x, y):
         """Both layouts timed on this batch (forward and backward, weights untouched: gradients are
         computed and dropped), the faster kept. Each is warmed up once (oneDNN compiles its kernels,
-        cuDNN chooses), then timed twice, in turns (A B A B), so that a slow spell of a shared
-        machine falls on both; the best pass of each counts. A line for the run's log says so."""
+        cuDNN chooses), then timed in turns (A B A B ...), so that a slow spell of a shared machine
+        falls on both, for about a second: 20 rounds at most where passes are short (W2: 15 ms),
+        one where a round takes a second or more (VGG-D at 224 px on a CPU: 8 s a pass, and the
+        first step is then a minute already). The best pass of each counts. A line for the run's log
+        says so."""
         net, best = self.net, {True: float("inf"), False: float("inf")}
 
         def one_pass(cl):
@@ -255,9 +258,12 @@ class Engine:
 
         for cl in (True, False):
             one_pass(cl)
-        for _ in range(2):
+        timed, rounds = 0.0, 0
+        while rounds < 1 or (timed < 1.0 and rounds < 20):
             for cl in (True, False):
-                best[cl] = min(best[cl], one_pass(cl))
+                t = one_pass(cl)
+                best[cl], timed = min(best[cl], t), timed + t
+            rounds += 1
         rates = {cl: x.shape[0] / best[cl] for cl in best}
         cl = rates[True] >= rates[False]
         net.set_layout(cl)

@@ -2,12 +2,14 @@
 // thread) and the frames that cross its pipes: a uint32 header length, a JSON header, binary blobs.
 // Requests are answered in order, so a batch can be sent while the one before it computes. A child
 // that dies fails every waiting request with its last words and what to do; one that answers nothing
-// for the timeout is killed and reported the same way — a run's state, never a hang.
+// for the timeout while using no CPU time (watchdog.ts) is killed and reported the same way — a run's
+// state, never a hang.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchSlots, shmDir, SLOT_MIN_BYTES } from './batch-slots';
+import { Watchdog } from './watchdog';
 
 export type Blob = ArrayBufferView;
 export interface Reply {
@@ -36,7 +38,7 @@ export function pythonCandidates(): string[] {
   return process.platform === 'win32' ? ['python', 'py'] : ['python3', '/usr/bin/python3'];
 }
 
-/** Seconds without an answer before the child is taken for hung (VGGLAB_TORCH_TIMEOUT_S, default 60). */
+/** Seconds without an answer before the child is looked at, and taken for hung if it computes nothing (VGGLAB_TORCH_TIMEOUT_S, default 60). */
 const timeoutMs = () => 1000 * (Number(process.env.VGGLAB_TORCH_TIMEOUT_S) || 60);
 
 /** PyTorch at its best here (the engine and the bench's reference): the environment it runs with, and what a settings line says of it. */
@@ -71,7 +73,7 @@ export class TorchEngine {
   slotted = 0;
   private stderrTail: string[] = [];
   private failure: TorchEngineError | null = null;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly watchdog: Watchdog;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -79,6 +81,15 @@ export class TorchEngine {
     /** Where slots are made (tmpfs), or null: the pipe alone. */
     private readonly shmDir: string | null,
   ) {
+    this.watchdog = new Watchdog(
+      () => child.pid,
+      // Read once, when the child starts.
+      timeoutMs(),
+      (reason) => {
+        this.child.kill('SIGKILL');
+        this.fail(`the torch engine stopped answering: ${reason}${this.lastWords()}`);
+      },
+    );
     child.stdout.on('data', (chunk: Buffer) => this.take(chunk));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -128,10 +139,7 @@ export class TorchEngine {
     }
     const piped = parts.filter((_, i) => !(i in inSlots));
     this.send({ ...header, op, blobs: parts.map((p) => p.length), ...(Object.keys(inSlots).length ? { shm: inSlots } : {}) }, piped);
-    return new Promise<Reply>((resolve, reject) => {
-      this.waiting.push({ resolve, reject, op, slots: Object.values(inSlots) });
-      this.arm();
-    });
+    return new Promise<Reply>((resolve, reject) => this.wait({ resolve, reject, op, slots: Object.values(inSlots) }));
   }
 
   /** One frame: a uint32 header length, the JSON header, the piped blobs. */
@@ -152,10 +160,7 @@ export class TorchEngine {
     this.slots = slots;
     if (!slots) return;
     this.send({ op: 'shm', file: slots.file, size: slots.size, slotBytes: slots.slotBytes, blobs: [] }, []);
-    new Promise<Reply>((resolve, reject) => {
-      this.waiting.push({ resolve, reject, op: 'shm', slots: [] });
-      this.arm();
-    }).then(
+    new Promise<Reply>((resolve, reject) => this.wait({ resolve, reject, op: 'shm', slots: [] })).then(
       () => {
         slots.unlink();
         this.slotsReady = true;
@@ -169,22 +174,23 @@ export class TorchEngine {
 
   /** Ends the child (EOF first, then a kill if it lingers). */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.watchdog.disarm();
     this.failure ??= new TorchEngineError('the torch engine was closed');
     this.slots?.close();
     this.child.stdin.end();
     setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
   }
 
+  /** A request sent; the watchdog starts on it where nothing else was waiting (else at the answer before it). */
+  private wait(w: (typeof this.waiting)[number]): void {
+    this.waiting.push(w);
+    if (this.waiting.length === 1) this.arm();
+  }
+
+  /** The watchdog on the oldest request waiting, if any. */
   private arm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (!this.waiting.length) return;
-    const op = this.waiting[0]!.op;
-    this.timer = setTimeout(() => {
-      this.child.kill('SIGKILL');
-      this.fail(`the torch engine stopped answering: no reply to '${op}' in ${timeoutMs() / 1000} s, so it was killed${this.lastWords()}`);
-    }, timeoutMs());
+    if (this.waiting.length) this.watchdog.arm(this.waiting[0]!.op);
+    else this.watchdog.disarm();
   }
 
   private lastWords(): string {
@@ -195,7 +201,7 @@ export class TorchEngine {
   }
 
   private fail(message: string): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.watchdog.disarm();
     this.failure ??= new TorchEngineError(message);
     this.slots?.close();
     for (const w of this.waiting.splice(0)) w.reject(this.failure);
