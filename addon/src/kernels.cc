@@ -706,6 +706,10 @@ Napi::Value SetConvAlgorithm(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
 #ifdef VGG_ONEDNN
+  if (a == "winograd" && !dnnl_winograd_native()) {
+    Napi::Error::New(info.Env(), std::string("Winograd needs a CPU with AVX-512, where oneDNN has its Winograd kernels; oneDNN finds ") + dnnl_isa_name() + " on this one: use --conv-algorithm auto or direct").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   t_conv_alg = a == "winograd" ? ConvAlg::winograd : a == "direct" ? ConvAlg::direct : ConvAlg::automatic;
   choices_reset();
 #else
@@ -766,8 +770,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("bf16", dnnl_bf16_native());
   o.Set("bf16Convolutions", static_cast<double>(g_dnnl_bf16_convs.load()));
   o.Set("winogradConvolutions", static_cast<double>(g_dnnl_winograd_convs.load()));
+  o.Set("winograd", dnnl_winograd_native());
 #else
   o.Set("bf16", false);
+  o.Set("winograd", false);
 #endif
   return o;
 }

@@ -74,7 +74,7 @@ export interface NativeAddon {
   setPrecision(precision: 'fp32' | 'bf16'): void;
   /**
    * How this thread's convolutions are computed from now on (onednn-conv.inc's ConvAlg), and a new
-   * record of the choices made; 'winograd' throws without oneDNN.
+   * record of the choices made; 'winograd' throws without oneDNN, or where oneDNN has no Winograd kernels for the CPU (AVX2).
    */
   setConvAlgorithm(algorithm: 'auto' | 'direct' | 'winograd'): void;
   /** Each convolution pass computed since setConvAlgorithm: its key (pass:shape|ways on offer) → the way it took (choose.inc). */
@@ -85,9 +85,10 @@ export interface NativeAddon {
   /** onednnCalls: calls into oneDNN so far; inputGradientsAsForward: convolution input gradients computed as a forward convolution (onednn.inc's DataRoute). */
   /**
    * bf16: whether setPrecision('bf16') is accepted here; bf16Convolutions: convolution passes computed
-   * in bf16 so far; winogradConvolutions: passes computed by Winograd's algorithm so far.
+   * in bf16 so far; winograd: whether setConvAlgorithm('winograd') is accepted here; winogradConvolutions:
+   * passes computed by Winograd's algorithm so far.
    */
-  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number; bf16: boolean; bf16Convolutions?: number; winogradConvolutions?: number };
+  info(): { blas: string; threads?: number; openmp: boolean; onednn?: string; onednnCalls?: number; inputGradientsAsForward?: number; bf16: boolean; bf16Convolutions?: number; winograd: boolean; winogradConvolutions?: number };
 }
 
 const ADDON = path.join('addon', 'build', 'Release', 'vgglab_native.node');

@@ -1,7 +1,7 @@
 // Domain vocabulary shared by the engine, the services and the UI.
 import { z } from 'zod';
 
-import { BACKEND_CHOICES, CONFIG_NAMES, CONV_ALGORITHMS, PLACEMENTS, PRECISIONS, type BackendName, type Precision, type ConfigName, type Placement, type RunStatus } from './names';
+import { BACKEND_CHOICES, CONFIG_NAMES, CONV_ALGORITHMS, PLACEMENTS, PRECISIONS, type BackendName, type ConvAlgorithm, type Precision, type ConfigName, type Placement, type RunStatus } from './names';
 export * from './names';
 export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'diverged', 'failed', 'stopped', 'interrupted'];
 /** A run that is waiting or training: someone holds it. */
@@ -184,6 +184,8 @@ export interface BackendInfo {
   auto?: boolean;
   /** The mixed precisions (`--precision`) it trains in here besides fp32; none where absent. */
   precisions?: Precision[];
+  /** The convolution algorithms (`--conv-algorithm`) it can be asked for here besides auto (native: direct, and winograd where oneDNN has its kernels); none where the backend chooses its own. */
+  convAlgorithms?: ConvAlgorithm[];
 }
 
 export interface CheckpointInfo {

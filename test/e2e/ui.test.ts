@@ -14,6 +14,8 @@ const torchMissing = torchInfo.available ? null : need('torch', torchInfo.reason
 // bf16 on native depends on the CPU (AVX512_BF16 or AMX), not on what CI installs.
 const nativeInfo = (await listBackends(['native']))[0]!;
 const nativeOnednnMissing = !nativeInfo.available ? nativeInfo.reason : /oneDNN/.test(nativeInfo.device ?? '') ? null : `the native addon was built without oneDNN (${nativeInfo.device})`;
+// Winograd on native depends on the CPU too (oneDNN 2.6 has its kernels for AVX-512 only).
+const nativeWinogradMissing = nativeOnednnMissing ?? (nativeInfo.convAlgorithms?.includes('winograd') ? null : `oneDNN has no Winograd kernels for this CPU, which has no AVX-512 (${nativeInfo.device})`);
 const nativeBf16Missing = !nativeInfo.available ? nativeInfo.reason : nativeInfo.precisions?.includes('bf16') ? null : `this CPU has no AVX512_BF16 or AMX (${nativeInfo.device})`;
 
 const dataDir = tempDir();
@@ -270,7 +272,17 @@ describe.skipIf(!!chromiumMissing)(`UI in Chromium via vgglab serve${skipNote(ch
     await expect(s.page.locator('select[name="precision"]').inputValue()).resolves.toBe('fp32');
   });
 
-  it.skipIf(!!nativeOnednnMissing)(`trains with Winograd convolutions on native from the form, and the run page says which layers took it${skipNote(nativeOnednnMissing)}`, async () => {
+  const hasWinograd = nativeOnednnMissing ?? (nativeWinogradMissing ? null : 'this CPU has them');
+  it.skipIf(!!hasWinograd)(`on a CPU without oneDNN's Winograd kernels, the form offers auto and direct only${skipNote(hasWinograd)}`, async () => {
+    await s.page.goto(s.served.url + '#/new');
+    await s.page.locator('input[name="config"]').first().waitFor();
+    await s.page.locator('select[name="backend"] option[value="native"]').filter({ hasText: /^native — CPU/ }).waitFor({ state: 'attached' });
+    await s.page.locator('select[name="backend"]').selectOption('native');
+    await expect(s.page.locator('select[name="convAlgorithm"] option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).resolves.toEqual(['auto', 'direct']);
+    await expect(s.page.locator('select[name="convAlgorithm"] option[value="auto"]').textContent()).resolves.toMatch(/no Winograd kernels for this CPU/);
+  });
+
+  it.skipIf(!!nativeWinogradMissing)(`trains with Winograd convolutions on native from the form, and the run page says which layers took it${skipNote(nativeWinogradMissing)}`, async () => {
     await s.page.goto(s.served.url + '#/new');
     await s.page.locator('input[name="config"]').first().waitFor();
     await s.page.locator('select[name="backend"] option[value="native"]').filter({ hasText: /^native — CPU/ }).waitFor({ state: 'attached' });

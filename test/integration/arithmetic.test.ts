@@ -15,6 +15,9 @@ const noNative = need('native', native.available ? null : native.reason);
 // bf16 depends on the CPU (AVX512_BF16 or AMX), not on what CI installs: elsewhere it skips, saying so.
 const noBf16 = noNative ?? (native.precisions?.includes('bf16') ? null : `this CPU has no AVX512_BF16 or AMX (${native.device})`);
 const noOnednn = noNative ?? need('onednn', /oneDNN/.test(native.device ?? '') ? null : `the native addon was built without oneDNN (${native.device})`);
+// Winograd depends on the CPU too: oneDNN 2.6 has its kernels for AVX-512 only.
+const noWinograd = noOnednn ?? (native.convAlgorithms?.includes('winograd') ? null : `oneDNN has no Winograd kernels for this CPU, which has no AVX-512 (${native.device})`);
+const hasWinograd = noOnednn ?? (noWinograd ? null : 'this CPU has them');
 
 const query = (dataDir: string, sql: string) => {
   const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
@@ -53,7 +56,7 @@ describe.skipIf(!!noBf16)(`bf16 on the native backend${noBf16 ? ` (skipped: ${no
   });
 });
 
-describe.skipIf(!!noOnednn)(`Winograd convolutions on the native backend${noOnednn ? ` (skipped: ${noOnednn})` : ''}`, () => {
+describe.skipIf(!!noWinograd)(`Winograd convolutions on the native backend${noWinograd ? ` (skipped: ${noWinograd})` : ''}`, () => {
   it('learns the synthetic dataset well above chance, as fp32 direct does, and records which layers took Winograd', () => {
     // The learning test's task and bar, as bf16's above. Winograd rounds in f32 (its bound,
     // native-winograd.test.ts, is of order K·2⁻²⁴ of its transforms' magnitudes), far finer than
@@ -64,6 +67,23 @@ describe.skipIf(!!noOnednn)(`Winograd convolutions on the native backend${noOned
     // alike), with 6 input gradients (the first layer's input needs none), each by Winograd.
     const events = (query(dataDir, "SELECT payload_json FROM events WHERE run_id = 1 AND kind = 'conv_algorithms'") as string[]).map((p) => JSON.parse(p) as unknown);
     expect(events).toEqual([{ algorithm: 'winograd', counts: { fwd: { winograd: 7 }, bwd_data: { winograd: 6 }, bwd_weights: { winograd: 7 } } }]);
+  });
+});
+
+describe.skipIf(!!hasWinograd)(`a CPU without oneDNN's Winograd kernels${hasWinograd ? ` (skipped: ${hasWinograd})` : ''}`, () => {
+  it('--conv-algorithm winograd fails the run at once, saying what the CPU lacks; auto trains, by direct, and records so', () => {
+    const dataDir = tempDir();
+    const small = ['--config', 'A', '--backend', 'native', '--input-size', '32', '--width', '0.0625', '--classes', '4', '--epochs', '1', '--train-samples', '64', '--val-samples', '32', '--json'];
+    const r = vgglabSync(dataDir, ['train', ...small, '--conv-algorithm', 'winograd']);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ status: 'failed', epochs: 0 });
+    expect((r.json as { error: string }).error).toMatch(/Winograd needs a CPU with AVX-512, where oneDNN has its Winograd kernels; oneDNN finds \w+ on this one: use --conv-algorithm auto or direct/);
+    const ok = vgglabSync(dataDir, ['train', ...small]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const events = (query(dataDir, "SELECT payload_json FROM events WHERE run_id = 2 AND kind = 'conv_algorithms'") as string[]).map((p) => JSON.parse(p) as { algorithm: string; counts: Record<string, Record<string, number>> });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.algorithm).toBe('auto');
+    expect(Object.values(events[0]!.counts).flatMap((c) => Object.keys(c))).not.toContain('winograd');
   });
 });
 

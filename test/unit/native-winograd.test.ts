@@ -223,6 +223,26 @@ describe.skipIf(!!missing)(`native Winograd convolutions${missing ? ` (skipped: 
     expect(worst(got.dw![0], want.dw)).toBeLessThan(1e-11);
   });
 
+  it('direct runs no Winograd, and an unknown algorithm is refused, naming the accepted ones', () => {
+    const a = addon!;
+    const g = geomOf(1, 8, 16, 16);
+    const before = a.info().winogradConvolutions!;
+    a.setConvAlgorithm('direct');
+    try {
+      a.conv2d(rand(64 * 16), rand(9 * 256), new Float32Array(64 * 16), g, null, false);
+      expect(a.convChoices()).toEqual({ 'fwd:1,8,8,16,3,3,16,8,8,1,1,1,1:0|direct': 'direct' });
+    } finally {
+      a.setConvAlgorithm('auto');
+    }
+    expect(a.info().winogradConvolutions!).toBe(before);
+    expect(() => a.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, direct or winograd, not fft/);
+  });
+});
+
+// oneDNN 2.6 has Winograd kernels for AVX-512 CPUs only (on an AVX2 one, e.g. AMD Zen 3, it refuses them).
+const noKernels = missing ?? (addon!.info().winograd ? null : `oneDNN ${addon!.info().onednn} has no Winograd kernels for this CPU (they need AVX-512)`);
+
+describe.skipIf(!!noKernels)(`oneDNN's Winograd kernels${noKernels ? ` (skipped: ${noKernels})` : ''}`, () => {
   it.each(SHAPES)('%s: every pass by Winograd, within its bound of float64', (_name, g) => {
     const a = addon!;
     const x = rand(g.n * g.h * g.w * g.c), w = rand(9 * g.c * g.co), dy = rand(g.n * g.oh * g.ow * g.co);
@@ -285,19 +305,18 @@ describe.skipIf(!!missing)(`native Winograd convolutions${missing ? ` (skipped: 
     }
   });
 
-  it('direct runs no Winograd, and an unknown algorithm is refused, naming the accepted ones', () => {
+});
+
+// A CPU without them: 'winograd' is refused, saying why, and 'auto' offers direct alone.
+const hasKernels = missing ? missing : addon!.info().winograd ? 'this CPU has them' : null;
+describe.skipIf(!!hasKernels)(`a CPU oneDNN has no Winograd kernels for${hasKernels ? ` (skipped: ${hasKernels})` : ''}`, () => {
+  it('refuses Winograd, naming what it needs and what it found, and auto computes direct', () => {
     const a = addon!;
-    const g = geomOf(1, 8, 16, 16);
-    const before = a.info().winogradConvolutions!;
-    a.setConvAlgorithm('direct');
-    try {
-      a.conv2d(rand(64 * 16), rand(9 * 256), new Float32Array(64 * 16), g, null, false);
-      expect(a.convChoices()).toEqual({ 'fwd:1,8,8,16,3,3,16,8,8,1,1,1,1:0|direct': 'direct' });
-    } finally {
-      a.setConvAlgorithm('auto');
-    }
-    expect(a.info().winogradConvolutions!).toBe(before);
-    expect(() => a.setConvAlgorithm('fft' as 'auto')).toThrow(/conv algorithm must be auto, direct or winograd, not fft/);
+    expect(() => a.setConvAlgorithm('winograd')).toThrow(/^Winograd needs a CPU with AVX-512, where oneDNN has its Winograd kernels; oneDNN finds \w+ on this one: use --conv-algorithm auto or direct$/);
+    const g = geomOf(2, 8, 32, 32);
+    a.setConvAlgorithm('auto');
+    a.conv2d(rand(g.n * g.h * g.w * g.c), rand(9 * g.c * g.co), new Float32Array(g.n * g.oh * g.ow * g.co), g, null, false);
+    expect(a.convChoices()).toEqual({ 'fwd:2,8,8,32,3,3,32,8,8,1,1,1,1:0|direct': 'direct' });
   });
 });
 

@@ -177,8 +177,9 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
           rows.push({ ...base, ...none, note: `too heavy for ${b.name} on ${b.device ?? 'this device'} (it runs ${benchUpTo(b)} workloads at most)` });
         } else if (precision !== 'fp32' && !b.precisions?.includes(precision)) {
           rows.push({ ...base, ...none, note: `${b.name} does not compute in ${precision} here (it takes: ${['fp32', ...(b.precisions ?? [])].join(', ')})` });
-        } else if (convAlgorithm === 'winograd' && (b.name !== 'native' || precision !== 'fp32')) {
-          rows.push({ ...base, ...none, note: b.name !== 'native' ? `${b.name} chooses its own convolution algorithms` : 'Winograd computes in fp32 only' });
+        } else if (convAlgorithm === 'winograd' && (b.name !== 'native' || precision !== 'fp32' || !b.convAlgorithms?.includes('winograd'))) {
+          const note = b.name !== 'native' ? `${b.name} chooses its own convolution algorithms` : precision !== 'fp32' ? 'Winograd computes in fp32 only' : `${b.name} has no Winograd convolutions here (it takes: ${['auto', ...(b.convAlgorithms ?? [])].join(', ')})`;
+          rows.push({ ...base, ...none, note });
         } else {
           rows.push({ ...base, ...(await measure(opts, b, w, arith, threads, peak)) });
         }

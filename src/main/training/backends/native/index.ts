@@ -24,7 +24,8 @@ export const native: BackendModule = {
   async probe() {
     const found = loadNativeAddon();
     if (!('addon' in found)) return { available: false, device: null, reason: found.reason };
-    return { available: true, device: nativeDevice(found.addon), reason: null, precisions: found.addon.info().bf16 ? ['bf16'] : [] };
+    const i = found.addon.info();
+    return { available: true, device: nativeDevice(found.addon), reason: null, precisions: i.bf16 ? ['bf16'] : [], convAlgorithms: i.winograd ? ['direct', 'winograd'] : ['direct'] };
   },
   async activate(tf) {
     const found = loadNativeAddon();
