@@ -37,13 +37,7 @@ const icon = path.resolve(here, '../../resources/icon.png');
 const stateFile = () => path.join(electronApp.getPath('userData'), 'window-state.json');
 
 /** Runs this process trains (not the CLI's, serve's or the cluster's: those go on whatever happens here). */
-function trainingHere(): number[] {
-  if (!core) return [];
-  return core.runs
-    .list()
-    .filter((r) => (r.status === 'running' || r.status === 'queued') && r.placement === 'local' && !core!.runs.ownership.ownedElsewhere(r.id))
-    .map((r) => r.id);
-}
+const trainingHere = (): number[] => core?.runs.trainingHere() ?? [];
 
 function showWindow(): void {
   if (!win) return createWindow();
@@ -57,12 +51,9 @@ const navigate = (hash: string) => {
   core?.bus.emit('app.navigate', { hash });
 };
 
-/** Stops each run with a checkpoint (the training thread saves one after its step), then quits. */
-async function stopAndQuit(ids: number[]): Promise<void> {
-  await Promise.all(ids.map(async (id) => {
-    await core!.runs.stop(id);
-    await core!.runs.waitFor(id);
-  }));
+/** Stops each run this process trains with a checkpoint (the training thread saves one after its step), then quits. */
+async function stopAndQuit(): Promise<void> {
+  await core!.runs.stopAllHere();
   quitting = true;
   electronApp.quit();
 }
@@ -75,7 +66,7 @@ function ensureTray(): void {
     Menu.buildFromTemplate([
       { label: 'Show VGG Lab', click: showWindow },
       { type: 'separator' },
-      { label: 'Stop the runs with a checkpoint and quit', click: () => void stopAndQuit(trainingHere()) },
+      { label: 'Stop the runs with a checkpoint and quit', click: () => void stopAndQuit() },
     ]),
   );
   tray.on('click', showWindow);
@@ -118,7 +109,7 @@ function createWindow(): void {
     if (action === 'background') {
       ensureTray();
       win!.hide();
-    } else if (action === 'stop-and-quit') void stopAndQuit(training);
+    } else if (action === 'stop-and-quit') void stopAndQuit();
   });
   win.on('closed', () => (win = null));
   guardNavigation(win.webContents, (url) => shell.openExternal(url));

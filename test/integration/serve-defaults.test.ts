@@ -1,11 +1,14 @@
 // `vgglab serve` as started with no options but a port: the content security policy on every
-// answer, the default data root (the user's home folder), and the warning when bound beyond loopback.
+// answer, the default data root (the user's home folder), the warning when bound beyond loopback,
+// and what an interrupt does to the runs it trains.
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSP } from '../../src/main/window-security';
 import { serve, type Served } from '../e2e/serve';
 import { makeImageFolder } from '../fixtures/datasets';
+import { waitInDb } from '../cli-process';
 import { repoRoot, tempDir } from '../helpers';
 
 const token = 'defaults-token';
@@ -69,6 +72,38 @@ describe('serve defaults', () => {
       expect(wide.output()).toMatch(/warning: serving on 0\.0\.0\.0, beyond this machine's loopback; anyone who can reach it and has the token can control VGG Lab/);
     } finally {
       await wide.stop();
+    }
+  });
+
+  it('interrupted (SIGINT) while it trains, it stops the run after its step with a checkpoint, says so, and exits 0', async () => {
+    const dataDir = tempDir();
+    const own = await serve(dataDir, token, { args: ['--dataset-folders', tempDir()], env: { HOME: home } });
+    try {
+      const start = await fetch(new URL('/api/call', own.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ method: 'runs.start', args: { config: 'A', width: 0.0625, inputSize: 32, classes: 4, trainSamples: 256, valSamples: 32, batch: 8, epochs: 1000, backend: 'cpu' } }),
+      });
+      expect(start.status, await start.clone().text()).toBe(200);
+      // Mid-way through its first epoch (32 steps), as a user presses Ctrl-C at any moment.
+      await waitInDb(dataDir, 'steps recorded', (d) => (d.prepare("SELECT count(*) FROM metrics WHERE run_id = 1 AND name = 'loss'").pluck().get() as number) >= 8, { timeoutMs: 60_000, watch: { serve: own.proc } });
+      const exited = new Promise<number | null>((r) => own.proc.once('exit', (code) => r(code)));
+      own.proc.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(own.output()).toMatch(/stopping run #1 after the current step, with a checkpoint \(interrupt again to quit at once\)/);
+      const db = new Database(path.join(dataDir, 'vgglab.db'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT status FROM runs WHERE id = 1').pluck().get()).toBe('stopped');
+        // Its checkpoint is at the step it stopped after, within the first epoch: resumable exactly there.
+        const ck = db.prepare("SELECT kind, epoch, step FROM checkpoints WHERE run_id = 1 ORDER BY step DESC LIMIT 1").get() as { kind: string; epoch: number; step: number };
+        expect(ck.kind).toBe('stop');
+        expect(ck.step).toBeGreaterThanOrEqual(8);
+        expect(ck.step).toBeLessThan(32 * 1000);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await own.stop();
     }
   });
 });

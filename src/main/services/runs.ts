@@ -129,6 +129,29 @@ export class RunService {
     return this.placements[run.placement].stop(run);
   }
 
+  /** The local runs this process trains or has queued (not other processes' runs, nor the cluster's: those go on whatever happens here). */
+  trainingHere(): number[] {
+    return this.list()
+      .filter((r) => ACTIVE.includes(r.status) && r.placement === 'local' && !this.ownership.ownedElsewhere(r.id))
+      .map((r) => r.id);
+  }
+
+  /**
+   * Before this process ends (the desktop app quits, `serve` is interrupted): each run it trains
+   * stops after its current step with a checkpoint, as the Stop button does, so that it ends
+   * `stopped` and resumes exactly; resolves when all have ended. Returns their ids.
+   */
+  async stopAllHere(): Promise<number[]> {
+    const ids = this.trainingHere();
+    await Promise.all(
+      ids.map(async (id) => {
+        await this.stop(id);
+        await this.waitFor(id);
+      }),
+    );
+    return ids;
+  }
+
   /** Resolves when the run reaches a final state. */
   waitFor(id: number): Promise<RunStatus> {
     const run = this.get(id);

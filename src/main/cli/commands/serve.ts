@@ -37,11 +37,25 @@ export async function serveCommand(g: Globals, opts: { host: string; port: numbe
     console.log(`data folder: ${app.dataDir}`);
     console.log(`datasets readable over HTTP: ${roots.map((r) => path.resolve(r)).join(', ')}`);
   }
-  await new Promise<void>((resolve) => {
-    const shut = () => resolve();
-    process.once('SIGINT', shut);
-    process.once('SIGTERM', shut);
-  });
+  const signalled = () =>
+    new Promise<void>((resolve) => {
+      const shut = () => {
+        process.off('SIGINT', shut);
+        process.off('SIGTERM', shut);
+        resolve();
+      };
+      process.on('SIGINT', shut);
+      process.on('SIGTERM', shut);
+    });
+  await signalled();
+  // The runs this server trains stop with a checkpoint after their current step (they end `stopped`,
+  // and `vgglab resume` continues them exactly); a second signal quits at once, leaving them to be
+  // marked interrupted.
+  const training = app.runs.trainingHere();
+  if (training.length) {
+    process.stderr.write(`stopping run${training.length > 1 ? 's' : ''} ${training.map((id) => `#${id}`).join(', ')} after the current step, with a checkpoint (interrupt again to quit at once)\n`);
+    await Promise.race([app.runs.stopAllHere(), signalled()]);
+  }
   await server.close();
   await app.close();
   return 0;
