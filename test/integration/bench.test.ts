@@ -21,7 +21,7 @@ describe('vgglab bench', () => {
     expect(r.json.workloads).toHaveLength(1);
     const row = r.json.workloads[0];
     expect(Object.keys(row).sort()).toEqual(
-      ['backend', 'bareImagesPerSec', 'bareWindows', 'convAlgorithm', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'precision', 'pytorchImagesPerSec', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
+      ['backend', 'bareImagesPerSec', 'bareWindows', 'convAlgorithm', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'precision', 'pytorchImagesPerSec', 'pytorchPairedRatio', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
     // Three measured engine epochs, and a bare-loop window taken while the run was paused in each:
     // each figure is the best of its three.
@@ -46,9 +46,14 @@ describe('vgglab bench', () => {
       expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(first window: NCHW [\d.]+, channels_last [\d.]+ img\/s\).*freed memory kept.*between the engine's epochs/);
       expect(row.pytorchWindows).toHaveLength(3);
       expect(row.pytorchImagesPerSec).toBe(Math.max(...row.pytorchWindows));
+      // The paired figure: the middle of the three epochs' engine ÷ PyTorch ratios, each epoch with the window taken in it.
+      const ratios = row.engineEpochs.map((e: number, i: number) => e / row.pytorchWindows[i]).sort((a: number, b: number) => a - b);
+      expect(row.engineEpochs).toHaveLength(3);
+      expect(row.pytorchPairedRatio).toBeCloseTo(ratios[1], 12);
     } else {
       expect(row.pytorchSettings).toBeNull();
       expect(row.pytorchWindows).toEqual([]);
+      expect(row.pytorchPairedRatio).toBeNull();
     }
     expect(r.json.data).toEqual([]);
     expect(r.json.evaluation).toEqual([]);

@@ -28,6 +28,13 @@ export interface BenchRow {
   /** The backend's GEMM peak on this machine (native: a 1024³ product, best of repeats), for the share gflops is of it. */
   peakGflops: number | null;
   pytorchImagesPerSec: number | null;
+  /**
+   * The median, over the measured epochs, of each epoch's engine figure over the PyTorch window taken
+   * in it: a paired figure, steadier than best over best on a shared machine, where one lucky window
+   * of either side moves the best (W2 on a 2-core VM: PyTorch's three windows of one run read 1,985,
+   * 2,706 and 2,135 img/s). Null without both.
+   */
+  pytorchPairedRatio: number | null;
   /** How PyTorch ran: threads, the faster layout and both layouts' figures, the BLAS on its path. */
   pytorchSettings: string | null;
   /** Share of the engine's step time spent waiting for the data pipeline. */
@@ -166,7 +173,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
   const rows: BenchRow[] = [];
   // PyTorch gets the native backend's thread count (OpenMP's, as the addon reads it).
   const threads = Number(process.env.OMP_NUM_THREADS) || os.availableParallelism();
-  const none = { engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchSettings: null, dataWait: null };
+  const none = { engineImagesPerSec: null, bareImagesPerSec: null, ratio: null, gflops: null, peakGflops: null, pytorchImagesPerSec: null, pytorchPairedRatio: null, pytorchSettings: null, dataWait: null };
   for (const b of all) {
     const peak = { gflops: null as number | null };
     for (const w of WORKLOADS.filter((x) => !opts.workloads || opts.workloads.includes(x.name))) {
@@ -240,5 +247,13 @@ async function measure(
     torch?.close();
   }
   const pytorch = torch && torchWindows.length ? { rate: Math.max(...torchWindows), settings: torch.settings } : null;
-  return { engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops: peak.gflops, pytorchImagesPerSec: pytorch?.rate ?? null, pytorchSettings: pytorch?.settings ?? null, dataWait, bareWindows: between, engineEpochs, pytorchWindows: torchWindows, note };
+  return { engineImagesPerSec: engine, bareImagesPerSec: bareBest, ratio: engine ? engine / bareBest : null, gflops: trainingGflops(w, bareBest), peakGflops: peak.gflops, pytorchImagesPerSec: pytorch?.rate ?? null, pytorchPairedRatio: pairedRatio(engineEpochs, torchWindows), pytorchSettings: pytorch?.settings ?? null, dataWait, bareWindows: between, engineEpochs, pytorchWindows: torchWindows, note };
+}
+
+/** The median of a[i] / b[i] over the pairs both have (each engine epoch and the window taken in it); null where there are none. */
+export function pairedRatio(a: number[], b: number[]): number | null {
+  const r = a.slice(0, b.length).map((v, i) => v / b[i]!).filter(Number.isFinite).sort((x, y) => x - y);
+  if (!r.length) return null;
+  const m = r.length >> 1;
+  return r.length % 2 ? r[m]! : (r[m - 1]! + r[m]!) / 2;
 }

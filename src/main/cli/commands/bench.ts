@@ -38,11 +38,11 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
       if (rows.length) {
         console.log(
           table(
-            ['workload', 'backend', 'precision', 'conv', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'of GEMM peak', 'PyTorch img/s', 'engine/PyTorch', 'data wait', 'note'],
+            ['workload', 'backend', 'precision', 'conv', 'engine img/s', 'bare img/s', 'engine/bare', 'GFLOP/s', 'of GEMM peak', 'PyTorch img/s', 'engine/PyTorch', 'paired', 'data wait', 'note'],
             rows.map((r) => [
               r.name, r.backend, r.precision, r.backend === 'native' ? r.convAlgorithm : '-', f(r.engineImagesPerSec), f(r.bareImagesPerSec), f(r.ratio, 2), f(r.gflops),
               r.gflops !== null && r.peakGflops ? `${((100 * r.gflops) / r.peakGflops).toFixed(0)}%` : '-',
-              f(r.pytorchImagesPerSec), r.engineImagesPerSec !== null && r.pytorchImagesPerSec ? f(r.engineImagesPerSec / r.pytorchImagesPerSec, 2) : '-',
+              f(r.pytorchImagesPerSec), r.engineImagesPerSec !== null && r.pytorchImagesPerSec ? f(r.engineImagesPerSec / r.pytorchImagesPerSec, 2) : '-', f(r.pytorchPairedRatio, 2),
               r.dataWait === null ? '-' : `${(100 * r.dataWait).toFixed(1)}%`, r.note ?? '',
             ]),
           ),
