@@ -13,8 +13,8 @@ const nativeInfo = all.find((b) => b.name === 'native')!;
 const noNative = need('native', nativeInfo.available ? null : nativeInfo.reason);
 
 describe('vgglab bench', () => {
-  it(`runs W2 for a second on the fastest backend here (${fastest.name}) and prints valid JSON with all keys`, () => {
-    const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'W2', '--seconds', '1', '--json']);
+  it(`runs W2 for a second in four windows on the fastest backend here (${fastest.name}) and prints valid JSON with all keys`, () => {
+    const r = vgglabSync(tempDir(), ['bench', '--backend', fastest.name, '--workload', 'W2', '--seconds', '1', '--windows', '4', '--json']);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.json, r.stdout.slice(-2000)).not.toBeNull();
     expect(Object.keys(r.json).sort()).toEqual(['data', 'evaluation', 'workloads']);
@@ -23,10 +23,10 @@ describe('vgglab bench', () => {
     expect(Object.keys(row).sort()).toEqual(
       ['backend', 'bareImagesPerSec', 'bareWindows', 'convAlgorithm', 'dataWait', 'device', 'engineEpochs', 'engineImagesPerSec', 'gflops', 'name', 'peakGflops', 'precision', 'pytorchImagesPerSec', 'pytorchPairedRatio', 'pytorchSettings', 'pytorchWindows', 'ratio'].concat(row.note ? ['note'] : []).sort(),
     );
-    // Three measured engine epochs, and a bare-loop window taken while the run was paused in each:
-    // each figure is the best of its three.
-    expect(row.engineEpochs).toHaveLength(3);
-    expect(row.bareWindows).toHaveLength(3);
+    // Four measured engine epochs (--windows 4), and a bare-loop window taken while the run was
+    // paused in each: each figure is the best of its four.
+    expect(row.engineEpochs).toHaveLength(4);
+    expect(row.bareWindows).toHaveLength(4);
     expect(row.engineImagesPerSec).toBe(Math.max(...row.engineEpochs));
     expect(row.bareImagesPerSec).toBe(Math.max(...row.bareWindows));
     expect(row).toMatchObject({ name: 'W2', backend: fastest.name, device: fastest.device, precision: 'fp32', convAlgorithm: 'auto' });
@@ -43,13 +43,13 @@ describe('vgglab bench', () => {
     // …and says how it ran (threads, the faster layout of the two timed); its windows, like the bare
     // loop's, were taken while the engine's run was paused, one in each measured epoch.
     if (row.pytorchImagesPerSec !== null) {
-      expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(first window: NCHW [\d.]+, channels_last [\d.]+ img\/s\).*freed memory kept.*between the engine's epochs/);
-      expect(row.pytorchWindows).toHaveLength(3);
+      expect(row.pytorchSettings).toMatch(/thread\(s\), (nchw|channels_last) \(layouts timed in turns, best window: NCHW [\d.]+, channels_last [\d.]+ img\/s\).*freed memory kept.*between the engine's epochs/);
+      expect(row.pytorchWindows).toHaveLength(4);
       expect(row.pytorchImagesPerSec).toBe(Math.max(...row.pytorchWindows));
-      // The paired figure: the middle of the three epochs' engine ÷ PyTorch ratios, each epoch with the window taken in it.
+      // The paired figure: the median of the four epochs' engine ÷ PyTorch ratios (the mean of the
+      // middle two), each epoch with the window taken in it.
       const ratios = row.engineEpochs.map((e: number, i: number) => e / row.pytorchWindows[i]).sort((a: number, b: number) => a - b);
-      expect(row.engineEpochs).toHaveLength(3);
-      expect(row.pytorchPairedRatio).toBeCloseTo(ratios[1], 12);
+      expect(row.pytorchPairedRatio).toBeCloseTo((ratios[1] + ratios[2]) / 2, 12);
     } else {
       expect(row.pytorchSettings).toBeNull();
       expect(row.pytorchWindows).toEqual([]);
@@ -57,6 +57,14 @@ describe('vgglab bench', () => {
     }
     expect(r.json.data).toEqual([]);
     expect(r.json.evaluation).toEqual([]);
+  });
+
+  it('refuses --windows outside 1 to 50, saying what it takes', () => {
+    for (const bad of ['0', '2.5', 'many', '51']) {
+      const r = vgglabSync(tempDir(), ['bench', '--workload', 'W2', '--windows', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain(`--windows ${bad}: accepted values are integers from 1 to 50`);
+    }
   });
 
   it.skipIf(!!noNative)(`--precision fp32,bf16: a row for each, bf16 measured where the CPU has it, else saying so${skipNote(noNative)}`, () => {

@@ -77,7 +77,7 @@ export async function runClusterBench(opts: { backend?: BackendName; seconds: nu
     r.disconnect();
     opts.log(`W2 on ${backend.name}: through a local worker and Redis…`);
     const latencies: number[] = [];
-    const remote = await engineRun(path.join(scratch, 'desktop'), w, backend.name, steps, { queue, artifacts, onApp: (app) => (app.cluster.onCommitted = (ms) => latencies.push(...ms)) });
+    const remote = await engineRun(path.join(scratch, 'desktop'), w, backend.name, steps, { cluster: { queue, artifacts, onApp: (app) => (app.cluster.onCommitted = (ms) => latencies.push(...ms)) } });
     return {
       workload: w.name,
       backend: backend.name,

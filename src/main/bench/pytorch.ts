@@ -18,7 +18,7 @@ export class TorchReference {
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
-    /** Threads, the layout kept and both layouts' first windows, the BLAS, the memory setting. */
+    /** Threads, the layout kept and both layouts' best windows, the BLAS, the memory setting. */
     readonly settings: string,
     lines: AsyncIterator<string>,
   ) {
@@ -40,7 +40,7 @@ export class TorchReference {
       const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
       const first = await lines.next().catch(() => ({ done: true as const, value: undefined }));
       const m = first.done ? null : /^ready threads=(\d+) layout=(\S+) nchw=([\d.]+) channels_last=([\d.]+)/.exec(first.value);
-      if (m) return new TorchReference(child, [`${m[1]} thread(s), ${m[2]} (first window: NCHW ${m[3]}, channels_last ${m[4]} img/s)`, ...notes].join(', '), lines);
+      if (m) return new TorchReference(child, [`${m[1]} thread(s), ${m[2]} (layouts timed in turns, best window: NCHW ${m[3]}, channels_last ${m[4]} img/s)`, ...notes].join(', '), lines);
       child.kill();
     }
     return null;

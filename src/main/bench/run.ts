@@ -47,23 +47,26 @@ export interface BenchRow {
 }
 
 
-/** Epochs of a bench run: the first warms up (JIT, shader compiles), the others are measured. */
-const ENGINE_EPOCHS = 1 + WINDOWS;
-
 export async function engineRun(
   dataDir: string,
   w: Workload,
   backend: BackendName,
   steps: number,
-  cluster?: { queue: string; artifacts: string; onApp?: (app: App) => void },
-  /**
-   * Called while the run is paused after each measured epoch has begun (the pause lands at the
-   * epoch's first loss read-back, and paused time is not training time): `vgglab bench` measures
-   * a bare-loop window there, so that both figures are taken in the same minutes of the machine.
-   */
-  between?: () => Promise<void>,
-  arith: StepArithmetic = { precision: 'fp32', convAlgorithm: 'auto' },
+  more: {
+    cluster?: { queue: string; artifacts: string; onApp?: (app: App) => void };
+    /**
+     * Called while the run is paused after each measured epoch has begun (the pause lands at the
+     * epoch's first loss read-back, and paused time is not training time): `vgglab bench` measures
+     * a bare-loop window there, so that both figures are taken in the same minutes of the machine.
+     */
+    between?: () => Promise<void>;
+    arith?: StepArithmetic;
+    /** Measured epochs, after the first (which warms up: JIT, shader compiles): WINDOWS unless `--windows` says. */
+    windows?: number;
+  } = {},
 ): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number; epochs: number[] }> {
+  const { cluster, between, arith = { precision: 'fp32', convAlgorithm: 'auto' } } = more;
+  const epochsAll = 1 + (more.windows ?? WINDOWS);
   const app = createApp({ dataDir, transport: 'bench', ...(cluster ? { cluster, connectCluster: true } : {}) });
   cluster?.onApp?.(app);
   const t0 = performance.now();
@@ -72,7 +75,7 @@ export async function engineRun(
     // The best of the measured epochs is reported, as the bare loop's and PyTorch's best windows
     // are (a shared machine only ever slows one down).
     const { id } = await app.runs.start(TrainParams.parse({
-      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: ENGINE_EPOCHS,
+      config: w.config, inputSize: w.inputSize, width: w.width, classes: w.classes, batch: w.batch, epochs: epochsAll,
       trainSamples: w.batch * steps, valSamples: w.batch, backend, ...arith, schedule: 'none', seed: 1, experiment: 'bench',
       // The same small rate as the bare loop: a benchmark measures speed, and must not diverge.
       lr: 0.001,
@@ -84,7 +87,7 @@ export async function engineRun(
       // An epoch's end may be reported twice (its last loss read-back and its validation): once each.
       const done = new Set<number>();
       offs.push(app.bus.on('run.progress', (p) => {
-        if (p.runId !== id || p.stepInEpoch !== p.stepsPerEpoch || p.epoch < 1 || p.epoch >= ENGINE_EPOCHS || done.has(p.epoch)) return;
+        if (p.runId !== id || p.stepInEpoch !== p.stepsPerEpoch || p.epoch < 1 || p.epoch >= epochsAll || done.has(p.epoch)) return;
         done.add(p.epoch);
         chain = chain.then(() => pausedFor(app, id, ended, between, offs)).catch(() => undefined);
       }));
@@ -167,7 +170,19 @@ class BareProcess {
   }
 }
 
-export async function runBench(opts: { backend?: BackendName; seconds: number; workloads?: string[]; arithmetics?: StepArithmetic[]; dataDir: string; log: (s: string) => void }): Promise<BenchRow[]> {
+export interface BenchOptions {
+  backend?: BackendName;
+  /** Measuring time per figure, shared among its windows. */
+  seconds: number;
+  /** Windows per figure (WINDOWS by default): more make the best and the paired figure steadier where the machine's speed drifts. */
+  windows?: number;
+  workloads?: string[];
+  arithmetics?: StepArithmetic[];
+  dataDir: string;
+  log: (s: string) => void;
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchRow[]> {
   const all = (await listBackends()).filter((b) => b.available && (!opts.backend || b.name === opts.backend));
   if (opts.backend && !all.length) throw new Error(`backend '${opts.backend}' is not available on this machine`);
   const rows: BenchRow[] = [];
@@ -201,7 +216,7 @@ export async function runBench(opts: { backend?: BackendName; seconds: number; w
  * fp32 reference, each measured in windows taken while the engine's run is paused in each epoch.
  */
 async function measure(
-  opts: { seconds: number; dataDir: string; log: (s: string) => void },
+  opts: BenchOptions,
   b: BackendInfo,
   w: Workload,
   arith: StepArithmetic,
@@ -211,7 +226,8 @@ async function measure(
   const label = `${w.name} on ${b.name}${arith.precision === 'fp32' ? '' : ` in ${arith.precision}`}${b.name === 'native' ? `, ${arith.convAlgorithm} convolutions` : ''}`;
   opts.log(`${label}: bare loop…`);
   const bare = new BareProcess();
-  const window = opts.seconds / WINDOWS;
+  const windows = opts.windows ?? WINDOWS;
+  const window = opts.seconds / windows;
   let bareBest: number;
   let engine: number | null = null;
   let dataWait: number | null = null;
@@ -234,10 +250,11 @@ async function measure(
     const steps = Math.max(3, Math.round((sizing * window) / w.batch));
     opts.log(`${label}: engine (${steps} steps per epoch), a bare-loop${torch ? ' and a PyTorch' : ''} window paused in each epoch…`);
     try {
-      ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, undefined, async () => {
+      const takeWindows = async () => {
         between.push(await bare.window(window));
         if (torch) torchWindows.push(await torch.window(window));
-      }, arith));
+      };
+      ({ imagesPerSec: engine, dataWait, epochs: engineEpochs } = await engineRun(opts.dataDir, w, b.name, steps, { between: takeWindows, arith, windows }));
     } catch (err) {
       note = `engine run failed: ${(err as Error).message}`;
     }

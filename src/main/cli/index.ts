@@ -249,6 +249,7 @@ function buildProgram(setCode: (c: number) => void): Command {
     .description('images/s of the engine and of a bare TF.js loop, per backend and workload, and of the data pipeline')
     .addOption(new Option('--backend <B>', 'only this backend').choices(BACKEND_CHOICES.filter((b) => b !== 'auto')))
     .option('--seconds <S>', 'measuring time per figure', numArg('--seconds', 0, 600, true), 5)
+    .option('--windows <N>', 'W1-W3: windows per figure, sharing --seconds (the engine\'s epochs, with a bare-loop and a PyTorch window paused in each); each figure is the best of its windows, "paired" the median of engine ÷ PyTorch; more windows give steadier figures where the machine\'s speed drifts', intArg('--windows', 1, 50), 3)
     .option('--workload <W>', 'comma-separated subset of W1,W2,W3,data,eval,order (data: the input pipeline alone; eval: the test protocols on W2\'s model; order, only by name: W2, then W1 and an evaluation, then W2 again, in one process)')
     .option('--precision <P>', 'comma-separated precisions the engine and bare loop run in: fp32 (default), bf16, fp16 (each backend those it takes here; PyTorch\'s reference stays fp32)')
     .option('--conv-algorithm <A>', 'comma-separated convolution algorithms of the native backend: auto (default), direct, winograd (each precision runs with each)')

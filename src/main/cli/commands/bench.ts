@@ -7,7 +7,7 @@ import { table } from '../format';
 import { UsageError } from '../options';
 import { printJson } from './common';
 
-export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; workload?: string; precision?: string; convAlgorithm?: string; on?: 'local' | 'cluster'; queue?: string }): Promise<number> {
+export async function benchCommand(opts: { backend?: BackendName; json?: boolean; seconds: number; windows?: number; workload?: string; precision?: string; convAlgorithm?: string; on?: 'local' | 'cluster'; queue?: string }): Promise<number> {
   if (opts.on === 'cluster') return clusterBench(opts);
   const { runBench } = await import('../../bench/run');
   const { runDataBench } = await import('../../bench/data');
@@ -28,7 +28,7 @@ export async function benchCommand(opts: { backend?: BackendName; json?: boolean
     if (!opts.json) process.stderr.write(`${s}\n`);
   };
   try {
-    const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, workloads: engineWorkloads, arithmetics, dataDir, log });
+    const rows = engineWorkloads && !engineWorkloads.length ? [] : await runBench({ backend: opts.backend, seconds: opts.seconds, windows: opts.windows, workloads: engineWorkloads, arithmetics, dataDir, log });
     const data = !chosen || chosen.includes('data') ? await runDataBench(log) : [];
     const evaluation = !chosen || chosen.includes('eval') ? await evalBench(opts.backend, dataDir, log) : [];
     // Asked for by name only: it trains four runs.
