@@ -74,6 +74,8 @@ export class TorchEngine {
   private stderrTail: string[] = [];
   private failure: TorchEngineError | null = null;
   private readonly watchdog: Watchdog;
+  /** Resolved once the child has exited (for whatever reason). */
+  private readonly exited: Promise<void>;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -100,6 +102,11 @@ export class TorchEngine {
     child.stdin.on('error', () => {});
     child.on('error', (err) => this.fail(`the torch engine could not start (${python}): ${err.message}`));
     child.on('exit', (code, signal) => this.fail(`the torch engine exited (${signal ?? `code ${code}`})${this.lastWords()}`));
+    // A child that never started (spawn failed) has no exit to wait for.
+    this.exited = new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
     // Nothing here keeps the thread alive on its own; the requests in flight do.
     child.unref();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
@@ -172,13 +179,15 @@ export class TorchEngine {
     );
   }
 
-  /** Ends the child (EOF first, then a kill if it lingers). */
-  close(): void {
+  /** Ends the child (EOF first, then a kill if it lingers); resolved once it has exited. */
+  close(): Promise<void> {
     this.watchdog.disarm();
     this.failure ??= new TorchEngineError('the torch engine was closed');
     this.slots?.close();
     this.child.stdin.end();
-    setTimeout(() => this.child.kill('SIGKILL'), 2000).unref();
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    kill.unref();
+    return this.exited.finally(() => clearTimeout(kill));
   }
 
   /** A request sent; the watchdog starts on it where nothing else was waiting (else at the answer before it). */
