@@ -8,6 +8,7 @@ import { runDir } from '../paths';
 import { latestCheckpoint } from '../store/checkpoints';
 import type { Db } from '../store/db';
 import { listEvents, listMetrics } from '../store/metrics';
+import { activeRuns } from '../store/owners';
 import { annotateRun, deleteRun, getRun, listRuns, setRunBackend } from '../store/runs';
 import { scaleRange } from '../training/scale';
 import type { EventBus } from './bus';
@@ -131,9 +132,10 @@ export class RunService {
 
   /** The local runs this process trains or has queued (not other processes' runs, nor the cluster's: those go on whatever happens here). */
   trainingHere(): number[] {
-    return this.list()
-      .filter((r) => ACTIVE.includes(r.status) && r.placement === 'local' && !this.ownership.ownedElsewhere(r.id))
-      .map((r) => r.id);
+    // The active local runs only: the run list may hold thousands.
+    return activeRuns(this.deps.db)
+      .map((r) => r.id)
+      .filter((id) => !this.ownership.ownedElsewhere(id));
   }
 
   /**
