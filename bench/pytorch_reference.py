@@ -10,8 +10,8 @@ Usage: pytorch_reference.py CONFIG INPUT WIDTH CLASSES BATCH SECONDS [THREADS] [
 
 With --serve (how `vgglab bench` runs it, so that PyTorch's windows fall in the same minutes as the
 engine's epochs): each layout is warmed up and timed in turns, three windows of SECONDS/9 each, the
-faster one (by its best window) is kept and `ready threads=T layout=L nchw=N channels_last=N` printed; then each line `window S` read on
-stdin is answered with `images_per_sec=N` for a window of S seconds (at least one step), until EOF.
+faster one (by its best window) is kept and `ready threads=T layout=L nchw=N channels_last=N`
+printed; then each line `window S` read on stdin is answered with `images_per_sec=N` for a window of S seconds (at least one step), until EOF.
 """
 import sys
 import time
@@ -90,16 +90,16 @@ def serve(cfg, size, width, classes, batch, seconds):
     # The layouts timed in turns (A B A B A B), three windows of SECONDS/9 each, the best of each
     # kept: one window each, taken one after the other, let a slow spell of a shared machine choose
     # the slower layout for PyTorch (which flatters whatever it is compared with).
-    steps, first = {}, {False: 0.0, True: 0.0}
+    steps, best = {}, {False: 0.0, True: 0.0}
     for channels_last in (False, True):
         steps[channels_last] = make_step(cfg, size, width, classes, batch, channels_last)
     for _ in range(3):
         for channels_last in (False, True):
-            first[channels_last] = max(first[channels_last], window(steps[channels_last], batch, seconds / 9))
-    channels_last = first[True] > first[False]
+            best[channels_last] = max(best[channels_last], window(steps[channels_last], batch, seconds / 9))
+    channels_last = best[True] > best[False]
     step = steps.pop(channels_last)
     steps.clear()  # the other layout's model, freed
-    print(f"ready threads={torch.get_num_threads()} layout={'channels_last' if channels_last else 'nchw'} nchw={first[False]:.2f} channels_last={first[True]:.2f}", flush=True)
+    print(f"ready threads={torch.get_num_threads()} layout={'channels_last' if channels_last else 'nchw'} nchw={best[False]:.2f} channels_last={best[True]:.2f}", flush=True)
     for line in sys.stdin:
         words = line.split()
         if len(words) == 2 and words[0] == "window":

@@ -27,6 +27,7 @@ in fp32 and, where the device has it, bf16.
 import json
 import os
 import queue
+import select
 import struct
 import sys
 import threading
@@ -450,8 +451,6 @@ class Requests:
     def ready(self):
         """Whether the next request (or EOF) is here already, without waiting for it."""
         if self.shm:
-            import select
-
             return bool(select.select([self.raw], [], [], 0)[0])
         return not self.pending.empty()
 

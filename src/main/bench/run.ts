@@ -65,8 +65,8 @@ export async function engineRun(
     windows?: number;
   } = {},
 ): Promise<{ imagesPerSec: number | null; dataWait: number | null; wallSeconds: number; epochs: number[] }> {
-  const { cluster, between, arith = { precision: 'fp32', convAlgorithm: 'auto' } } = more;
-  const epochsAll = 1 + (more.windows ?? WINDOWS);
+  const { cluster, between, arith = { precision: 'fp32', convAlgorithm: 'auto' }, windows = WINDOWS } = more;
+  const epochsAll = 1 + windows;
   const app = createApp({ dataDir, transport: 'bench', ...(cluster ? { cluster, connectCluster: true } : {}) });
   cluster?.onApp?.(app);
   const t0 = performance.now();
